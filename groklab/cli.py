@@ -1,0 +1,142 @@
+"""The groklab command line: a thin layer over groklab.api."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from groklab import api
+from groklab.config import ConfigError, config_to_dict
+from groklab.history import HistoryError
+from groklab.registry import RegistryError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reproduce and analyze grokking experiments.")
+err_console = Console(stderr=True)
+USER_ERRORS = (ConfigError, HistoryError, RegistryError, FileExistsError, FileNotFoundError)
+
+
+def _fail(err: Exception) -> None:
+    err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command("run")
+def run_cmd(
+    preset: Annotated[Optional[str], typer.Argument(help="Preset id or alias (see `groklab papers`).")] = None,
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="Config overrides, e.g. optim.lr=1e-3.")] = None,
+    scale: Annotated[str, typer.Option(help="Preset scale: quick or canonical.")] = "quick",
+    seed: Annotated[Optional[int], typer.Option(help="Seed for split, init and batch order.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Run folder to create (must not exist or be empty).")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="Run a config.yaml written by groklab.")] = None,
+    resume: Annotated[Optional[Path], typer.Option(help="Continue the run in this folder.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the resolved config only.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+) -> None:
+    """Train one run; prints the run folder as the last line of stdout."""
+    if preset is not None and "=" in preset:  # `groklab run --config F a.b=c`: first override landed here
+        overrides, preset = [preset, *(overrides or [])], None
+    try:
+        if resume is not None:
+            if preset or overrides or config:
+                raise ConfigError(["--resume continues a run with its saved config; drop the preset, --config and overrides"])
+            handle = api.resume(resume, show_progress=not quiet)
+        else:
+            cfg = api.resolve(preset, scale, overrides, config, seed, device)
+            if dry_run:
+                typer.echo(json.dumps(config_to_dict(cfg), indent=2))
+                return
+            handle = api.run(cfg, out, show_progress=not quiet)
+    except USER_ERRORS as err:
+        _fail(err)
+    a = handle.analysis
+    typer.echo(
+        f"state {handle.state}  outcome {a.outcome}  memorization_step {a.memorization_step}  "
+        f"generalization_step {a.generalization_step}  final train_acc {a.final['train_acc']:.4f} "
+        f"test_acc {a.final['test_acc']:.4f}"
+    )
+    typer.echo(str(handle.run_dir))
+    if handle.state == "diverged":
+        raise typer.Exit(1)
+
+
+@app.command("suite")
+def suite_cmd(
+    scale: Annotated[str, typer.Option(help="Scale to run for every preset.")] = "quick",
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the runs (default runs/suite-SCALE-TIME).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+) -> None:
+    """Run one scale of every preset, analyze each run and draw its figures."""
+    try:
+        handles = api.suite(scale, out, show_progress=not quiet)
+    except USER_ERRORS as err:
+        _fail(err)
+    table = Table("preset", "state", "outcome", "memorization", "generalization", "final test acc", "figure")
+    for name, handle in handles.items():
+        a = handle.analysis
+        table.add_row(name, handle.state, a.outcome, str(a.memorization_step), str(a.generalization_step),
+                      f"{a.final['test_acc']:.4f}", str(handle.run_dir / "figures" / "curves.png"))
+    Console().print(table)
+    typer.echo(f"results: {next(iter(handles.values())).run_dir.parent}")
+
+
+@app.command("analyze")
+def analyze_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Analyze a run: events, outcome, final metrics; writes analysis.json and figures."""
+    try:
+        result = api.analyze(run_dir)
+    except USER_ERRORS as err:
+        _fail(err)
+    data = result.to_dict()
+    if as_json:
+        typer.echo(json.dumps(data))
+        return
+    for key in ("outcome", "memorization_step", "generalization_step", "grokking_delay", "delay_ratio", "final"):
+        typer.echo(f"{key:20s} {data[key]}")
+    for problem in result.problems:
+        err_console.print(f"[yellow]note:[/] {problem}")
+
+
+@app.command("papers")
+def papers_cmd() -> None:
+    """List the paper presets with alias, citation, scales and reported outcome."""
+    table = Table("id", "alias", "citation", "scales", "reported")
+    for preset in api.presets():
+        table.add_row(preset.id, preset.alias, preset.citation, ", ".join(preset.scales), preset.reported.outcome)
+    Console().print(table)
+
+
+@app.command("show")
+def show_cmd(
+    preset: Annotated[str, typer.Argument(help="Preset id or alias.")],
+    scale: Annotated[str, typer.Option(help="Scale to show.")] = "quick",
+) -> None:
+    """Print a preset's resolved config, citation, reported outcome and notes."""
+    try:
+        chosen = api.get_preset(preset)
+        cfg = api.resolve(chosen.id, scale)
+    except USER_ERRORS as err:
+        _fail(err)
+    typer.echo(f"# {chosen.title}\n# {chosen.citation}  {chosen.url}\n# preset version {chosen.version}")
+    typer.echo(f"# reported: {chosen.reported.outcome}: {chosen.reported.summary}")
+    typer.echo(json.dumps(config_to_dict(cfg), indent=2))
+    typer.echo(chosen.notes)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Reading and writing configs as YAML."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from groklab.config.errors import ConfigError
+from groklab.config.overrides import validate_config
+from groklab.config.schema import RunConfig
+
+
+def config_to_dict(cfg: RunConfig) -> dict[str, Any]:
+    """Plain JSON-compatible dict of a config (tuples become lists)."""
+    return cfg.model_dump(mode="json")
+
+
+def dump_config(cfg: RunConfig, path: Path) -> None:
+    """Write the resolved config as YAML."""
+    path.write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+
+
+def load_config_dict(path: Path) -> dict[str, Any]:
+    """Read a YAML config file into a dict, with a clear error for a missing or malformed file."""
+    if not path.is_file():
+        raise ConfigError([f"config file {path} does not exist"])
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError([f"config file {path} is not valid YAML: {err}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"config file {path} must hold a mapping of config groups, found {type(data).__name__}"])
+    return data
+
+
+def load_config(path: Path) -> RunConfig:
+    return validate_config(load_config_dict(path))
+
+
+def config_hash(cfg: RunConfig) -> str:
+    """Short stable hash of the resolved config (seed and device included)."""
+    blob = json.dumps(config_to_dict(cfg), sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:10]

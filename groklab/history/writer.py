@@ -1,0 +1,56 @@
+"""Append-only JSONL history: one record per line, flushed and fsynced after each write."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from groklab.history.reader import read_records
+
+
+class HistoryWriter:
+    """Appends records to history.jsonl; each `write` is durable when it returns."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115  (closed in close())
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._file.write(json.dumps(record, allow_nan=False) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> HistoryWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` via a temporary file and rename, so readers never see half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def keep_records_through(path: Path, last_step: int) -> int:
+    """Rewrite history.jsonl keeping only complete records with step <= last_step (for resume).
+
+    Returns how many records were dropped (records past the checkpoint, which the resumed run
+    recomputes identically, and a line cut short by a kill).
+    """
+    if not path.exists():
+        return 0
+    records, _ = read_records(path)
+    kept = [r for r in records if r["step"] <= last_step]
+    atomic_write_text(path, "".join(json.dumps(r, allow_nan=False) + "\n" for r in kept))
+    return len(records) - len(kept)

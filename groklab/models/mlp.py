@@ -1,0 +1,39 @@
+"""Fully connected network on one-hot encoded tokens (Gromov 2023; Doshi et al. 2024)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from groklab.config.schema import MLPCfg
+from groklab.models import MODELS
+from groklab.models.activations import ACTIVATIONS
+from groklab.tasks.base import TaskData
+
+
+class MLP(nn.Module):
+    """`depth` Linear layers; the input is the concatenation of each position's one-hot token."""
+
+    def __init__(self, cfg: MLPCfg, vocab_size: int, seq_len: int, n_classes: int) -> None:
+        super().__init__()
+        self.vocab_size = vocab_size
+        widths = [seq_len * vocab_size] + [cfg.width] * (cfg.depth - 1) + [n_classes]
+        layers: list[nn.Module] = []
+        for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
+            if i:
+                layers.append(ACTIVATIONS[cfg.activation]())
+            layers.append(nn.Linear(d_in, d_out, bias=cfg.bias))
+        self.net = nn.Sequential(*layers)
+        with torch.no_grad():
+            for param in self.parameters():
+                param.mul_(cfg.init_scale)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        one_hot = F.one_hot(tokens, self.vocab_size).flatten(1).to(self.net[0].weight.dtype)
+        return self.net(one_hot)
+
+
+@MODELS.register("mlp")
+def build_mlp(cfg: MLPCfg, data: TaskData) -> MLP:
+    return MLP(cfg, data.vocab_size, data.seq_len, data.n_classes)

@@ -1,0 +1,1 @@
+"""One module per paper, each defining `PRESET`. Discovered by groklab.presets.discover()."""

@@ -1,0 +1,5 @@
+"""Figures from (History, Analysis); no analysis happens here."""
+
+from groklab.plots.curves import plot_curves, save_figure
+
+__all__ = ["plot_curves", "save_figure"]

@@ -1,0 +1,44 @@
+"""Loss and accuracy curves of one run, with the memorization and generalization steps marked."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib import pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from groklab.analysis import Analysis  # noqa: E402
+from groklab.history import History  # noqa: E402
+
+COLORS = {"train": "tab:blue", "test": "tab:red"}
+
+
+def plot_curves(history: History, analysis: Analysis, title: str = "") -> Figure:
+    """Two panels over steps (log x): loss (log y) and accuracy, train and test."""
+    steps = history.steps
+    shown = steps > 0  # step 0 has no place on a log axis
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for split in ("train", "test"):
+        loss_ax.plot(steps[shown], history.column(f"{split}_loss")[shown], color=COLORS[split], label=split)
+        acc_ax.plot(steps[shown], history.column(f"{split}_acc")[shown], color=COLORS[split], label=split)
+    loss_ax.set(xscale="log", yscale="log", xlabel="step", ylabel="loss", title="loss")
+    acc_ax.set(xscale="log", xlabel="step", ylabel="accuracy", title="accuracy", ylim=(-0.02, 1.02))
+    marks = (("memorization", analysis.memorization_step, COLORS["train"]),
+             ("generalization", analysis.generalization_step, COLORS["test"]))
+    for name, step, color in marks:
+        if step:
+            for ax in (loss_ax, acc_ax):
+                ax.axvline(step, color=color, linestyle="--", linewidth=1, alpha=0.7)
+            acc_ax.annotate(f"{name}\nstep {step}", (step, 0.5), color=color, fontsize=8, ha="right", rotation=90)
+    acc_ax.legend(loc="lower right")
+    fig.suptitle(f"{title}  ·  outcome: {analysis.outcome}" if title else f"outcome: {analysis.outcome}")
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig: Figure, path) -> None:
+    """Save as PNG and release the figure's memory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,67 @@
+"""Paper presets: a config per scale, the citation and the paper's reported outcome.
+
+Each module in groklab/papers/ defines one `PRESET`; they are discovered, never listed by hand.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any
+
+from groklab.registry import Registry
+
+
+@dataclass(frozen=True)
+class ReportedOutcome:
+    """What the paper reports at its own (canonical) settings."""
+
+    outcome: str
+    summary: str
+    generalization_step: int | None = None  # the paper's step at which test accuracy crossed, if stated
+    step_factor: float = 3.0  # a canonical run matches if its step is within this factor of the paper's
+
+
+@dataclass(frozen=True)
+class Preset:
+    id: str
+    alias: str
+    title: str
+    citation: str
+    url: str
+    version: int
+    scales: dict[str, dict[str, Any]]
+    reported: ReportedOutcome
+    notes: str = ""
+    verified: dict[str, str] = field(default_factory=dict)  # scale -> "date: what was checked"
+
+    def config_dict(self, scale: str) -> dict[str, Any]:
+        """The scale's config as a plain dict (a fresh copy) with preset and scale filled in."""
+        if scale not in self.scales:
+            raise KeyError(f"preset {self.id} has no scale '{scale}'; scales: {', '.join(self.scales)}")
+        return {**copy.deepcopy(self.scales[scale]), "preset": self.id, "scale": scale}
+
+
+def merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Deep copy of `base` with `changes` merged in recursively (for deriving one scale from another)."""
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+PRESETS: Registry[Preset] = Registry("preset")
+
+
+def discover() -> Registry[Preset]:
+    """Import every module of groklab.papers and register its PRESET (idempotent)."""
+    import groklab.papers as papers
+
+    for module_info in pkgutil.iter_modules(papers.__path__):
+        module = importlib.import_module(f"groklab.papers.{module_info.name}")
+        preset = getattr(module, "PRESET", None)
+        if isinstance(preset, Preset) and preset.id not in PRESETS:
+            PRESETS.add(preset.id, preset, aliases=(preset.alias,))
+    return PRESETS

@@ -1,0 +1,31 @@
+"""What every task builder returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """Train and test tensors plus the shapes a model needs to be built.
+
+    Inputs are token ids of shape [n, seq_len]; targets are class ids of shape [n].
+    """
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    vocab_size: int
+    seq_len: int
+    n_classes: int
+
+    @property
+    def chance_accuracy(self) -> float:
+        return 1.0 / self.n_classes
+
+    def to(self, device: torch.device) -> TaskData:
+        move = {k: getattr(self, k).to(device) for k in ("train_x", "train_y", "test_x", "test_y")}
+        return TaskData(**move, vocab_size=self.vocab_size, seq_len=self.seq_len, n_classes=self.n_classes)

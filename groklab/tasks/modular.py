@@ -1,0 +1,72 @@
+"""Modular binary-operation tables (Power et al. 2022; Nanda et al. 2023)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from groklab.config.schema import ModularTaskCfg
+from groklab.tasks import TASKS
+from groklab.tasks.base import TaskData
+from groklab.train.seeding import generator
+
+Tensor = torch.Tensor
+
+
+def _inverse_table(p: int) -> Tensor:
+    """Modular inverses of 0..p-1 (0 maps to 0 and is never used as a divisor)."""
+    return torch.tensor([0] + [pow(y, -1, p) for y in range(1, p)], dtype=torch.long)
+
+
+def _div(x: Tensor, y: Tensor, p: int) -> Tensor:
+    return x * _inverse_table(p)[y]
+
+
+OPERATIONS: dict[str, Callable[[Tensor, Tensor, int], Tensor]] = {
+    "x+y": lambda x, y, p: x + y,
+    "x-y": lambda x, y, p: x - y,
+    "x*y": lambda x, y, p: x * y,
+    "x/y": _div,
+    "x^2+y": lambda x, y, p: x**2 + y,
+    "x^3+y": lambda x, y, p: x**3 + y,
+    "x^2+y^2": lambda x, y, p: x**2 + y**2,
+    "x^2+xy+y^2": lambda x, y, p: x**2 + x * y + y**2,
+    "x^2+xy+y^2+x": lambda x, y, p: x**2 + x * y + y**2 + x,
+    "x^3+xy": lambda x, y, p: x**3 + x * y,
+    "x^3+xy^2+y": lambda x, y, p: x**3 + x * y**2 + y,
+    "mix_div_sub": lambda x, y, p: torch.where(y % 2 == 1, _div(x, y, p), x - y),
+    "mix_add_mul": lambda x, y, p: torch.where(x % 2 == 0, x + y, x * y),
+    "mix_add_sub": lambda x, y, p: torch.where(x % 2 == 0, x + y, x - y),
+}
+
+
+def equations(cfg: ModularTaskCfg) -> tuple[Tensor, Tensor, Tensor]:
+    """All (x, y, c) with c = x op y mod p, in row-major order of (x, y)."""
+    p = cfg.p
+    first_y = 1 if cfg.operation == "x/y" else 0
+    x, y = torch.meshgrid(torch.arange(p), torch.arange(first_y, p), indexing="ij")
+    x, y = x.reshape(-1), y.reshape(-1)
+    return x, y, OPERATIONS[cfg.operation](x, y, p) % p
+
+
+def tokens(cfg: ModularTaskCfg, x: Tensor, y: Tensor) -> Tensor:
+    """Token sequences: [x, op, y, =] (op = p, = is p+1) or [x, y, =] (= is p)."""
+    p = cfg.p
+    if cfg.format == "x_op_y_eq":
+        return torch.stack([x, torch.full_like(x, p), y, torch.full_like(x, p + 1)], dim=1)
+    return torch.stack([x, y, torch.full_like(x, p)], dim=1)
+
+
+@TASKS.register("modular")
+def build_modular(cfg: ModularTaskCfg, seed: int) -> TaskData:
+    """Seeded random split of the full operation table into train and test."""
+    x, y, c = equations(cfg)
+    inputs = tokens(cfg, x, y)
+    order = torch.randperm(len(c), generator=generator(seed, "split"))
+    train, test = order[: cfg.n_train], order[cfg.n_train :]
+    vocab = cfg.p + (2 if cfg.format == "x_op_y_eq" else 1)
+    return TaskData(
+        train_x=inputs[train], train_y=c[train], test_x=inputs[test], test_y=c[test],
+        vocab_size=vocab, seq_len=inputs.shape[1], n_classes=cfg.p,
+    )

@@ -1,0 +1,32 @@
+"""status.json: the run's state, position and heartbeat, rewritten atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from groklab.history.writer import atomic_write_text
+
+State = Literal["queued", "running", "completed", "failed", "diverged"]
+STATUS_FILE = "status.json"
+
+
+def write_status(run_dir: Path, state: State, **fields: Any) -> None:
+    """Merge `fields` into status.json with the given state and a fresh heartbeat."""
+    status = read_status(run_dir) or {}
+    status.update(fields, state=state, updated_at=time.time(), pid=os.getpid(), host=socket.gethostname())
+    atomic_write_text(run_dir / STATUS_FILE, json.dumps(status, indent=1))
+
+
+def read_status(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / STATUS_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None

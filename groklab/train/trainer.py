@@ -1,0 +1,158 @@
+"""The one training loop every preset uses."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+
+from groklab.config.schema import RunConfig
+from groklab.history import HistoryWriter, keep_records_through, make_record
+from groklab.models import build_model
+from groklab.optim import build_optimizer, lr_at
+from groklab.tasks import TaskData, build_task
+from groklab.train.checkpoint import load_latest, save_checkpoint
+from groklab.train.progress import ProgressReporter
+from groklab.train.schedule import eval_steps
+from groklab.train.seeding import generator, substream
+from groklab.train.status import write_status
+
+log = logging.getLogger(__name__)
+EVAL_CHUNK = 8192
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    state: str  # "completed" or "diverged"
+    step: int
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device=cuda was asked for but no CUDA device is available; use --device cpu or auto")
+    return torch.device(name)
+
+
+def loss_fn(logits: torch.Tensor, targets: torch.Tensor, cfg: RunConfig) -> torch.Tensor:
+    """Mean loss over the batch, computed in train.loss_dtype."""
+    logits = logits.to(getattr(torch, cfg.train.loss_dtype))
+    if cfg.train.loss == "mse":
+        return F.mse_loss(logits, F.one_hot(targets, logits.shape[-1]).to(logits.dtype))
+    return F.cross_entropy(logits, targets)
+
+
+@torch.no_grad()
+def measure(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: RunConfig) -> tuple[float, float]:
+    """(mean loss, accuracy) of `model` on a whole split."""
+    total_loss, correct = 0.0, 0
+    for start in range(0, len(y), EVAL_CHUNK):
+        logits = model(x[start : start + EVAL_CHUNK])
+        targets = y[start : start + EVAL_CHUNK]
+        total_loss += loss_fn(logits, targets, cfg).item() * len(targets)
+        correct += (logits.argmax(-1) == targets).sum().item()
+    return total_loss / len(y), correct / len(y)
+
+
+class BatchOrder:
+    """Minibatches as a pure function of (seed, step): each epoch is a fresh seeded permutation."""
+
+    def __init__(self, data: TaskData, batch_size: int | None, seed: int) -> None:
+        self.x, self.y, self.seed = data.train_x, data.train_y, seed
+        self.n = len(data.train_y)
+        self.size = batch_size or self.n
+        self.per_epoch = self.n // self.size  # a last partial batch is dropped
+        self._epoch, self._perm = -1, None
+
+    def epoch_of(self, step: int) -> float:
+        return step / self.per_epoch
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.size == self.n:
+            return self.x, self.y
+        epoch, index = divmod(step, self.per_epoch)
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._perm = torch.randperm(self.n, generator=generator(self.seed, f"order:{epoch}")).to(self.x.device)
+        rows = self._perm[index * self.size : (index + 1) * self.size]
+        return self.x[rows], self.y[rows]
+
+
+def train(cfg: RunConfig, run_dir: Path, resume: bool = False, show_progress: bool = True) -> TrainResult:
+    """Train `cfg` into `run_dir` (which already holds config.yaml), resuming from its newest checkpoint."""
+    device = resolve_device(cfg.device)
+    data = build_task(cfg.task, cfg.seed).to(device)
+    torch.manual_seed(substream(cfg.seed, "init"))
+    model = build_model(cfg.model, data).to(device)
+    optimizer = build_optimizer(model.parameters(), cfg.optim)
+    order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
+    total = cfg.train.steps
+    history_path, ckpt_dir = run_dir / "history.jsonl", run_dir / "checkpoints"
+
+    start, elapsed_before = 0, 0.0
+    checkpoint = load_latest(ckpt_dir, device) if resume else None
+    if checkpoint is not None:
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        torch.set_rng_state(checkpoint["torch_rng"])
+        start, elapsed_before = checkpoint["step"], checkpoint["elapsed_s"]
+    if resume:
+        dropped = keep_records_through(history_path, start if checkpoint else -1)
+        log.info("resuming %s at step %d (%d records after the checkpoint will be recomputed)", run_dir, start, dropped)
+
+    schedule = set(eval_steps(total, cfg.eval))
+    progress = ProgressReporter(cfg.preset or "run", total, start, enabled=show_progress)
+    t0 = time.monotonic()
+    state = "completed"
+    write_status(run_dir, "running", step=start, total_steps=total, device=str(device))
+    with HistoryWriter(history_path) as history:
+        for step in range(start, total + 1):
+            if step in schedule and not (checkpoint is not None and step == start):
+                model.eval()
+                train_loss, train_acc = measure(model, data.train_x, data.train_y, cfg)
+                test_loss, test_acc = measure(model, data.test_x, data.test_y, cfg)
+                model.train()
+                elapsed = elapsed_before + time.monotonic() - t0
+                record = make_record(
+                    step, epoch=order.epoch_of(step), train_loss=train_loss, train_acc=train_acc,
+                    test_loss=test_loss, test_acc=test_acc, param_norm=param_norm(model),
+                    lr=lr_at(min(step, total - 1), total, cfg.optim), elapsed_s=round(elapsed, 3),
+                )
+                history.write(record)
+                progress.evaluated(record)
+                eta = elapsed / max(step, 1) * (total - step)
+                write_status(run_dir, "running", step=step, train_acc=train_acc, test_acc=test_acc, eta_s=round(eta, 1))
+                if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
+                    state = "diverged"
+                    log.warning("loss became non-finite at step %d: stopping the run as diverged", step)
+                    break
+            if step > start and (step % cfg.train.checkpoint_every == 0 or step == total):
+                save_checkpoint(ckpt_dir, step, {
+                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "torch_rng": torch.get_rng_state(), "elapsed_s": elapsed_before + time.monotonic() - t0,
+                })
+            if step == total:
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, total, cfg.optim)
+            inputs, targets = order.batch(step)
+            loss = loss_fn(model(inputs), targets, cfg)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            progress.step(step + 1)
+    progress.close()
+    write_status(run_dir, state, step=step)
+    return TrainResult(state=state, step=step)
+
+
+@torch.no_grad()
+def param_norm(model: torch.nn.Module) -> float:
+    """L2 norm of all parameters together."""
+    return math.sqrt(sum(float(p.pow(2).sum()) for p in model.parameters()))

@@ -1,0 +1,51 @@
+import pytest
+import torch
+
+from groklab.config.schema import ModularTaskCfg
+from groklab.tasks import build_task
+from groklab.tasks.modular import OPERATIONS, equations
+
+P = 13
+
+
+def reference(op: str, x: int, y: int, p: int) -> int:
+    """Plain-integer definitions of Power et al.'s operations."""
+    inv = pow(y, -1, p) if y % p else None
+    table = {
+        "x+y": x + y, "x-y": x - y, "x*y": x * y, "x/y": x * inv if inv else None,
+        "x^2+y": x**2 + y, "x^3+y": x**3 + y, "x^2+y^2": x**2 + y**2, "x^2+xy+y^2": x**2 + x * y + y**2,
+        "x^2+xy+y^2+x": x**2 + x * y + y**2 + x, "x^3+xy": x**3 + x * y, "x^3+xy^2+y": x**3 + x * y**2 + y,
+        "mix_div_sub": (x * inv if y % 2 == 1 else x - y) if (y % 2 == 0 or inv) else None,
+        "mix_add_mul": x + y if x % 2 == 0 else x * y, "mix_add_sub": x + y if x % 2 == 0 else x - y,
+    }
+    return table[op] % p
+
+
+@pytest.mark.parametrize("op", sorted(OPERATIONS))
+def test_operations_match_integer_definitions(op):
+    x, y, c = equations(ModularTaskCfg(operation=op, p=P))
+    for xi, yi, ci in zip(x.tolist(), y.tolist(), c.tolist()):
+        assert ci == reference(op, xi, yi, P)
+
+
+def test_division_skips_zero_divisor():
+    x, y, _ = equations(ModularTaskCfg(operation="x/y", p=P))
+    assert len(x) == P * (P - 1) and (y > 0).all()
+
+
+def test_split_is_seeded_disjoint_and_complete():
+    cfg = ModularTaskCfg(p=P, train_frac=0.3, format="x_y_eq")
+    a, b, c = build_task(cfg, 0), build_task(cfg, 0), build_task(cfg, 1)
+    assert torch.equal(a.train_x, b.train_x) and not torch.equal(a.train_x, c.train_x)
+    assert len(a.train_y) == int(0.3 * P * P) and len(a.train_y) + len(a.test_y) == P * P
+    rows = {tuple(r) for r in torch.cat([a.train_x, a.test_x]).tolist()}
+    assert len(rows) == P * P
+
+
+def test_token_formats():
+    power = build_task(ModularTaskCfg(p=P, format="x_op_y_eq"), 0)
+    nanda = build_task(ModularTaskCfg(p=P, format="x_y_eq"), 0)
+    assert power.seq_len == 4 and power.vocab_size == P + 2 and (power.train_x[:, 1] == P).all()
+    assert (power.train_x[:, 3] == P + 1).all()
+    assert nanda.seq_len == 3 and nanda.vocab_size == P + 1 and (nanda.train_x[:, 2] == P).all()
+    assert power.n_classes == nanda.n_classes == P
