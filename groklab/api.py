@@ -10,7 +10,13 @@ from typing import Any
 
 from groklab.analysis import Analysis, AnalysisSpec, analyze_history
 from groklab.config import (
-    ConfigError, RunConfig, apply_overrides, config_to_dict, dump_config, load_config, load_config_dict,
+    ConfigError,
+    RunConfig,
+    apply_overrides,
+    config_to_dict,
+    dump_config,
+    load_config,
+    load_config_dict,
     validate_config,
 )
 from groklab.history import atomic_write_text, load_history, write_training_history
@@ -147,4 +153,6 @@ def analyze(run_dir: Path, write: bool = True) -> Analysis:
     return result
 
 
-__all__ = ["PRESETS", "RunHandle", "analyze", "get_preset", "new_run_dir", "presets", "resolve", "resume", "run", "suite"]
+__all__ = [
+    "PRESETS", "RunHandle", "analyze", "get_preset", "new_run_dir", "presets", "resolve", "resume", "run", "suite",
+]

@@ -46,7 +46,7 @@ def run_cmd(
     try:
         if resume is not None:
             if preset or overrides or config:
-                raise ConfigError(["--resume continues a run with its saved config; drop the preset, --config and overrides"])
+                raise ConfigError(["--resume reuses the saved config: drop the preset, --config and overrides"])
             handle = api.resume(resume, show_progress=not quiet)
         else:
             cfg = api.resolve(preset, scale, overrides, config, seed, device)

@@ -23,7 +23,9 @@ OPTIMIZERS.add("sgd", lambda params, c: torch.optim.SGD(
 
 # A schedule maps the fraction of post-warmup training done (0..1) to an lr factor.
 SCHEDULES.add("constant", lambda progress, c: 1.0)
-SCHEDULES.add("cosine", lambda progress, c: c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+SCHEDULES.add("cosine", lambda progress, c: (
+    c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+))
 
 
 def build_optimizer(params: Params, cfg: OptimCfg) -> torch.optim.Optimizer:

@@ -3,7 +3,12 @@ import json
 import pytest
 
 from groklab.history import (
-    SCHEMA_VERSION, HistoryError, HistoryWriter, keep_records_through, load_history, make_record,
+    SCHEMA_VERSION,
+    HistoryError,
+    HistoryWriter,
+    keep_records_through,
+    load_history,
+    make_record,
     write_training_history,
 )
 

@@ -19,5 +19,6 @@ def test_duplicate_names_and_aliases_are_refused():
 def test_unknown_name_suggests_and_lists():
     reg: Registry[int] = Registry("task")
     reg.add("modular_div", 1)
-    with pytest.raises(RegistryError, match=r"Unknown task 'modular_dvi'. Did you mean: modular_div\? Available: modular_div"):
+    expected = r"Unknown task 'modular_dvi'. Did you mean: modular_div\? Available: modular_div"
+    with pytest.raises(RegistryError, match=expected):
         reg.get("modular_dvi")

@@ -24,7 +24,7 @@ def reference(op: str, x: int, y: int, p: int) -> int:
 @pytest.mark.parametrize("op", sorted(OPERATIONS))
 def test_operations_match_integer_definitions(op):
     x, y, c = equations(ModularTaskCfg(operation=op, p=P))
-    for xi, yi, ci in zip(x.tolist(), y.tolist(), c.tolist()):
+    for xi, yi, ci in zip(x.tolist(), y.tolist(), c.tolist(), strict=True):
         assert ci == reference(op, xi, yi, P)
 
 

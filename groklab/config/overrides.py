@@ -20,13 +20,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     key, sep, raw = text.partition("=")
     if not sep or not key or any(not part for part in key.split(".")):
         raise ConfigError([f"override {text!r} is not of the form key=value (e.g. optim.lr=1e-3)"])
-    value = yaml.safe_load(raw) if raw.strip() else None
-    if isinstance(value, str):
-        try:  # YAML 1.1 reads 1e-3 as a string
-            value = float(value) if any(c in value for c in "eE.") else value
-        except ValueError:
-            pass
-    return key.split("."), value
+    # YAML reads 1e-3 as a string; pydantic then coerces it to the field's type.
+    return key.split("."), yaml.safe_load(raw) if raw.strip() else None
 
 
 def apply_overrides(base: dict[str, Any], overrides: list[str]) -> dict[str, Any]:

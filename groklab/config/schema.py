@@ -97,8 +97,9 @@ class TransformerCfg(Strict):
     d_mlp: int = Field(512, ge=1, description="Hidden width of each block's MLP.")
     activation: Literal["relu", "gelu"] = Field("relu", description="MLP activation.")
     norm: Literal["pre", "post", "none"] = Field(
-        "post", description="LayerNorm placement: post (Power), pre (Grokfast, adds a final LN), none (Nanda)."
+        "post", description="LayerNorm placement in each block: post (Power), pre (Grokfast), none (Nanda)."
     )
+    final_norm: bool = Field(False, description="LayerNorm before the unembedding (pre-LN models, danielmamay).")
     positions: Literal["learned", "sinusoidal"] = Field("learned", description="Positional encoding.")
     attn_bias: bool = Field(False, description="Biases in the attention projections.")
     mlp_bias: bool = Field(False, description="Biases in the MLP layers.")
@@ -112,6 +113,8 @@ class TransformerCfg(Strict):
     def _check(self) -> TransformerCfg:
         if self.d_model % self.n_heads:
             raise ValueError(f"n_heads={self.n_heads} must divide d_model={self.d_model}")
+        if self.final_norm and self.norm == "none":
+            raise ValueError("final_norm=true needs norm=pre or norm=post (norm=none means no LayerNorm anywhere)")
         return self
 
 
@@ -123,7 +126,7 @@ class MLPCfg(Strict):
     depth: int = Field(2, ge=1, le=64, description="Number of Linear layers (2 = one hidden layer).")
     activation: Activation = Field("relu", description="Hidden activation; quadratic is z**2.")
     bias: bool = Field(True, description="Biases in the Linear layers.")
-    init_scale: float = Field(1.0, gt=0, description="Multiplier applied to every initial parameter (Omnigrok's alpha).")
+    init_scale: float = Field(1.0, gt=0, description="Multiplier on every initial parameter (Omnigrok's alpha).")
 
 
 ModelCfg = Annotated[TransformerCfg | MLPCfg, Field(discriminator="name")]
@@ -165,6 +168,10 @@ class TrainCfg(Strict):
         "float32", description="Precision of the loss computation (float64 avoids late float32 loss spikes)."
     )
     checkpoint_every: int = Field(1000, ge=1, description="Steps between checkpoints (also taken at the end).")
+    stop_at_test_acc: float | None = Field(
+        None, gt=0, le=1, description="Stop at the first evaluation with test accuracy at or above this "
+        "(time-to-grok measurements); null trains all steps."
+    )
 
 
 class EvalCfg(Strict):

@@ -50,7 +50,9 @@ class History:
 def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Parse history.jsonl into records, skipping (and reporting) lines that are not complete records."""
     if not path.is_file():
-        raise HistoryError(f"no history at {path}: the run has not written an evaluation yet, or this is not a run folder")
+        raise HistoryError(
+            f"no history at {path}: the run has not written an evaluation yet, or this is not a run folder"
+        )
     lines = path.read_text(encoding="utf-8").splitlines()
     records, problems = [], []
     for number, line in enumerate(lines, start=1):
@@ -60,9 +62,8 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
             record = json.loads(line)
         except json.JSONDecodeError:
             last = number == len(lines)
-            problems.append(
-                f"{path.name} line {number} is {'cut short (the run was probably killed while writing)' if last else 'not valid JSON'}; skipped"
-            )
+            what = "cut short (the run was probably killed while writing)" if last else "not valid JSON"
+            problems.append(f"{path.name} line {number} is {what}; skipped")
             continue
         if not isinstance(record, dict) or "step" not in record:
             problems.append(f"{path.name} line {number} has no 'step'; skipped")

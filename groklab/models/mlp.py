@@ -20,7 +20,7 @@ class MLP(nn.Module):
         self.vocab_size = vocab_size
         widths = [seq_len * vocab_size] + [cfg.width] * (cfg.depth - 1) + [n_classes]
         layers: list[nn.Module] = []
-        for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
+        for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
             if i:
                 layers.append(ACTIVATIONS[cfg.activation]())
             layers.append(nn.Linear(d_in, d_out, bias=cfg.bias))

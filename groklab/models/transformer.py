@@ -86,7 +86,7 @@ class Transformer(nn.Module):
         else:
             self.register_buffer("pos", sinusoidal_positions(seq_len, cfg.d_model), persistent=False)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
-        self.final_norm = nn.LayerNorm(cfg.d_model) if cfg.norm == "pre" else nn.Identity()
+        self.final_norm = nn.LayerNorm(cfg.d_model) if cfg.final_norm else nn.Identity()
         self.unembed = nn.Linear(cfg.d_model, n_classes, bias=False)
         if cfg.init == "nanda":
             self._init_nanda(cfg.d_model, vocab_size)

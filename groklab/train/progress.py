@@ -38,7 +38,7 @@ class ProgressReporter:
     def evaluated(self, record: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        metrics = f"train {record['train_acc']:.3f}  test {record['test_acc']:.3f}" if record["train_acc"] is not None else ""
+        metrics = f"train {record['train_acc']:.3f}  test {record['test_acc']:.3f}"
         if self._bar is not None:
             self._bar.update(self._task, completed=record["step"], metrics=metrics)
             return

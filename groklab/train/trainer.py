@@ -113,31 +113,28 @@ def train(cfg: RunConfig, run_dir: Path, resume: bool = False, show_progress: bo
     write_status(run_dir, "running", step=start, total_steps=total, device=str(device))
     with HistoryWriter(history_path) as history:
         for step in range(start, total + 1):
+            finished = step == total
             if step in schedule and not (checkpoint is not None and step == start):
-                model.eval()
-                train_loss, train_acc = measure(model, data.train_x, data.train_y, cfg)
-                test_loss, test_acc = measure(model, data.test_x, data.test_y, cfg)
-                model.train()
-                elapsed = elapsed_before + time.monotonic() - t0
-                record = make_record(
-                    step, epoch=order.epoch_of(step), train_loss=train_loss, train_acc=train_acc,
-                    test_loss=test_loss, test_acc=test_acc, param_norm=param_norm(model),
-                    lr=lr_at(min(step, total - 1), total, cfg.optim), elapsed_s=round(elapsed, 3),
-                )
+                record = evaluate(model, data, cfg, order, step, elapsed_before + time.monotonic() - t0)
                 history.write(record)
                 progress.evaluated(record)
-                eta = elapsed / max(step, 1) * (total - step)
-                write_status(run_dir, "running", step=step, train_acc=train_acc, test_acc=test_acc, eta_s=round(eta, 1))
-                if not (math.isfinite(train_loss) and math.isfinite(test_loss)):
+                eta = record["elapsed_s"] / max(step, 1) * (total - step)
+                write_status(run_dir, "running", step=step, train_acc=record["train_acc"],
+                             test_acc=record["test_acc"], eta_s=round(eta, 1))
+                if record["train_loss"] is None or record["test_loss"] is None:
                     state = "diverged"
                     log.warning("loss became non-finite at step %d: stopping the run as diverged", step)
                     break
-            if step > start and (step % cfg.train.checkpoint_every == 0 or step == total):
+                stop = cfg.train.stop_at_test_acc
+                if stop is not None and record["test_acc"] >= stop:
+                    log.info("test accuracy reached train.stop_at_test_acc=%s at step %d: stopping", stop, step)
+                    finished = True
+            if step > start and (step % cfg.train.checkpoint_every == 0 or finished):
                 save_checkpoint(ckpt_dir, step, {
                     "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "torch_rng": torch.get_rng_state(), "elapsed_s": elapsed_before + time.monotonic() - t0,
                 })
-            if step == total:
+            if finished:
                 break
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, total, cfg.optim)
@@ -150,6 +147,22 @@ def train(cfg: RunConfig, run_dir: Path, resume: bool = False, show_progress: bo
     progress.close()
     write_status(run_dir, state, step=step)
     return TrainResult(state=state, step=step)
+
+
+def evaluate(
+    model: torch.nn.Module, data: TaskData, cfg: RunConfig, order: BatchOrder, step: int, elapsed: float
+) -> dict:
+    """One history record: loss and accuracy on the whole train and test sets, and the parameter norm."""
+    model.eval()
+    train_loss, train_acc = measure(model, data.train_x, data.train_y, cfg)
+    test_loss, test_acc = measure(model, data.test_x, data.test_y, cfg)
+    model.train()
+    total = cfg.train.steps
+    return make_record(
+        step, epoch=order.epoch_of(step), train_loss=train_loss, train_acc=train_acc, test_loss=test_loss,
+        test_acc=test_acc, param_norm=param_norm(model), lr=lr_at(min(step, total - 1), total, cfg.optim),
+        elapsed_s=round(elapsed, 3),
+    )
 
 
 @torch.no_grad()

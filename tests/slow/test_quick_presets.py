@@ -1,0 +1,20 @@
+"""Signature tests: each preset's quick scale reaches the outcome its paper reports."""
+
+import json
+
+import pytest
+
+from groklab import api
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("preset", api.presets(), ids=lambda p: p.id)
+def test_quick_scale_reaches_the_reported_outcome(preset, tmp_path):
+    cfg = api.resolve(preset.id, "quick", overrides=["device=cpu"])
+    handle = api.run(cfg, tmp_path / preset.id, show_progress=False)
+    a = handle.analysis
+    assert handle.state == "completed"
+    assert a.outcome == preset.reported.outcome, json.dumps(a.to_dict(), default=str)
+    if a.outcome == "grokked":  # test accuracy crossed clearly after training accuracy
+        assert a.delay_ratio >= cfg.analysis.min_delay_ratio and a.final["test_acc"] >= 0.95

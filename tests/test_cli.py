@@ -1,0 +1,68 @@
+"""The CLI contract later issues and users rely on, exercised through real subprocesses."""
+
+import json
+
+import pytest
+import yaml
+
+from tests.conftest import groklab_cli
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    from tests.conftest import TINY
+
+    root = tmp_path_factory.mktemp("cli")
+    (root / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    proc = groklab_cli("run", "--config", str(root / "tiny.yaml"), "--out", str(root / "run"), "--quiet", check=True)
+    return root / "run", proc
+
+
+def test_run_prints_run_dir_last_and_writes_the_run_folder(finished_run):
+    run_dir, proc = finished_run
+    assert proc.stdout.strip().splitlines()[-1] == str(run_dir)
+    for name in ("config.yaml", "history.jsonl", "training_history.json", "status.json", "analysis.json",
+                 "figures/curves.png"):
+        assert (run_dir / name).is_file(), name
+    assert list((run_dir / "checkpoints").glob("step_*.pt"))
+    assert json.loads((run_dir / "status.json").read_text())["state"] == "completed"
+    first = json.loads((run_dir / "history.jsonl").read_text().splitlines()[0])
+    assert {"step", "train_loss", "train_acc", "test_loss", "test_acc"} <= set(first)
+    assert (run_dir / "figures/curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_analyze_json_has_the_contract_keys(finished_run):
+    run_dir, _ = finished_run
+    proc = groklab_cli("analyze", str(run_dir), "--json", check=True)
+    result = json.loads(proc.stdout)
+    assert {"outcome", "memorization_step", "generalization_step", "grokking_delay", "final"} <= set(result)
+    assert set(result["final"]) >= {"train_loss", "train_acc", "test_loss", "test_acc"}
+    assert 0.0 <= result["final"]["test_acc"] <= 1.0
+
+
+def test_existing_non_empty_run_folder_is_refused(finished_run):
+    run_dir, _ = finished_run
+    before = (run_dir / "history.jsonl").read_bytes()
+    proc = groklab_cli("run", "--config", str(run_dir / "config.yaml"), "--out", str(run_dir))
+    assert proc.returncode != 0 and "never writes over a run" in proc.stderr
+    assert (run_dir / "history.jsonl").read_bytes() == before
+
+
+def test_saved_config_reproduces_the_run(finished_run, tmp_path):
+    run_dir, _ = finished_run
+    again = tmp_path / "again"
+    groklab_cli("run", "--config", str(run_dir / "config.yaml"), "--out", str(again), "--quiet", check=True)
+    strip = lambda p: [{k: v for k, v in json.loads(x).items() if k != "elapsed_s"} for x in p.read_text().splitlines()]  # noqa: E731
+    assert strip(again / "history.jsonl") == strip(run_dir / "history.jsonl")
+
+
+def test_papers_lists_presets_with_alias_and_scales():
+    proc = groklab_cli("papers", check=True)
+    for text in ("power2022", "nanda2023", "01", "03", "quick", "canonical", "Nanda"):
+        assert text in proc.stdout
+
+
+def test_analyze_on_a_folder_without_history_is_a_clear_error(tmp_path):
+    proc = groklab_cli("analyze", str(tmp_path))
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "config.yaml" in proc.stderr or "history" in proc.stderr
