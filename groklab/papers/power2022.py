@@ -2,14 +2,18 @@
 
 from groklab.presets import Preset, ReportedOutcome, merged
 
-# Canonical: the paper's setting for its weight-decay experiments, as openai/grok builds the model
-# and danielmamay/grokking sets the optimizer (see notes for the disagreements).
+# Canonical: the paper's x/y mod 97 at 50% training data with AdamW and weight decay 1 (paper text),
+# on the transformer as danielmamay/grokking (commit 3cec83d, grokking/model.py, training.py) builds it:
+# 2 post-LN blocks, width 128, 4 heads, GELU MLP 4x, biases, learned positions, final LayerNorm.
+# openai/grok's model differs (ReLU, no biases, sinusoidal positions, no final LayerNorm): it is one
+# override away, see notes.
 CANONICAL = {
     "seed": 0,
     "task": {"name": "modular", "operation": "x/y", "p": 97, "train_frac": 0.5, "format": "x_op_y_eq"},
     "model": {
-        "name": "transformer", "n_layers": 2, "d_model": 128, "n_heads": 4, "d_mlp": 512, "activation": "relu",
-        "norm": "post", "positions": "sinusoidal", "attn_bias": False, "mlp_bias": False, "init": "pytorch",
+        "name": "transformer", "n_layers": 2, "d_model": 128, "n_heads": 4, "d_mlp": 512, "activation": "gelu",
+        "norm": "post", "final_norm": True, "positions": "learned", "attn_bias": True, "mlp_bias": True,
+        "init": "pytorch",
     },
     "optim": {"name": "adamw", "lr": 1e-3, "betas": [0.9, 0.98], "eps": 1e-8, "weight_decay": 1.0,
               "warmup_steps": 10},
@@ -17,10 +21,13 @@ CANONICAL = {
     "eval": {"every": 100, "log_points": 60},
 }
 
+# Quick: the canonical data and model, with lr 2e-3 and a 2500-step budget that stops once test
+# accuracy reaches 99%. Measured on 2 cores (seed 0): train 99% at step 450, test 95% at step 1600,
+# about 2 minutes. Smaller moduli or widths were tried and do not grok sooner: p 59 or 47 memorize by
+# step 250 but stay near chance on test for 2000+ steps; width 64 does not memorize within 3000 steps.
 QUICK = merged(CANONICAL, {
-    "task": {"train_frac": 0.3},
-    "model": {"d_model": 64, "d_mlp": 256},
-    "train": {"steps": 3000, "checkpoint_every": 500},
+    "optim": {"lr": 2e-3},
+    "train": {"steps": 2500, "checkpoint_every": 500, "stop_at_test_acc": 0.99},
     "eval": {"every": 50, "log_points": 40},
 })
 
@@ -39,5 +46,18 @@ PRESET = Preset(
         generalization_step=10_000,
         step_factor=5.0,
     ),
-    notes="",
+    notes=(
+        "Paper vs code. (1) Model: openai/grok (the paper's code) uses ReLU, no biases, fixed sinusoidal positions "
+        "and no final LayerNorm, with the 239-token vocabulary as output and the loss on the answer and a closing "
+        "eos token. We take danielmamay/grokking's version (GELU, biases, learned positions, final LayerNorm, "
+        "[x, op, y, =] input, answer read at the last position, 97 output classes): it is the public "
+        "re-implementation the field uses, it runs on current PyTorch, and on this machine it groks at 50% "
+        "(seed 0: train 99% at step 900, test 95% at 3500). The openai model is "
+        "`model.activation=relu model.attn_bias=false model.mlp_bias=false model.positions=sinusoidal "
+        "model.final_norm=false`. (2) Optimizer: the paper's text gives AdamW lr 1e-3, betas (0.9, 0.98), "
+        "weight decay 1 and a 10-step linear warmup; openai/grok's defaults are weight decay 0 and a 5% training "
+        "split, and the paper's Figure 1 used Adam without weight decay for 1e6 updates. We follow the text "
+        "(weight decay 1, 50%): Figure 1's setting is `optim.name=adam optim.weight_decay=0 train.steps=1000000`. "
+        "(3) Budget: 1e5 updates as in the paper; batch min(512, half the training set) = 512."
+    ),
 )

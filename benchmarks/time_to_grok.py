@@ -1,0 +1,93 @@
+"""Steps per second and time-to-grok of a preset scale on this machine (run by hand).
+
+    .venv/bin/python benchmarks/time_to_grok.py nanda2023 power2022 --scale canonical --seeds 0
+
+For each preset: the median optimizer-step time over `--timing-steps` steps (no evaluation), then a
+full run with `train.stop_at_test_acc` (default 0.99) that reports the step and wall time at which
+test accuracy first reached it. Results are printed as a Markdown table and saved as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from groklab import api
+from groklab.models import build_model
+from groklab.optim import build_optimizer
+from groklab.tasks import build_task
+from groklab.train.trainer import BatchOrder, loss_fn
+
+
+def step_times(cfg, n_steps: int) -> list[float]:
+    """Wall time of each of `n_steps` optimizer steps after 5 warm-up steps."""
+    data = build_task(cfg.task, cfg.seed)
+    model = build_model(cfg.model, data)
+    optimizer = build_optimizer(model.parameters(), cfg.optim)
+    order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
+    times = []
+    for step in range(n_steps + 5):
+        t0 = time.perf_counter()
+        inputs, targets = order.batch(step)
+        loss = loss_fn(model(inputs), targets, cfg)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step >= 5:
+            times.append(time.perf_counter() - t0)
+    return times
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return f"{cpu}; torch {torch.__version__}; {torch.get_num_threads()} threads; {platform.platform()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("presets", nargs="+")
+    parser.add_argument("--scale", default="canonical")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--target", type=float, default=0.99, help="test accuracy that counts as grokked")
+    parser.add_argument("--timing-steps", type=int, default=50)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    args = parser.parse_args()
+
+    rows = []
+    for name in args.presets:
+        for seed in args.seeds:
+            cfg = api.resolve(name, args.scale, seed=seed, device="cpu",
+                              overrides=[f"train.stop_at_test_acc={args.target}"])
+            median_ms = 1000 * statistics.median(step_times(cfg, args.timing_steps))
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                handle = api.run(cfg, Path(tmp) / "run", show_progress=False)
+                wall = time.perf_counter() - t0
+            final = handle.analysis.final
+            reached = final["test_acc"] >= args.target
+            rows.append({"preset": name, "scale": args.scale, "seed": seed, "step_ms_median": round(median_ms, 1),
+                         "steps_per_s": round(1000 / median_ms, 1), "grok_step": final["step"] if reached else None,
+                         "time_to_grok_s": round(wall, 1) if reached else None, "final_test_acc": final["test_acc"]})
+            print(json.dumps(rows[-1]), flush=True)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (args.out / f"time_to_grok-{stamp}.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1))
+    print(f"\nmachine: {machine()}\n")
+    print(f"| preset | scale | seed | median step (ms) | steps/s | step at {args.target:.0%} test | time-to-grok (s) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['preset']} | {r['scale']} | {r['seed']} | {r['step_ms_median']} | {r['steps_per_s']} | "
+              f"{r['grok_step']} | {r['time_to_grok_s']} |")
+
+
+if __name__ == "__main__":
+    main()
