@@ -71,7 +71,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 handle = api.run(cfg, Path(tmp) / "run", show_progress=False)
                 wall = time.perf_counter() - t0
-            final = handle.analysis.final
+            final = handle.result.analysis.final
             reached = final["test_acc"] >= args.target
             rows.append({"preset": name, "scale": args.scale, "seed": seed, "step_ms_median": round(median_ms, 1),
                          "steps_per_s": round(1000 / median_ms, 1), "grok_step": final["step"] if reached else None,

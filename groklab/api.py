@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from groklab.analysis import Analysis, AnalysisSpec, analyze_history
+from groklab.analysis import (
+    Analysis,
+    AnalysisSpec,
+    Diagnosis,
+    RunFacts,
+    Verdict,
+    analyze_history,
+    diagnose,
+    verdict,
+)
 from groklab.config import (
     ConfigError,
     RunConfig,
@@ -90,10 +99,28 @@ def new_run_dir(cfg: RunConfig, out: Path | None = None, runs_dir: Path = DEFAUL
 
 
 @dataclass(frozen=True)
+class RunAnalysis:
+    """Everything groklab concludes about one run folder."""
+
+    run_dir: Path
+    config: RunConfig
+    state: str
+    analysis: Analysis
+    diagnosis: Diagnosis
+    verdict: Verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        cfg = self.config
+        return {"run_dir": str(self.run_dir), "preset": cfg.preset, "scale": cfg.scale, "seed": cfg.seed,
+                "state": self.state, **self.analysis.to_dict(), "diagnosis": self.diagnosis.to_dict(),
+                "verdict": self.verdict.to_dict()}
+
+
+@dataclass(frozen=True)
 class RunHandle:
     run_dir: Path
     state: str
-    analysis: Analysis
+    result: RunAnalysis
 
 
 def run(cfg: RunConfig, out: Path | None = None, show_progress: bool = True) -> RunHandle:
@@ -138,21 +165,37 @@ def analysis_spec(cfg: RunConfig, state: str) -> AnalysisSpec:
     )
 
 
-def analyze(run_dir: Path, write: bool = True) -> Analysis:
+def run_facts(cfg: RunConfig) -> RunFacts:
+    return RunFacts(n_classes=cfg.task.n_classes, loss=cfg.train.loss, optimizer=cfg.optim.name, lr=cfg.optim.lr,
+                    weight_decay=cfg.optim.weight_decay, total_steps=cfg.train.steps)
+
+
+def score(analysis: Analysis, cfg: RunConfig) -> Verdict:
+    """The run against its preset's reported outcome (canonical scale only)."""
+    if cfg.preset is None or cfg.preset not in discover():
+        return verdict(analysis, cfg.scale, None)
+    reported = get_preset(cfg.preset).reported
+    return verdict(analysis, cfg.scale, reported.outcome, reported.generalization_step, reported.step_factor)
+
+
+def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
     """Analyze a run folder; with `write`, also save analysis.json, training_history.json and figures."""
     cfg = load_config(run_dir / "config.yaml")
-    status = read_status(run_dir) or {}
+    state = (read_status(run_dir) or {}).get("state", "completed")
     history = load_history(run_dir)
-    result = analyze_history(history, analysis_spec(cfg, status.get("state", "completed")))
+    analysis = analyze_history(history, analysis_spec(cfg, state))
+    diagnosis = diagnose(analysis, history, run_facts(cfg))
+    result = RunAnalysis(run_dir, cfg, state, analysis, diagnosis, score(analysis, cfg))
     if write:
         atomic_write_text(run_dir / "analysis.json", json.dumps(result.to_dict(), indent=1))
-        meta: dict[str, Any] = {"config": config_to_dict(cfg), "state": status.get("state")}
+        meta: dict[str, Any] = {"config": config_to_dict(cfg), "state": state}
         write_training_history(history, run_dir / "training_history.json", meta)
         title = f"{cfg.preset or 'run'} ({cfg.scale or 'custom'}, seed {cfg.seed})"
-        save_figure(plot_curves(history, result, title), run_dir / "figures" / "curves.png")
+        save_figure(plot_curves(history, analysis, title), run_dir / "figures" / "curves.png")
     return result
 
 
 __all__ = [
-    "PRESETS", "RunHandle", "analyze", "get_preset", "new_run_dir", "presets", "resolve", "resume", "run", "suite",
+    "PRESETS", "RunAnalysis", "RunHandle", "analyze", "get_preset", "new_run_dir", "presets", "resolve", "resume",
+    "run", "suite",
 ]

@@ -56,12 +56,13 @@ def run_cmd(
             handle = api.run(cfg, out, show_progress=not quiet)
     except USER_ERRORS as err:
         _fail(err)
-    a = handle.analysis
+    a = handle.result.analysis
     typer.echo(
         f"state {handle.state}  outcome {a.outcome}  memorization_step {a.memorization_step}  "
         f"generalization_step {a.generalization_step}  final train_acc {a.final['train_acc']:.4f} "
         f"test_acc {a.final['test_acc']:.4f}"
     )
+    typer.echo(f"diagnosis: {handle.result.diagnosis.summary}")
     typer.echo(str(handle.run_dir))
 
 
@@ -78,7 +79,7 @@ def suite_cmd(
         _fail(err)
     table = Table("preset", "state", "outcome", "memorization", "generalization", "final test acc", "figure")
     for name, handle in handles.items():
-        a = handle.analysis
+        a = handle.result.analysis
         table.add_row(name, handle.state, a.outcome, str(a.memorization_step), str(a.generalization_step),
                       f"{a.final['test_acc']:.4f}", str(handle.run_dir / "figures" / "curves.png"))
     Console().print(table)
@@ -99,9 +100,17 @@ def analyze_cmd(
     if as_json:
         typer.echo(json.dumps(data))
         return
-    for key in ("outcome", "memorization_step", "generalization_step", "grokking_delay", "delay_ratio", "final"):
-        typer.echo(f"{key:20s} {data[key]}")
-    for problem in result.problems:
+    for key in ("preset", "state", "outcome", "memorization_step", "generalization_step", "grokking_delay",
+                "delay_ratio", "steepest_test_loss_step", "final"):
+        typer.echo(f"{key:24s} {data[key]}")
+    typer.echo(f"{'transitions':24s} {[(t['start_step'], t['end_step']) for t in data['transitions']]}")
+    typer.echo(f"{'verdict':24s} {result.verdict.status}: {result.verdict.reason}")
+    typer.echo(f"\ndiagnosis: {result.diagnosis.summary}")
+    for line in result.diagnosis.evidence:
+        typer.echo(f"  evidence: {line}")
+    for line in result.diagnosis.suggestions:
+        typer.echo(f"  next step: {line}")
+    for problem in result.analysis.problems:
         err_console.print(f"[yellow]note:[/] {problem}")
 
 

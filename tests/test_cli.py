@@ -35,7 +35,9 @@ def test_analyze_json_has_the_contract_keys(finished_run):
     run_dir, _ = finished_run
     proc = groklab_cli("analyze", str(run_dir), "--json", check=True)
     result = json.loads(proc.stdout)
-    assert {"outcome", "memorization_step", "generalization_step", "grokking_delay", "final"} <= set(result)
+    assert {"outcome", "memorization_step", "generalization_step", "grokking_delay", "final", "diagnosis",
+            "transitions", "verdict"} <= set(result)
+    assert result["diagnosis"]["summary"] and result["verdict"]["status"] == "not_scored"
     assert set(result["final"]) >= {"train_loss", "train_acc", "test_loss", "test_acc"}
     assert 0.0 <= result["final"]["test_acc"] <= 1.0
 

@@ -1,9 +1,19 @@
-"""Pure analysis of histories: events, outcome class. No I/O, no plotting."""
+"""Pure analysis of histories: events, outcome, diagnosis, verdict. No I/O, no plotting."""
 
-from groklab.analysis.events import delay_ratio, generalization_step, grokking_delay, memorization_step
+from groklab.analysis.compare import Verdict, verdict
+from groklab.analysis.diagnose import Diagnosis, RunFacts, diagnose
+from groklab.analysis.events import (
+    delay_ratio,
+    generalization_step,
+    grokking_delay,
+    memorization_step,
+    steepest_descent_step,
+    transitions,
+)
 from groklab.analysis.outcome import OUTCOMES, Analysis, AnalysisSpec, analyze_history, classify
 
 __all__ = [
-    "OUTCOMES", "Analysis", "AnalysisSpec", "analyze_history", "classify",
-    "delay_ratio", "generalization_step", "grokking_delay", "memorization_step",
+    "OUTCOMES", "Analysis", "AnalysisSpec", "Diagnosis", "RunFacts", "Verdict", "analyze_history", "classify",
+    "delay_ratio", "diagnose", "generalization_step", "grokking_delay", "memorization_step",
+    "steepest_descent_step", "transitions", "verdict",
 ]

@@ -33,3 +33,38 @@ def delay_ratio(memorization: int | None, generalization: int | None) -> float |
     if memorization is None or generalization is None:
         return None
     return generalization / max(memorization, 1)
+
+
+def transitions(
+    steps: np.ndarray, test_acc: np.ndarray, min_rise: float = 0.2, tolerance: float = 0.02
+) -> list[dict]:
+    """Every sharp rise of test accuracy: maximal rising stretches (dips below `tolerance` allowed)
+    whose total rise is at least `min_rise`. Each is {start_step, end_step, from_acc, to_acc, mid_step},
+    mid_step being the first step at or above halfway."""
+    acc = np.nan_to_num(test_acc, nan=0.0)
+    found, start = [], 0
+    for i in range(1, len(acc) + 1):
+        ended = i == len(acc) or acc[i] < acc[start:i].max() - tolerance
+        if not ended:
+            continue
+        peak = start + int(np.argmax(acc[start:i]))
+        rising = acc[start : peak + 1]
+        low = start + int(np.flatnonzero(rising <= rising.min() + tolerance)[-1])  # last point before the rise
+        if acc[peak] - acc[low] >= min_rise:
+            half = (acc[low] + acc[peak]) / 2
+            mid = low + int(np.argmax(acc[low : peak + 1] >= half))
+            found.append({"start_step": int(steps[low]), "end_step": int(steps[peak]), "from_acc": float(acc[low]),
+                          "to_acc": float(acc[peak]), "mid_step": int(steps[mid])})
+        start = i
+    return found
+
+
+def steepest_descent_step(steps: np.ndarray, loss: np.ndarray) -> int | None:
+    """Step where log(loss) falls fastest per log(step), or None with too few points."""
+    keep = (steps > 0) & np.isfinite(loss) & (loss > 0)
+    s, values = steps[keep].astype(float), np.log(loss[keep])
+    if len(s) < 3:
+        return None
+    slopes = np.diff(values) / np.diff(np.log(s))
+    i = int(np.argmin(slopes))
+    return int(round(np.sqrt(s[i] * s[i + 1]))) if slopes[i] < 0 else None

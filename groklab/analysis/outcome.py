@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from groklab.analysis.events import delay_ratio, generalization_step, grokking_delay, memorization_step
+from groklab.analysis.events import (
+    delay_ratio,
+    generalization_step,
+    grokking_delay,
+    memorization_step,
+    steepest_descent_step,
+    transitions,
+)
 from groklab.history.reader import History
 
 Outcome = Literal["not_learning", "memorizing", "grokked", "generalized", "diverged", "incomplete"]
@@ -34,6 +41,8 @@ class Analysis:
     grokking_delay: int | None
     delay_ratio: float | None
     final: dict[str, float | int | None]
+    transitions: list[dict[str, float | int]]
+    steepest_test_loss_step: int | None
     spec: AnalysisSpec
     partial: bool = False
     problems: list[str] = field(default_factory=list)
@@ -81,6 +90,8 @@ def analyze_history(history: History, spec: AnalysisSpec = AnalysisSpec()) -> An
         grokking_delay=grokking_delay(memorization, generalization),
         delay_ratio=delay_ratio(memorization, generalization),
         final=_final(history),
+        transitions=transitions(steps, history.column("test_acc")),
+        steepest_test_loss_step=steepest_descent_step(steps, history.column("test_loss")),
         spec=spec,
         partial=bool(history.problems),
         problems=list(history.problems),

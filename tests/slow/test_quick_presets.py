@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 def test_quick_scale_reaches_the_reported_outcome(preset, tmp_path):
     cfg = api.resolve(preset.id, "quick", overrides=["device=cpu"])
     handle = api.run(cfg, tmp_path / preset.id, show_progress=False)
-    a = handle.analysis
+    a = handle.result.analysis
     assert handle.state == "completed"
     assert a.outcome == preset.reported.outcome, json.dumps(a.to_dict(), default=str)
     if a.outcome == "grokked":  # test accuracy crossed clearly after training accuracy
