@@ -14,6 +14,7 @@ from groklab.analysis import (
     Diagnosis,
     RunFacts,
     Verdict,
+    aggregate,
     analyze_history,
     diagnose,
     verdict,
@@ -28,10 +29,12 @@ from groklab.config import (
     load_config_dict,
     validate_config,
 )
-from groklab.history import atomic_write_text, load_history, write_training_history
-from groklab.plots import plot_curves, save_figure
+from groklab.history import HistoryError, atomic_write_text, load_history, write_training_history
+from groklab.plots import plot_comparison, plot_curves, save_figure
 from groklab.presets import PRESETS, Preset, discover
-from groklab.train.status import read_status, write_status
+from groklab.report import PaperSection, ReportData, RunEntry, render_html, render_markdown
+from groklab.runs import RunState, find_runs, run_state
+from groklab.train.status import write_status
 
 DEFAULT_RUNS_DIR = Path("runs")
 
@@ -151,10 +154,12 @@ def _train_and_finish(cfg: RunConfig, run_dir: Path, resume: bool, show_progress
 
 
 def suite(scale: str = "quick", out: Path | None = None, show_progress: bool = True) -> dict[str, RunHandle]:
-    """Run `scale` of every preset into `out`/<preset id>/ and analyze each."""
+    """Run `scale` of every preset into `out`/<preset id>/, analyze each, and write `out`/report/."""
     out = out or DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
     configs = {preset.id: resolve(preset.id, scale) for preset in presets()}  # validate all before any work
-    return {name: run(cfg, out / name, show_progress=show_progress) for name, cfg in configs.items()}
+    handles = {name: run(cfg, out / name, show_progress=show_progress) for name, cfg in configs.items()}
+    report(out, out / "report")
+    return handles
 
 
 def analysis_spec(cfg: RunConfig, state: str) -> AnalysisSpec:
@@ -163,6 +168,32 @@ def analysis_spec(cfg: RunConfig, state: str) -> AnalysisSpec:
         memorization_threshold=a.memorization_threshold, generalization_threshold=a.generalization_threshold,
         min_delay_ratio=a.min_delay_ratio, chance_accuracy=1 / cfg.task.n_classes, state=state,
     )
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of `groklab status`."""
+
+    run_dir: Path
+    preset: str | None
+    scale: str | None
+    seed: int | None
+    state: RunState
+    outcome: str | None
+
+
+def status(root: Path = DEFAULT_RUNS_DIR) -> list[RunSummary]:
+    """State and outcome of every run folder under `root` (analysis is computed, nothing is written)."""
+    summaries = []
+    for run_dir in find_runs(root):
+        state = run_state(run_dir)
+        try:
+            result = analyze(run_dir, write=False)
+            cfg, outcome = result.config, result.analysis.outcome
+        except (ConfigError, HistoryError):
+            cfg, outcome = None, None
+        summaries.append(RunSummary(run_dir, cfg and cfg.preset, cfg and cfg.scale, cfg and cfg.seed, state, outcome))
+    return summaries
 
 
 def run_facts(cfg: RunConfig) -> RunFacts:
@@ -181,7 +212,7 @@ def score(analysis: Analysis, cfg: RunConfig) -> Verdict:
 def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
     """Analyze a run folder; with `write`, also save analysis.json, training_history.json and figures."""
     cfg = load_config(run_dir / "config.yaml")
-    state = (read_status(run_dir) or {}).get("state", "completed")
+    state = run_state(run_dir).state
     history = load_history(run_dir)
     analysis = analyze_history(history, analysis_spec(cfg, state))
     diagnosis = diagnose(analysis, history, run_facts(cfg))
@@ -195,7 +226,64 @@ def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
     return result
 
 
+def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
+    """Write report.md and a self-contained report.html about every run under `runs_dir` into `out`.
+
+    Run folders are only read: figures for the report are drawn into `out/figures`.
+    """
+    runs = find_runs(runs_dir)
+    if not runs:
+        raise FileNotFoundError(f"no run folders (with config.yaml) under {runs_dir}")
+    figures = out / "figures"
+    entries, curves = [], []
+    for run_dir in runs:
+        name = str(run_dir.relative_to(runs_dir)) if run_dir != runs_dir else run_dir.name
+        state = run_state(run_dir)
+        try:
+            result = analyze(run_dir, write=False)
+        except (ConfigError, HistoryError) as err:
+            entries.append(RunEntry(name, run_dir, state.state, state.note, None, None, problem=str(err)))
+            continue
+        history = load_history(run_dir)
+        figure = figures / (name.replace("/", "__") + ".png")
+        save_figure(plot_curves(history, result.analysis, name), figure)
+        curves.append((name, history, result.analysis))
+        entries.append(RunEntry(name, run_dir, state.state, state.note, result, figure))
+    comparison = None
+    if curves:
+        comparison = figures / "comparison.png"
+        save_figure(plot_comparison(curves), comparison)
+    data = ReportData(runs_dir, entries, _paper_sections(entries), comparison)
+    out.mkdir(parents=True, exist_ok=True)
+    md, page = out / "report.md", out / "report.html"
+    atomic_write_text(md, render_markdown(data, lambda path: str(path.relative_to(out))))
+    atomic_write_text(page, render_html(data))
+    return md, page
+
+
+def _paper_sections(entries: list[RunEntry]) -> list[PaperSection]:
+    """Group runs by preset, in preset order; runs of unknown presets come last under 'other'."""
+    by_preset: dict[str, list[RunEntry]] = {}
+    for entry in entries:
+        preset = entry.result.config.preset if entry.result is not None else None
+        key = preset if preset in discover() else "other"
+        by_preset.setdefault(key, []).append(entry)
+    sections = []
+    for key, runs in sorted(by_preset.items(), key=lambda kv: (kv[0] == "other", kv[0])):
+        finished = [r for r in runs if r.result is not None and r.state in ("completed", "diverged")]
+        scale_of = {id(r): r.result.config.scale or "custom" for r in finished}
+        seeds = {scale: aggregate([r.result.analysis for r in finished if scale_of[id(r)] == scale])
+                 for scale in sorted(set(scale_of.values()))}
+        if key == "other":
+            sections.append(PaperSection("other", "runs without a known preset", "-", "-", runs, seeds))
+            continue
+        p = get_preset(key)
+        reported = f"{p.reported.outcome} ({p.reported.summary}); preset version {p.version}"
+        sections.append(PaperSection(p.id, p.title, p.citation, reported, runs, seeds))
+    return sections
+
+
 __all__ = [
-    "PRESETS", "RunAnalysis", "RunHandle", "analyze", "get_preset", "new_run_dir", "presets", "resolve", "resume",
-    "run", "suite",
+    "PRESETS", "RunAnalysis", "RunHandle", "analyze", "get_preset", "new_run_dir", "presets", "report",
+    "resolve", "resume", "run", "status", "suite",
 ]

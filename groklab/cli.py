@@ -83,7 +83,8 @@ def suite_cmd(
         table.add_row(name, handle.state, a.outcome, str(a.memorization_step), str(a.generalization_step),
                       f"{a.final['test_acc']:.4f}", str(handle.run_dir / "figures" / "curves.png"))
     Console().print(table)
-    typer.echo(f"results: {next(iter(handles.values())).run_dir.parent}")
+    results = next(iter(handles.values())).run_dir.parent
+    typer.echo(f"report: {results / 'report' / 'report.html'} (and report.md)\nresults: {results}")
 
 
 @app.command("analyze")
@@ -112,6 +113,37 @@ def analyze_cmd(
         typer.echo(f"  next step: {line}")
     for problem in result.analysis.problems:
         err_console.print(f"[yellow]note:[/] {problem}")
+
+
+@app.command("status")
+def status_cmd(
+    runs_dir: Annotated[Path, typer.Argument(help="A run folder or a folder of runs.")] = api.DEFAULT_RUNS_DIR,
+) -> None:
+    """One line per run: preset, state, step / total, last accuracies, ETA, outcome."""
+    rows = api.status(runs_dir)
+    if not rows:
+        _fail(FileNotFoundError(f"no run folders (with config.yaml) under {runs_dir}"))
+    table = Table("run", "preset", "state", "step", "train acc", "test acc", "ETA", "outcome", "note")
+    fmt = lambda x, spec: "-" if x is None else format(x, spec)  # noqa: E731
+    for row in rows:
+        s = row.state
+        table.add_row(str(row.run_dir), f"{row.preset or '-'} ({row.scale or '-'}, seed {row.seed})", s.state,
+                      f"{fmt(s.step, 'd')}/{fmt(s.total_steps, 'd')}", fmt(s.train_acc, ".3f"), fmt(s.test_acc, ".3f"),
+                      fmt(s.eta_s, ".0f") + ("s" if s.eta_s is not None else ""), row.outcome or "-", s.note)
+    Console(width=200).print(table)
+
+
+@app.command("report")
+def report_cmd(
+    runs_dir: Annotated[Path, typer.Argument(help="A folder of runs (searched recursively).")] = api.DEFAULT_RUNS_DIR,
+    out: Annotated[Path, typer.Option(help="Folder for report.md, report.html and figures/.")] = Path("report"),
+) -> None:
+    """Write a Markdown and a self-contained HTML status report across all runs."""
+    try:
+        md, page = api.report(runs_dir, out)
+    except USER_ERRORS as err:
+        _fail(err)
+    typer.echo(f"{md}\n{page}")
 
 
 @app.command("papers")

@@ -9,6 +9,7 @@ import time
 
 import yaml
 
+from groklab import api
 from groklab.config import validate_config
 from tests.conftest import groklab_cli
 
@@ -61,7 +62,10 @@ def test_sigkill_and_resume_equals_uninterrupted_run(tmp_path, tiny):
     ckpt_step, last_written = wait_for_checkpoint_then_kill(proc, killed)
     assert 0 < ckpt_step < 3000 and last_written > ckpt_step
     status = json.loads((killed / "status.json").read_text())
-    assert status["state"] == "running"  # a killed run never got to say otherwise
+    assert status["state"] == "running"  # a killed run never got to say otherwise...
+    [summary] = api.status(killed)
+    assert summary.state.state == "stopped" and "resume" in summary.state.note  # ...but status sees through it
+    assert summary.outcome == "incomplete"
 
     resumed = groklab_cli("run", "--resume", str(killed), "--quiet", check=True)
     assert resumed.stdout.strip().splitlines()[-1] == str(killed)

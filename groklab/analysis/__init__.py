@@ -1,6 +1,6 @@
 """Pure analysis of histories: events, outcome, diagnosis, verdict. No I/O, no plotting."""
 
-from groklab.analysis.compare import Verdict, verdict
+from groklab.analysis.compare import Verdict, aggregate, verdict
 from groklab.analysis.diagnose import Diagnosis, RunFacts, diagnose
 from groklab.analysis.events import (
     delay_ratio,
@@ -13,7 +13,8 @@ from groklab.analysis.events import (
 from groklab.analysis.outcome import OUTCOMES, Analysis, AnalysisSpec, analyze_history, classify
 
 __all__ = [
-    "OUTCOMES", "Analysis", "AnalysisSpec", "Diagnosis", "RunFacts", "Verdict", "analyze_history", "classify",
+    "OUTCOMES", "Analysis", "AnalysisSpec", "Diagnosis", "RunFacts", "Verdict", "aggregate", "analyze_history",
+    "classify",
     "delay_ratio", "diagnose", "generalization_step", "grokking_delay", "memorization_step",
     "steepest_descent_step", "transitions", "verdict",
 ]

@@ -43,3 +43,18 @@ def verdict(
         return Verdict("replicated", f"outcome {reported_outcome}; generalization at step {got}, {ratio:.2f}x the "
                        f"paper's {reported_step}", *args)
     return Verdict("replicated", f"outcome {reported_outcome} matches", *args)
+
+
+def aggregate(analyses: list[Analysis]) -> dict:
+    """Several seeds of one setting: outcome counts and the median and range of the generalization step."""
+    steps = sorted(a.generalization_step for a in analyses if a.generalization_step is not None)
+    outcomes: dict[str, int] = {}
+    for a in analyses:
+        outcomes[a.outcome] = outcomes.get(a.outcome, 0) + 1
+    median = None
+    if steps:
+        mid = len(steps) // 2
+        median = steps[mid] if len(steps) % 2 else (steps[mid - 1] + steps[mid]) / 2
+    return {"runs": len(analyses), "outcomes": outcomes, "generalization_step_median": median,
+            "generalization_step_min": steps[0] if steps else None,
+            "generalization_step_max": steps[-1] if steps else None}

@@ -1,0 +1,33 @@
+"""All runs side by side: one small panel of train and test accuracy per run."""
+
+from __future__ import annotations
+
+import math
+
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
+
+from groklab.analysis import Analysis
+from groklab.history import History
+from groklab.plots.curves import COLORS
+
+
+def plot_comparison(runs: list[tuple[str, History, Analysis]], columns: int = 4) -> Figure:
+    """Grid of accuracy curves (log x), titled with each run's label and outcome."""
+    rows = max(1, math.ceil(len(runs) / columns))
+    cols = min(columns, max(1, len(runs)))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
+    for ax in axes.flat[len(runs):]:
+        ax.set_visible(False)
+    for ax, (label, history, analysis) in zip(axes.flat, runs, strict=False):
+        shown = history.steps > 0
+        for split in ("train", "test"):
+            ax.plot(history.steps[shown], history.column(f"{split}_acc")[shown], color=COLORS[split], label=split)
+        ax.set(xscale="log", ylim=(-0.02, 1.02), title=f"{label}\n{analysis.outcome}")
+        ax.title.set_fontsize(8)
+        ax.tick_params(labelsize=7)
+    axes.flat[0].legend(fontsize=7, loc="lower right")
+    fig.supxlabel("step")
+    fig.supylabel("accuracy")
+    fig.tight_layout()
+    return fig

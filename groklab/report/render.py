@@ -1,0 +1,183 @@
+"""Markdown and self-contained HTML status reports, rendered from the same ReportData."""
+
+from __future__ import annotations
+
+import base64
+import html
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from groklab.analysis import OUTCOMES
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One run as the report shows it; `result` is None when the run has no readable history yet."""
+
+    name: str
+    run_dir: Path
+    state: str
+    note: str
+    result: object | None  # api.RunAnalysis (kept untyped here: the report does not import the API)
+    figure: Path | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class PaperSection:
+    preset: str
+    title: str
+    citation: str
+    reported: str
+    runs: list[RunEntry]
+    seeds: dict = field(default_factory=dict)  # analysis.aggregate over completed runs per scale
+
+
+@dataclass(frozen=True)
+class ReportData:
+    source: Path
+    runs: list[RunEntry]
+    papers: list[PaperSection]
+    comparison: Path | None
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def _summary_rows(data: ReportData) -> list[list[str]]:
+    rows = []
+    for run in data.runs:
+        r = run.result
+        if r is None:
+            rows.append([run.name, "-", "-", run.state, "-", "-", "-", "-", "-", "-"])
+            continue
+        a, final = r.analysis, r.analysis.final
+        rows.append([run.name, r.config.preset or "-", r.config.scale or "-", run.state, str(final["step"]),
+                     _pct(final["train_acc"]), _pct(final["test_acc"]), a.outcome,
+                     str(a.generalization_step) if a.generalization_step is not None else "-", r.verdict.status])
+    return rows
+
+
+SUMMARY_HEADER = ["run", "preset", "scale", "state", "step", "train acc", "test acc", "outcome", "generalization step",
+                  "verdict"]
+
+
+def _counts(data: ReportData) -> tuple[dict[str, int], dict[str, int]]:
+    outcomes = {o: 0 for o in OUTCOMES}
+    states: dict[str, int] = {}
+    for run in data.runs:
+        if run.result is not None:
+            outcomes[run.result.analysis.outcome] += 1
+        states[run.state] = states.get(run.state, 0) + 1
+    return {k: v for k, v in outcomes.items() if v}, states
+
+
+def _next_steps(data: ReportData) -> list[str]:
+    steps = []
+    for run in data.runs:
+        if run.result is None:
+            steps.append(f"{run.name}: {run.problem or 'no history yet'}")
+        elif run.result.analysis.outcome not in ("grokked", "generalized"):
+            steps.append(f"{run.name} ({run.result.analysis.outcome}): {run.result.diagnosis.suggestions[0]}")
+        elif run.note:
+            steps.append(f"{run.name}: {run.note}")
+    return steps
+
+
+def _run_lines(run: RunEntry) -> list[tuple[str, str]]:
+    """(label, text) pairs describing one run."""
+    if run.result is None:
+        return [("state", run.state), ("problem", run.problem or "no history yet")]
+    r, a = run.result, run.result.analysis
+    cfg = r.config
+    lines = [
+        ("config", f"task {cfg.task.operation} mod {cfg.task.p}, train fraction {cfg.task.train_frac}; "
+                   f"{cfg.model.name}; {cfg.optim.name} lr {cfg.optim.lr:g} weight decay {cfg.optim.weight_decay:g}; "
+                   f"{cfg.train.steps} steps, seed {cfg.seed}"),
+        ("state", run.state + (f" ({run.note})" if run.note else "")),
+        ("final", f"train loss {a.final['train_loss']:.4g}, accuracy {_pct(a.final['train_acc'])}; test loss "
+                  f"{a.final['test_loss']:.4g}, accuracy {_pct(a.final['test_acc'])} at step {a.final['step']}"),
+        ("outcome", f"{a.outcome}: memorization step {a.memorization_step}, generalization step "
+                    f"{a.generalization_step}, delay {a.grokking_delay}"),
+        ("transitions", ", ".join(f"{t['start_step']}→{t['end_step']} ({_pct(t['from_acc'])}→{_pct(t['to_acc'])})"
+                                  for t in a.transitions) or "none"),
+        ("diagnosis", r.diagnosis.summary),
+        *[("evidence", e) for e in r.diagnosis.evidence],
+        *[("next step", s) for s in r.diagnosis.suggestions],
+        ("verdict", f"{r.verdict.status}: {r.verdict.reason}"),
+    ]
+    if a.partial:
+        lines.append(("partial", "; ".join(a.problems)))
+    return lines
+
+
+def render_markdown(data: ReportData, figure_link: Callable[[Path], str]) -> str:
+    """The report as Markdown; `figure_link` maps a figure path to the link written in the page."""
+    outcomes, states = _counts(data)
+    out = [f"# groklab status report\n\nGenerated {time.strftime('%Y-%m-%d %H:%M')} from `{data.source}`: "
+           f"{len(data.runs)} runs.\n", "## Executive summary\n", "| outcome | runs |", "|---|---|"]
+    out += [f"| {k} | {v} |" for k, v in outcomes.items()]
+    out += ["", "States: " + ", ".join(f"{k} {v}" for k, v in states.items()) + "\n", "## Summary table\n"]
+    out += ["| " + " | ".join(SUMMARY_HEADER) + " |", "|" + "---|" * len(SUMMARY_HEADER)]
+    out += ["| " + " | ".join(row) + " |" for row in _summary_rows(data)]
+    if data.comparison:
+        out += ["", f"![all runs]({figure_link(data.comparison)})"]
+    for paper in data.papers:
+        out += ["", f"## {paper.preset}: {paper.title}", "", f"{paper.citation}. Reported: {paper.reported}"]
+        for scale, agg in paper.seeds.items():
+            out.append(f"\nSeeds at {scale} scale: {agg['runs']} runs, outcomes {agg['outcomes']}, generalization "
+                       f"step median {agg['generalization_step_median']} (range {agg['generalization_step_min']}"
+                       f"–{agg['generalization_step_max']})")
+        for run in paper.runs:
+            out += ["", f"### {run.name}", ""]
+            out += [f"- **{label}**: {text}" for label, text in _run_lines(run)]
+            if run.figure:
+                out += ["", f"![{run.name}]({figure_link(run.figure)})"]
+    out += ["", "## Next steps", ""] + [f"- {s}" for s in _next_steps(data) or ["nothing pending"]]
+    return "\n".join(out) + "\n"
+
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;font-size:.9em}
+th{background:#f3f3f3}img{max-width:100%}.grokked{color:#1a7f37}.memorizing,.not_learning,.diverged{color:#b42318}"""
+
+
+def _table(header: list[str], rows: list[list[str]], table_id: str = "") -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td class='{html.escape(c)}'>{html.escape(c)}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    table_attr = f" id='{table_id}'" if table_id else ""
+    return f"<table{table_attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _img(path: Path, alt: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
+
+
+def render_html(data: ReportData) -> str:
+    """The report as one self-contained HTML page (figures embedded as data URIs)."""
+    outcomes, states = _counts(data)
+    parts = [f"<h1>groklab status report</h1><p>Generated {time.strftime('%Y-%m-%d %H:%M')} from "
+             f"<code>{html.escape(str(data.source))}</code>: {len(data.runs)} runs.</p>",
+             "<h2>Executive summary</h2>", _table(["outcome", "runs"], [[k, str(v)] for k, v in outcomes.items()]),
+             f"<p>States: {html.escape(', '.join(f'{k} {v}' for k, v in states.items()))}</p>",
+             "<h2>Summary table</h2>", _table(SUMMARY_HEADER, _summary_rows(data), "summary")]
+    if data.comparison:
+        parts.append(_img(data.comparison, "all runs"))
+    for paper in data.papers:
+        parts.append(f"<h2>{html.escape(paper.preset)}: {html.escape(paper.title)}</h2>"
+                     f"<p>{html.escape(paper.citation)}. Reported: {html.escape(paper.reported)}</p>")
+        for run in paper.runs:
+            items = "".join(f"<li><b>{html.escape(label)}</b>: {html.escape(text)}</li>"
+                            for label, text in _run_lines(run))
+            parts.append(f"<h3>{html.escape(run.name)}</h3><ul>{items}</ul>")
+            if run.figure:
+                parts.append(_img(run.figure, run.name))
+    steps = "".join(f"<li>{html.escape(s)}</li>" for s in _next_steps(data) or ["nothing pending"])
+    parts.append(f"<h2>Next steps</h2><ul>{steps}</ul>")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>groklab status report</title>"
+            f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")

@@ -1,0 +1,46 @@
+"""Status and report over real run folders, including runs that crashed before writing anything."""
+
+import json
+import re
+
+import yaml
+
+from groklab import api
+from tests.conftest import TINY, groklab_cli
+
+
+def make_runs(root):
+    (root / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    groklab_cli("run", "--config", str(root / "tiny.yaml"), "--out", str(root / "runs" / "done"), "--quiet",
+                check=True)
+    crashed = root / "runs" / "crashed"
+    crashed.mkdir(parents=True)
+    (crashed / "config.yaml").write_text((root / "runs" / "done" / "config.yaml").read_text())
+    (crashed / "status.json").write_text(json.dumps({"state": "failed", "error": "RuntimeError: out of memory"}))
+    return root / "runs"
+
+
+def test_report_has_every_run_and_embeds_its_figures(tmp_path):
+    runs = make_runs(tmp_path)
+    before = {p: p.read_bytes() for p in runs.rglob("*") if p.is_file()}
+    proc = groklab_cli("report", str(runs), "--out", str(tmp_path / "report"), check=True)
+    md = (tmp_path / "report" / "report.md").read_text()
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert proc.stdout.splitlines()[-1].endswith("report.html")
+    rows = [line for line in md.splitlines() if line.startswith("| done") or line.startswith("| crashed")]
+    assert len(rows) == 2  # one summary row per run, the crashed one included
+    assert "failed" in md and "no history" in md
+    assert "## Executive summary" in md and "## Next steps" in md
+    for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):
+        assert (tmp_path / "report" / link).is_file(), link
+    assert page.count("data:image/png;base64,") >= 2 and "src='http" not in page
+    assert {p: p.read_bytes() for p in runs.rglob("*") if p.is_file()} == before  # inputs untouched
+
+
+def test_status_lists_each_run_with_state_and_outcome(tmp_path):
+    runs = make_runs(tmp_path)
+    rows = {r.run_dir.name: r for r in api.status(runs)}
+    assert rows["done"].state.state == "completed" and rows["done"].outcome is not None
+    assert rows["crashed"].state.state == "failed" and rows["crashed"].outcome is None
+    proc = groklab_cli("status", str(runs), check=True)
+    assert "done" in proc.stdout and "failed" in proc.stdout
