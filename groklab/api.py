@@ -30,7 +30,7 @@ from groklab.config import (
     validate_config,
 )
 from groklab.history import HistoryError, atomic_write_text, load_history, write_training_history
-from groklab.plots import plot_comparison, plot_curves, save_figure
+from groklab.plots import plot_comparison, plot_curves, plot_detail, save_figure
 from groklab.presets import PRESETS, Preset, discover
 from groklab.report import PaperSection, ReportData, RunEntry, render_html, render_markdown
 from groklab.runs import RunState, find_runs, run_state
@@ -223,6 +223,7 @@ def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
         write_training_history(history, run_dir / "training_history.json", meta)
         title = f"{cfg.preset or 'run'} ({cfg.scale or 'custom'}, seed {cfg.seed})"
         save_figure(plot_curves(history, analysis, title), run_dir / "figures" / "curves.png")
+        save_figure(plot_detail(history, analysis, title), run_dir / "figures" / "detail.png")
     return result
 
 
@@ -242,13 +243,15 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
         try:
             result = analyze(run_dir, write=False)
         except (ConfigError, HistoryError) as err:
-            entries.append(RunEntry(name, run_dir, state.state, state.note, None, None, problem=str(err)))
+            entries.append(RunEntry(name, run_dir, state.state, state.note, None, (), problem=str(err)))
             continue
         history = load_history(run_dir)
-        figure = figures / (name.replace("/", "__") + ".png")
-        save_figure(plot_curves(history, result.analysis, name), figure)
+        stem = figures / name.replace("/", "__")
+        drawn = (stem.with_name(stem.name + "-curves.png"), stem.with_name(stem.name + "-detail.png"))
+        save_figure(plot_curves(history, result.analysis, name), drawn[0])
+        save_figure(plot_detail(history, result.analysis, name), drawn[1])
         curves.append((name, history, result.analysis))
-        entries.append(RunEntry(name, run_dir, state.state, state.note, result, figure))
+        entries.append(RunEntry(name, run_dir, state.state, state.note, result, drawn))
     comparison = None
     if curves:
         comparison = figures / "comparison.png"

@@ -33,7 +33,7 @@ def test_report_has_every_run_and_embeds_its_figures(tmp_path):
     assert "## Executive summary" in md and "## Next steps" in md
     for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):
         assert (tmp_path / "report" / link).is_file(), link
-    assert page.count("data:image/png;base64,") >= 2 and "src='http" not in page
+    assert page.count("data:image/png;base64,") == 3 and "src='http" not in page  # curves, detail, grid
     assert {p: p.read_bytes() for p in runs.rglob("*") if p.is_file()} == before  # inputs untouched
 
 

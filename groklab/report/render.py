@@ -21,7 +21,7 @@ class RunEntry:
     state: str
     note: str
     result: object | None  # api.RunAnalysis (kept untyped here: the report does not import the API)
-    figure: Path | None
+    figures: tuple[Path, ...]
     problem: str | None = None
 
 
@@ -134,8 +134,7 @@ def render_markdown(data: ReportData, figure_link: Callable[[Path], str]) -> str
         for run in paper.runs:
             out += ["", f"### {run.name}", ""]
             out += [f"- **{label}**: {text}" for label, text in _run_lines(run)]
-            if run.figure:
-                out += ["", f"![{run.name}]({figure_link(run.figure)})"]
+            out += [f"\n![{run.name}]({figure_link(figure)})" for figure in run.figures]
     out += ["", "## Next steps", ""] + [f"- {s}" for s in _next_steps(data) or ["nothing pending"]]
     return "\n".join(out) + "\n"
 
@@ -175,8 +174,7 @@ def render_html(data: ReportData) -> str:
             items = "".join(f"<li><b>{html.escape(label)}</b>: {html.escape(text)}</li>"
                             for label, text in _run_lines(run))
             parts.append(f"<h3>{html.escape(run.name)}</h3><ul>{items}</ul>")
-            if run.figure:
-                parts.append(_img(run.figure, run.name))
+            parts += [_img(figure, run.name) for figure in run.figures]
     steps = "".join(f"<li>{html.escape(s)}</li>" for s in _next_steps(data) or ["nothing pending"])
     parts.append(f"<h2>Next steps</h2><ul>{steps}</ul>")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>groklab status report</title>"
