@@ -45,6 +45,16 @@ def step_times(cfg, n_steps: int) -> list[float]:
     return times
 
 
+def matmul_ceiling_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """fp32 matmul throughput of this machine now (the same threads the training uses)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * size**3 * repeats / (time.perf_counter() - t0) / 1e9
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -66,6 +76,7 @@ def main() -> None:
         for seed in args.seeds:
             cfg = api.resolve(name, args.scale, seed=seed, device="cpu",
                               overrides=[f"train.stop_at_test_acc={args.target}"])
+            ceiling = matmul_ceiling_gflops()
             median_ms = 1000 * statistics.median(step_times(cfg, args.timing_steps))
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
@@ -74,7 +85,8 @@ def main() -> None:
             final = handle.result.analysis.final
             reached = final["test_acc"] >= args.target
             rows.append({"preset": name, "scale": args.scale, "seed": seed, "step_ms_median": round(median_ms, 1),
-                         "steps_per_s": round(1000 / median_ms, 1), "grok_step": final["step"] if reached else None,
+                         "steps_per_s": round(1000 / median_ms, 1), "matmul_gflops": round(ceiling),
+                         "grok_step": final["step"] if reached else None,
                          "time_to_grok_s": round(wall, 1) if reached else None, "final_test_acc": final["test_acc"]})
             print(json.dumps(rows[-1]), flush=True)
 
@@ -82,11 +94,12 @@ def main() -> None:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (args.out / f"time_to_grok-{stamp}.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1))
     print(f"\nmachine: {machine()}\n")
-    print(f"| preset | scale | seed | median step (ms) | steps/s | step at {args.target:.0%} test | time-to-grok (s) |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"| preset | scale | seed | median step (ms) | steps/s | step at {args.target:.0%} test | "
+          "time-to-grok (s) | fp32 matmul GFLOP/s |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['preset']} | {r['scale']} | {r['seed']} | {r['step_ms_median']} | {r['steps_per_s']} | "
-              f"{r['grok_step']} | {r['time_to_grok_s']} |")
+              f"{r['grok_step']} | {r['time_to_grok_s']} | {r['matmul_gflops']} |")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402
@@ -14,6 +15,12 @@ from groklab.history import History  # noqa: E402
 COLORS = {"train": "tab:blue", "test": "tab:red"}
 
 
+def loss_axis_scale(history: History, shown: np.ndarray) -> str:
+    """'log' when a shown loss is positive and finite, else 'linear' (e.g. a run that diverged at once)."""
+    losses = np.concatenate([history.column("train_loss")[shown], history.column("test_loss")[shown]])
+    return "log" if (np.isfinite(losses) & (losses > 0)).any() else "linear"
+
+
 def plot_curves(history: History, analysis: Analysis, title: str = "") -> Figure:
     """Two panels over steps (log x): loss (log y) and accuracy, train and test."""
     steps = history.steps
@@ -22,7 +29,7 @@ def plot_curves(history: History, analysis: Analysis, title: str = "") -> Figure
     for split in ("train", "test"):
         loss_ax.plot(steps[shown], history.column(f"{split}_loss")[shown], color=COLORS[split], label=split)
         acc_ax.plot(steps[shown], history.column(f"{split}_acc")[shown], color=COLORS[split], label=split)
-    loss_ax.set(xscale="log", yscale="log", xlabel="step", ylabel="loss", title="loss")
+    loss_ax.set(xscale="log", yscale=loss_axis_scale(history, shown), xlabel="step", ylabel="loss", title="loss")
     acc_ax.set(xscale="log", xlabel="step", ylabel="accuracy", title="accuracy", ylim=(-0.02, 1.02))
     marks = (("memorization", analysis.memorization_step, COLORS["train"]),
              ("generalization", analysis.generalization_step, COLORS["test"]))

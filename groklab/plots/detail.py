@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from groklab.analysis import Analysis
 from groklab.history import History
-from groklab.plots.curves import COLORS
+from groklab.plots.curves import COLORS, loss_axis_scale
 
 
 def _zoom_window(analysis: Analysis) -> tuple[int, int] | None:
@@ -29,7 +29,7 @@ def plot_detail(history: History, analysis: Analysis, title: str = "") -> Figure
     for split in ("train", "test"):
         loss_ax.plot(steps[shown], history.column(f"{split}_loss")[shown], color=COLORS[split], label=split)
         acc_ax.plot(steps[shown], history.column(f"{split}_acc")[shown], color=COLORS[split], label=split)
-    loss_ax.set(yscale="log", title="loss")
+    loss_ax.set(yscale=loss_axis_scale(history, shown), title="loss")
     acc_ax.set(title="accuracy", ylim=(-0.02, 1.02))
     gap_ax.plot(steps[shown], (history.column("train_acc") - history.column("test_acc"))[shown], color="tab:purple")
     gap_ax.set(title="generalization gap (train − test accuracy)", ylim=(-0.05, 1.02))

@@ -1,0 +1,35 @@
+"""The training loop on real tiny runs: divergence, early stop, evaluation schedule."""
+
+from groklab import api
+from groklab.config import apply_overrides, validate_config
+from groklab.config.schema import EvalCfg
+from groklab.history import load_history
+from groklab.train.schedule import eval_steps
+
+
+def run(tmp_path, tiny, overrides):
+    cfg = validate_config(apply_overrides(tiny, overrides))
+    return api.run(cfg, tmp_path / "run", show_progress=False)
+
+
+def test_non_finite_loss_stops_the_run_as_diverged(tmp_path, tiny):
+    handle = run(tmp_path, tiny, ["optim.name=sgd", "optim.lr=1e30", "optim.warmup_steps=0"])
+    assert handle.state == "diverged" and handle.result.analysis.outcome == "diverged"
+    history = load_history(handle.run_dir)
+    assert history.records[-1]["train_loss"] is None  # non-finite written as null, strict JSON kept
+    assert history.steps[-1] < tiny["train"]["steps"]  # stopped early
+    assert "diverged" in handle.result.diagnosis.summary
+
+
+def test_stop_at_test_accuracy_ends_the_run_at_that_evaluation(tmp_path, tiny):
+    handle = run(tmp_path, tiny, ["train.stop_at_test_acc=0.05"])  # chance is 1/23, reached almost at once
+    history = load_history(handle.run_dir)
+    assert history.column("test_acc")[-1] >= 0.05
+    assert (history.column("test_acc")[:-1] < 0.05).all()
+    assert handle.state == "completed"
+
+
+def test_eval_schedule_is_dense_early_and_includes_both_ends():
+    steps = eval_steps(10_000, EvalCfg(every=1000, log_points=20))
+    assert steps[0] == 0 and steps[-1] == 10_000 and 5000 in steps
+    assert sum(s < 100 for s in steps) >= 5 and steps == sorted(set(steps))
