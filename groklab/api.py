@@ -30,6 +30,7 @@ from groklab.config import (
     validate_config,
 )
 from groklab.history import HistoryError, atomic_write_text, load_history, write_training_history
+from groklab.importers import SOURCE_FILE, import_run  # noqa: F401  (import_run re-exported for the CLI)
 from groklab.plots import plot_comparison, plot_curves, plot_detail, save_figure
 from groklab.presets import PRESETS, Preset, discover
 from groklab.report import PaperSection, ReportData, RunEntry, render_html, render_markdown
@@ -106,17 +107,25 @@ class RunAnalysis:
     """Everything groklab concludes about one run folder."""
 
     run_dir: Path
-    config: RunConfig
+    config: RunConfig | None  # None for a run imported from another tool's log
+    source: dict[str, Any] | None  # source.json of an imported run
     state: str
     analysis: Analysis
     diagnosis: Diagnosis
     verdict: Verdict
 
+    @property
+    def preset(self) -> str | None:
+        return self.config.preset if self.config else None
+
+    @property
+    def scale(self) -> str | None:
+        return self.config.scale if self.config else None
+
     def to_dict(self) -> dict[str, Any]:
-        cfg = self.config
-        return {"run_dir": str(self.run_dir), "preset": cfg.preset, "scale": cfg.scale, "seed": cfg.seed,
-                "state": self.state, **self.analysis.to_dict(), "diagnosis": self.diagnosis.to_dict(),
-                "verdict": self.verdict.to_dict()}
+        return {"run_dir": str(self.run_dir), "preset": self.preset, "scale": self.scale,
+                "seed": self.config.seed if self.config else None, "source": self.source, "state": self.state,
+                **self.analysis.to_dict(), "diagnosis": self.diagnosis.to_dict(), "verdict": self.verdict.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -190,6 +199,10 @@ def status(root: Path = DEFAULT_RUNS_DIR) -> list[RunSummary]:
         try:
             result = analyze(run_dir, write=False)
             cfg, outcome = result.config, result.analysis.outcome
+            if cfg is None:
+                summaries.append(RunSummary(run_dir, f"imported {result.source['format']}", None, None, state,
+                                            outcome))
+                continue
         except (ConfigError, HistoryError):
             cfg, outcome = None, None
         summaries.append(RunSummary(run_dir, cfg and cfg.preset, cfg and cfg.scale, cfg and cfg.seed, state, outcome))
@@ -209,19 +222,31 @@ def score(analysis: Analysis, cfg: RunConfig) -> Verdict:
     return verdict(analysis, cfg.scale, reported.outcome, reported.generalization_step, reported.step_factor)
 
 
+def load_run(run_dir: Path) -> tuple[RunConfig | None, dict[str, Any] | None]:
+    """A run folder's config (groklab runs) or source description (imported runs)."""
+    if (run_dir / "config.yaml").is_file():
+        return load_config(run_dir / "config.yaml"), None
+    if (run_dir / SOURCE_FILE).is_file():
+        return None, json.loads((run_dir / SOURCE_FILE).read_text())
+    raise ConfigError([f"{run_dir} is not a groklab run folder: it has no config.yaml (nor the source.json of an "
+                       "imported log)"])
+
+
 def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
     """Analyze a run folder; with `write`, also save analysis.json, training_history.json and figures."""
-    cfg = load_config(run_dir / "config.yaml")
+    cfg, source = load_run(run_dir)
     state = run_state(run_dir).state
     history = load_history(run_dir)
-    analysis = analyze_history(history, analysis_spec(cfg, state))
-    diagnosis = diagnose(analysis, history, run_facts(cfg))
-    result = RunAnalysis(run_dir, cfg, state, analysis, diagnosis, score(analysis, cfg))
+    analysis = analyze_history(history, analysis_spec(cfg, state) if cfg else AnalysisSpec(state=state))
+    diagnosis = diagnose(analysis, history, run_facts(cfg) if cfg else RunFacts())
+    scored = score(analysis, cfg) if cfg else verdict(analysis, None, None)
+    result = RunAnalysis(run_dir, cfg, source, state, analysis, diagnosis, scored)
     if write:
         atomic_write_text(run_dir / "analysis.json", json.dumps(result.to_dict(), indent=1))
-        meta: dict[str, Any] = {"config": config_to_dict(cfg), "state": state}
+        meta: dict[str, Any] = {"config": config_to_dict(cfg) if cfg else None, "source": source, "state": state}
         write_training_history(history, run_dir / "training_history.json", meta)
-        title = f"{cfg.preset or 'run'} ({cfg.scale or 'custom'}, seed {cfg.seed})"
+        title = (f"{cfg.preset or 'run'} ({cfg.scale or 'custom'}, seed {cfg.seed})" if cfg
+                 else f"imported {source['format']} log")
         save_figure(plot_curves(history, analysis, title), run_dir / "figures" / "curves.png")
         save_figure(plot_detail(history, analysis, title), run_dir / "figures" / "detail.png")
     return result
@@ -268,13 +293,13 @@ def _paper_sections(entries: list[RunEntry]) -> list[PaperSection]:
     """Group runs by preset, in preset order; runs of unknown presets come last under 'other'."""
     by_preset: dict[str, list[RunEntry]] = {}
     for entry in entries:
-        preset = entry.result.config.preset if entry.result is not None else None
+        preset = entry.result.preset if entry.result is not None else None
         key = preset if preset in discover() else "other"
         by_preset.setdefault(key, []).append(entry)
     sections = []
     for key, runs in sorted(by_preset.items(), key=lambda kv: (kv[0] == "other", kv[0])):
         finished = [r for r in runs if r.result is not None and r.state in ("completed", "diverged")]
-        scale_of = {id(r): r.result.config.scale or "custom" for r in finished}
+        scale_of = {id(r): r.result.scale or "custom" for r in finished}
         seeds = {scale: aggregate([r.result.analysis for r in finished if scale_of[id(r)] == scale])
                  for scale in sorted(set(scale_of.values()))}
         if key == "other":

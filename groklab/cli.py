@@ -10,11 +10,13 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from groklab import api
 from groklab.config import ConfigError, config_to_dict
-from groklab.history import HistoryError
+from groklab.history import HistoryError, load_history
+from groklab.importers import LogFormatError
 from groklab.registry import RegistryError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reproduce and analyze grokking experiments.")
@@ -23,7 +25,7 @@ USER_ERRORS = (ConfigError, HistoryError, RegistryError, FileExistsError, FileNo
 
 
 def _fail(err: Exception) -> None:
-    err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -144,6 +146,23 @@ def report_cmd(
     except USER_ERRORS as err:
         _fail(err)
     typer.echo(f"{md}\n{page}")
+
+
+@app.command("import")
+def import_cmd(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="lightning, sacred, tensorboard, csv or json.")],
+    path: Annotated[Path, typer.Argument(help="The log: a file, or the tool's run/version folder.")],
+    out: Annotated[Path, typer.Option(help="Run folder to create.")],
+    mapping: Annotated[Optional[list[str]], typer.Option("--map", help="FIELD=COLUMN, e.g. test_acc=val/acc.")] = None,
+) -> None:
+    """Turn another tool's log into a groklab run folder (then analyze, status and report work on it)."""
+    try:
+        run_dir = api.import_run(fmt, path, out, mapping)
+        result = api.analyze(run_dir)
+    except (*USER_ERRORS, LogFormatError) as err:
+        _fail(err)
+    typer.echo(f"imported {len(load_history(run_dir))} records; outcome {result.analysis.outcome}")
+    typer.echo(str(run_dir))
 
 
 @app.command("papers")

@@ -13,10 +13,11 @@ from groklab.train.status import read_status
 
 
 def find_runs(root: Path) -> list[Path]:
-    """Run folders (those holding a config.yaml) at or below `root`, sorted by path."""
-    if (root / "config.yaml").is_file():
+    """Run folders (holding a config.yaml, or the source.json of an imported log) at or below `root`."""
+    markers = ("config.yaml", "source.json")
+    if any((root / m).is_file() for m in markers):
         return [root]
-    return sorted(p.parent for p in root.rglob("config.yaml") if "checkpoints" not in p.parts)
+    return sorted({p.parent for m in markers for p in root.rglob(m) if "checkpoints" not in p.parts})
 
 
 def _process_alive(pid: int) -> bool:

@@ -55,7 +55,7 @@ def _summary_rows(data: ReportData) -> list[list[str]]:
             rows.append([run.name, "-", "-", run.state, "-", "-", "-", "-", "-", "-"])
             continue
         a, final = r.analysis, r.analysis.final
-        rows.append([run.name, r.config.preset or "-", r.config.scale or "-", run.state, str(final["step"]),
+        rows.append([run.name, r.preset or "-", r.scale or "-", run.state, str(final["step"]),
                      _pct(final["train_acc"]), _pct(final["test_acc"]), a.outcome,
                      str(a.generalization_step) if a.generalization_step is not None else "-", r.verdict.status])
     return rows
@@ -93,10 +93,14 @@ def _run_lines(run: RunEntry) -> list[tuple[str, str]]:
         return [("state", run.state), ("problem", run.problem or "no history yet")]
     r, a = run.result, run.result.analysis
     cfg = r.config
+    if cfg is None:
+        setup = ("source", f"imported {r.source['format']} log {r.source['path']}")
+    else:
+        setup = ("config", f"task {cfg.task.operation} mod {cfg.task.p}, train fraction {cfg.task.train_frac}; "
+                 f"{cfg.model.name}; {cfg.optim.name} lr {cfg.optim.lr:g} weight decay {cfg.optim.weight_decay:g}; "
+                 f"{cfg.train.steps} steps, seed {cfg.seed}")
     lines = [
-        ("config", f"task {cfg.task.operation} mod {cfg.task.p}, train fraction {cfg.task.train_frac}; "
-                   f"{cfg.model.name}; {cfg.optim.name} lr {cfg.optim.lr:g} weight decay {cfg.optim.weight_decay:g}; "
-                   f"{cfg.train.steps} steps, seed {cfg.seed}"),
+        setup,
         ("state", run.state + (f" ({run.note})" if run.note else "")),
         ("final", f"train loss {a.final['train_loss']:.4g}, accuracy {_pct(a.final['train_acc'])}; test loss "
                   f"{a.final['test_loss']:.4g}, accuracy {_pct(a.final['test_acc'])} at step {a.final['step']}"),

@@ -1,0 +1,18 @@
+"""Importers: other tools' logs -> groklab run folders that analyze, status and report treat like any run."""
+
+from pathlib import Path
+
+from groklab.importers.base import SOURCE_FILE, LogFormatError, parse_mapping, write_run
+from groklab.importers.formats import IMPORTERS
+
+
+def import_run(fmt: str, path: Path, out: Path, mapping: list[str] | None = None) -> Path:
+    """Read `path` in format `fmt` and write a groklab run folder at `out`."""
+    if not path.exists():
+        raise LogFormatError(f"{path} does not exist")
+    reader = IMPORTERS.get(fmt)
+    imported = reader(path, parse_mapping(mapping or []))
+    return write_run(imported, out, IMPORTERS.canonical(fmt), path)
+
+
+__all__ = ["IMPORTERS", "SOURCE_FILE", "LogFormatError", "import_run"]

@@ -1,0 +1,135 @@
+"""Importers, on logs written by the real libraries inside the tests (not hand-typed imitations)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from groklab import api
+from tests.conftest import groklab_cli
+
+STEPS = [int(s) for s in np.unique(np.geomspace(1, 10_000, 40).astype(int))]
+
+
+def curve(step, center):
+    return float(1 / (1 + np.exp(-8 * (np.log10(step) - np.log10(center)))))
+
+
+def grokking_point(step):
+    """A grokking run: train accuracy rises near step 100, test accuracy near step 3000."""
+    train_acc, test_acc = 0.01 + 0.99 * curve(step, 100), 0.01 + 0.99 * curve(step, 3000)
+    return {"train_acc": train_acc, "test_acc": test_acc, "train_loss": 4.6 * (1 - train_acc) + 1e-3,
+            "test_loss": 4.6 * (1 - test_acc) + 1e-3}
+
+
+def imported(tmp_path, fmt, path, *maps):
+    out = tmp_path / f"imported-{fmt}"
+    args = ["import", fmt, str(path), "--out", str(out)] + [a for m in maps for a in ("--map", m)]
+    proc = groklab_cli(*args, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == str(out)
+    return out, api.analyze(out)
+
+
+def test_lightning_csv_logger_with_openai_grok_metric_names_in_percent(tmp_path):
+    from pytorch_lightning.loggers import CSVLogger
+
+    logger = CSVLogger(save_dir=str(tmp_path), name="lightning_logs")
+    logger.log_hyperparams({"math_operator": "/", "train_data_pct": 50})
+    for step in STEPS:
+        p = grokking_point(step)
+        logger.log_metrics({"full_train_loss": p["train_loss"], "full_train_acc": 100 * p["train_acc"]}, step=step)
+        logger.log_metrics({"val_loss": p["test_loss"], "val_accuracy": 100 * p["test_acc"]}, step=step)
+    logger.save()
+    logger.finalize("success")
+    version = tmp_path / "lightning_logs" / "version_0"
+    assert (version / "metrics.csv").is_file()
+    out, result = imported(tmp_path, "lightning", version)
+    source = json.loads((out / "source.json").read_text())
+    assert sorted(source["converted_from_percent"]) == ["test_acc", "train_acc"]
+    assert source["config"]["math_operator"] == "/"
+    assert result.analysis.outcome == "grokked" and 0 <= result.analysis.final["test_acc"] <= 1
+    assert len(result.analysis.transitions) == 1
+
+
+def test_sacred_file_storage_observer_run(tmp_path):
+    from sacred import Experiment
+    from sacred.observers import FileStorageObserver
+
+    ex = Experiment("toy_addition", interactive=True)
+    ex.observers.append(FileStorageObserver(str(tmp_path / "sacred")))
+
+    @ex.config
+    def config():
+        p = 10  # noqa: F841
+        train_num = 45  # noqa: F841
+
+    @ex.main
+    def main(_run):
+        for step in STEPS:
+            for name, value in grokking_point(step).items():
+                _run.log_scalar(name, value, step)
+
+    ex.run()
+    run_dir = tmp_path / "sacred" / "1"
+    assert {"metrics.json", "run.json", "config.json"} <= {p.name for p in run_dir.iterdir()}
+    out, result = imported(tmp_path, "sacred", run_dir)
+    assert result.analysis.outcome == "grokked" and result.state == "completed"
+    assert json.loads((out / "source.json").read_text())["config"]["p"] == 10
+
+
+def test_tensorboard_events_with_danielmamay_tags(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(log_dir=str(tmp_path / "tb"))
+    for step in STEPS:
+        p = grokking_point(step)
+        writer.add_scalar("training/accuracy", p["train_acc"], step)
+        writer.add_scalar("training/loss", p["train_loss"], step)
+        writer.add_scalar("validation/accuracy", p["test_acc"], step)
+        writer.add_scalar("validation/loss", p["test_loss"], step)
+    writer.close()
+    _, result = imported(tmp_path, "tensorboard", tmp_path / "tb")
+    assert result.analysis.outcome == "grokked"
+    assert result.analysis.final["step"] == STEPS[-1]
+
+
+def test_generic_csv_and_json_with_a_column_mapping(tmp_path):
+    import csv
+
+    with open(tmp_path / "log.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["iteration", "acc", "val_accuracy_pct", "loss", "vloss"])
+        for step in STEPS:
+            p = grokking_point(step)
+            writer.writerow([step, p["train_acc"], 100 * p["test_acc"], p["train_loss"], p["test_loss"]])
+    _, from_csv = imported(tmp_path, "csv", tmp_path / "log.csv", "train_acc=acc", "test_acc=val_accuracy_pct",
+                           "train_loss=loss", "test_loss=vloss")
+    columns = {"its": STEPS, **{k: [grokking_point(s)[k] for s in STEPS] for k in grokking_point(1)}}
+    (tmp_path / "log.json").write_text(json.dumps(columns))
+    _, from_json = imported(tmp_path, "json", tmp_path / "log.json")
+    assert from_csv.analysis.outcome == from_json.analysis.outcome == "grokked"
+    assert from_csv.analysis.final["test_acc"] == pytest.approx(from_json.analysis.final["test_acc"])
+
+
+def test_missing_columns_are_listed_and_nothing_is_written(tmp_path):
+    (tmp_path / "log.csv").write_text("iteration,acc\n1,0.5\n")
+    before = (tmp_path / "log.csv").read_bytes()
+    proc = groklab_cli("import", "csv", str(tmp_path / "log.csv"), "--out", str(tmp_path / "out"))
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "no column for" in proc.stderr and "Found: iteration, acc" in proc.stderr and "--map" in proc.stderr
+    assert not (tmp_path / "out").exists() and (tmp_path / "log.csv").read_bytes() == before
+
+
+def test_unknown_format_suggests(tmp_path):
+    proc = groklab_cli("import", "lightnig", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert proc.returncode != 0 and "Did you mean: lightning" in proc.stderr
+
+
+def test_imported_runs_appear_in_status_and_report(tmp_path):
+    columns = {"step": STEPS, **{k: [grokking_point(s)[k] for s in STEPS] for k in grokking_point(1)}}
+    (tmp_path / "log.json").write_text(json.dumps(columns))
+    groklab_cli("import", "json", str(tmp_path / "log.json"), "--out", str(tmp_path / "runs" / "a"), check=True)
+    [row] = api.status(tmp_path / "runs")
+    assert row.outcome == "grokked" and row.preset == "imported json"
+    md, _ = api.report(tmp_path / "runs", tmp_path / "report")
+    assert "imported json log" in md.read_text()
