@@ -135,27 +135,27 @@ class RunHandle:
     result: RunAnalysis
 
 
-def run(cfg: RunConfig, out: Path | None = None, show_progress: bool = True) -> RunHandle:
+def run(cfg: RunConfig, out: Path | None = None, show_progress: bool = True, tensorboard: bool = False) -> RunHandle:
     """Train `cfg` locally into a new run folder, then analyze it and draw its figures."""
     run_dir = new_run_dir(cfg, out)
     dump_config(cfg, run_dir / "config.yaml")
     write_status(run_dir, "queued", total_steps=cfg.train.steps)
-    return _train_and_finish(cfg, run_dir, resume=False, show_progress=show_progress)
+    return _train_and_finish(cfg, run_dir, False, show_progress, tensorboard)
 
 
-def resume(run_dir: Path, show_progress: bool = True) -> RunHandle:
+def resume(run_dir: Path, show_progress: bool = True, tensorboard: bool = False) -> RunHandle:
     """Continue a killed or stopped run from its newest checkpoint, with the config it was started with."""
     if not (run_dir / "config.yaml").is_file():
         raise ConfigError([f"{run_dir} is not a groklab run folder (no config.yaml)"])
     cfg = load_config(run_dir / "config.yaml")
-    return _train_and_finish(cfg, run_dir, resume=True, show_progress=show_progress)
+    return _train_and_finish(cfg, run_dir, True, show_progress, tensorboard)
 
 
-def _train_and_finish(cfg: RunConfig, run_dir: Path, resume: bool, show_progress: bool) -> RunHandle:
+def _train_and_finish(cfg: RunConfig, run_dir: Path, resume: bool, show_progress: bool, tensorboard: bool) -> RunHandle:
     from groklab.train.trainer import train  # torch is imported only when training
 
     try:
-        result = train(cfg, run_dir, resume=resume, show_progress=show_progress)
+        result = train(cfg, run_dir, resume=resume, show_progress=show_progress, tensorboard=tensorboard)
     except BaseException as err:
         write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
         raise

@@ -41,6 +41,7 @@ def run_cmd(
     resume: Annotated[Optional[Path], typer.Option(help="Continue the run in this folder.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the resolved config only.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+    tensorboard: Annotated[bool, typer.Option("--tensorboard", help="Mirror records to RUN_DIR/tensorboard.")] = False,
 ) -> None:
     """Train one run; prints the run folder as the last line of stdout."""
     if preset is not None and "=" in preset:  # `groklab run --config F a.b=c`: first override landed here
@@ -49,13 +50,13 @@ def run_cmd(
         if resume is not None:
             if preset or overrides or config:
                 raise ConfigError(["--resume reuses the saved config: drop the preset, --config and overrides"])
-            handle = api.resume(resume, show_progress=not quiet)
+            handle = api.resume(resume, show_progress=not quiet, tensorboard=tensorboard)
         else:
             cfg = api.resolve(preset, scale, overrides, config, seed, device)
             if dry_run:
                 typer.echo(json.dumps(config_to_dict(cfg), indent=2))
                 return
-            handle = api.run(cfg, out, show_progress=not quiet)
+            handle = api.run(cfg, out, show_progress=not quiet, tensorboard=tensorboard)
     except USER_ERRORS as err:
         _fail(err)
     a = handle.result.analysis

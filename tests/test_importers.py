@@ -133,3 +133,21 @@ def test_imported_runs_appear_in_status_and_report(tmp_path):
     assert row.outcome == "grokked" and row.preset == "imported json"
     md, _ = api.report(tmp_path / "runs", tmp_path / "report")
     assert "imported json log" in md.read_text()
+
+
+def test_tensorboard_mirror_holds_the_same_records_as_the_history(tmp_path):
+    import yaml
+
+    from groklab.history import load_history
+    from tests.conftest import TINY
+
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    run_dir = tmp_path / "run"
+    groklab_cli("run", "--config", str(tmp_path / "tiny.yaml"), "--out", str(run_dir), "--quiet", "--tensorboard",
+                check=True)
+    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    out, _ = imported(tmp_path, "tensorboard", run_dir / "tensorboard")
+    original, mirrored = load_history(run_dir), load_history(out)
+    assert mirrored.steps.tolist() == original.steps.tolist()
+    for name in ("train_loss", "train_acc", "test_loss", "test_acc"):  # float32 in the event file
+        assert np.allclose(mirrored.column(name), original.column(name), rtol=1e-6)

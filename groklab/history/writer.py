@@ -11,19 +11,24 @@ from groklab.history.reader import read_records
 
 
 class HistoryWriter:
-    """Appends records to history.jsonl; each `write` is durable when it returns."""
+    """Appends records to history.jsonl; each `write` is durable when it returns, then goes to the mirrors."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, mirrors: list[Any] | None = None) -> None:
         self.path = path
+        self.mirrors = list(mirrors or [])
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115  (closed in close())
 
     def write(self, record: dict[str, Any]) -> None:
         self._file.write(json.dumps(record, allow_nan=False) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
+        for mirror in self.mirrors:
+            mirror.write(record)
 
     def close(self) -> None:
         self._file.close()
+        for mirror in self.mirrors:
+            mirror.close()
 
     def __enter__(self) -> HistoryWriter:
         return self

@@ -13,6 +13,7 @@ from torch.nn import functional as F
 
 from groklab.config.schema import RunConfig
 from groklab.history import HistoryWriter, keep_records_through, make_record
+from groklab.history.mirror import TensorBoardMirror
 from groklab.models import build_model
 from groklab.optim import build_optimizer, lr_at
 from groklab.tasks import TaskData, build_task
@@ -84,8 +85,13 @@ class BatchOrder:
         return self.x[rows], self.y[rows]
 
 
-def train(cfg: RunConfig, run_dir: Path, resume: bool = False, show_progress: bool = True) -> TrainResult:
-    """Train `cfg` into `run_dir` (which already holds config.yaml), resuming from its newest checkpoint."""
+def train(
+    cfg: RunConfig, run_dir: Path, resume: bool = False, show_progress: bool = True, tensorboard: bool = False
+) -> TrainResult:
+    """Train `cfg` into `run_dir` (which already holds config.yaml), resuming from its newest checkpoint.
+
+    With `tensorboard`, every history record is mirrored to run_dir/tensorboard.
+    """
     device = resolve_device(cfg.device)
     data = build_task(cfg.task, cfg.seed).to(device)
     torch.manual_seed(substream(cfg.seed, "init"))
@@ -111,7 +117,8 @@ def train(cfg: RunConfig, run_dir: Path, resume: bool = False, show_progress: bo
     t0 = time.monotonic()
     state = "completed"
     write_status(run_dir, "running", step=start, total_steps=total, device=str(device))
-    with HistoryWriter(history_path) as history:
+    mirrors = [TensorBoardMirror(run_dir / "tensorboard")] if tensorboard else []
+    with HistoryWriter(history_path, mirrors) as history:
         for step in range(start, total + 1):
             finished = step == total
             if step in schedule and not (checkpoint is not None and step == start):
