@@ -31,7 +31,7 @@ from groklab.config import (
 )
 from groklab.history import HistoryError, atomic_write_text, load_history, write_training_history
 from groklab.importers import SOURCE_FILE, import_run  # noqa: F401  (import_run re-exported for the CLI)
-from groklab.plots import plot_comparison, plot_curves, plot_detail, save_figure
+from groklab.plots import plot_comparison, plot_curves, plot_detail, plot_seed_bands, save_figure
 from groklab.presets import PRESETS, Preset, discover
 from groklab.report import PaperSection, ReportData, RunEntry, render_html, render_markdown
 from groklab.runs import RunState, find_runs, run_state
@@ -281,7 +281,7 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
     if curves:
         comparison = figures / "comparison.png"
         save_figure(plot_comparison(curves), comparison)
-    data = ReportData(runs_dir, entries, _paper_sections(entries), comparison)
+    data = ReportData(runs_dir, entries, _paper_sections(entries, figures), comparison)
     out.mkdir(parents=True, exist_ok=True)
     md, page = out / "report.md", out / "report.html"
     atomic_write_text(md, render_markdown(data, lambda path: str(path.relative_to(out))))
@@ -289,8 +289,9 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
     return md, page
 
 
-def _paper_sections(entries: list[RunEntry]) -> list[PaperSection]:
-    """Group runs by preset, in preset order; runs of unknown presets come last under 'other'."""
+def _paper_sections(entries: list[RunEntry], figures: Path) -> list[PaperSection]:
+    """Group runs by preset, in preset order; runs of unknown presets come last under 'other'.
+    A scale with several finished seeds gets a seed-band figure."""
     by_preset: dict[str, list[RunEntry]] = {}
     for entry in entries:
         preset = entry.result.preset if entry.result is not None else None
@@ -302,12 +303,18 @@ def _paper_sections(entries: list[RunEntry]) -> list[PaperSection]:
         scale_of = {id(r): r.result.scale or "custom" for r in finished}
         seeds = {scale: aggregate([r.result.analysis for r in finished if scale_of[id(r)] == scale])
                  for scale in sorted(set(scale_of.values()))}
+        bands = []
+        for scale in seeds if key != "other" else ():
+            group = [r.run_dir for r in finished if scale_of[id(r)] == scale]
+            if len(group) >= 2:
+                bands.append(figures / f"{key}-{scale}-seeds.png")
+                save_figure(plot_seed_bands([load_history(d) for d in group], f"{key} ({scale})"), bands[-1])
         if key == "other":
-            sections.append(PaperSection("other", "runs without a known preset", "-", "-", runs, seeds))
+            sections.append(PaperSection("other", "runs without a known preset", "", "", runs, seeds))
             continue
         p = get_preset(key)
         reported = f"{p.reported.outcome} ({p.reported.summary}); preset version {p.version}"
-        sections.append(PaperSection(p.id, p.title, p.citation, reported, runs, seeds))
+        sections.append(PaperSection(p.id, p.title, p.citation, reported, runs, seeds, tuple(bands)))
     return sections
 
 

@@ -44,3 +44,15 @@ def test_status_lists_each_run_with_state_and_outcome(tmp_path):
     assert rows["crashed"].state.state == "failed" and rows["crashed"].outcome is None
     proc = groklab_cli("status", str(runs), check=True)
     assert "done" in proc.stdout and "failed" in proc.stdout
+
+
+def test_several_seeds_of_a_preset_are_aggregated_with_a_seed_band(tmp_path):
+    runs = tmp_path / "runs"
+    for seed in (0, 1):
+        groklab_cli("run", "03", "--seed", str(seed), "--out", str(runs / f"s{seed}"), "--quiet", "train.steps=30",
+                    "eval.every=10", "eval.log_points=0", check=True)
+    md, _ = api.report(runs, tmp_path / "report")
+    text = md.read_text()
+    assert "Seeds at quick scale: 2 runs" in text
+    assert "(figures/nanda2023-quick-seeds.png)" in text
+    assert (tmp_path / "report" / "figures" / "nanda2023-quick-seeds.png").is_file()

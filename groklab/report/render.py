@@ -33,6 +33,7 @@ class PaperSection:
     reported: str
     runs: list[RunEntry]
     seeds: dict = field(default_factory=dict)  # analysis.aggregate over completed runs per scale
+    seed_figures: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,12 @@ def _next_steps(data: ReportData) -> list[str]:
     return steps
 
 
+def _paper_line(paper: PaperSection) -> str:
+    if not paper.citation:
+        return "Custom configs and imported logs: no paper outcome to compare with."
+    return f"{paper.citation}. Reported: {paper.reported}"
+
+
 def _run_lines(run: RunEntry) -> list[tuple[str, str]]:
     """(label, text) pairs describing one run."""
     if run.result is None:
@@ -130,11 +137,12 @@ def render_markdown(data: ReportData, figure_link: Callable[[Path], str]) -> str
     if data.comparison:
         out += ["", f"![all runs]({figure_link(data.comparison)})"]
     for paper in data.papers:
-        out += ["", f"## {paper.preset}: {paper.title}", "", f"{paper.citation}. Reported: {paper.reported}"]
+        out += ["", f"## {paper.preset}: {paper.title}", "", _paper_line(paper)]
         for scale, agg in paper.seeds.items():
             out.append(f"\nSeeds at {scale} scale: {agg['runs']} runs, outcomes {agg['outcomes']}, generalization "
                        f"step median {agg['generalization_step_median']} (range {agg['generalization_step_min']}"
                        f"–{agg['generalization_step_max']})")
+        out += [f"\n![{paper.preset} seeds]({figure_link(figure)})" for figure in paper.seed_figures]
         for run in paper.runs:
             out += ["", f"### {run.name}", ""]
             out += [f"- **{label}**: {text}" for label, text in _run_lines(run)]
@@ -173,7 +181,8 @@ def render_html(data: ReportData) -> str:
         parts.append(_img(data.comparison, "all runs"))
     for paper in data.papers:
         parts.append(f"<h2>{html.escape(paper.preset)}: {html.escape(paper.title)}</h2>"
-                     f"<p>{html.escape(paper.citation)}. Reported: {html.escape(paper.reported)}</p>")
+                     f"<p>{html.escape(_paper_line(paper))}</p>")
+        parts += [_img(figure, f"{paper.preset} seeds") for figure in paper.seed_figures]
         for run in paper.runs:
             items = "".join(f"<li><b>{html.escape(label)}</b>: {html.escape(text)}</li>"
                             for label, text in _run_lines(run))
