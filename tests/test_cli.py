@@ -68,3 +68,19 @@ def test_analyze_on_a_folder_without_history_is_a_clear_error(tmp_path):
     proc = groklab_cli("analyze", str(tmp_path))
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "config.yaml" in proc.stderr or "history" in proc.stderr
+
+
+def test_analyze_marks_a_partial_history_and_never_edits_it(finished_run, tmp_path):
+    import shutil
+
+    run_dir, _ = finished_run
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    with open(copy / "history.jsonl", "a") as handle:
+        handle.write('{"schema_version": 1, "step": 999, "train_l')
+    before = (copy / "history.jsonl").read_bytes()
+    proc = groklab_cli("analyze", str(copy))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr and "cut short" in proc.stderr
+    result = json.loads(groklab_cli("analyze", str(copy), "--json", check=True).stdout)
+    assert result["partial"] is True and result["problems"]
+    assert (copy / "history.jsonl").read_bytes() == before

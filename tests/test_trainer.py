@@ -33,3 +33,16 @@ def test_eval_schedule_is_dense_early_and_includes_both_ends():
     steps = eval_steps(10_000, EvalCfg(every=1000, log_points=20))
     assert steps[0] == 0 and steps[-1] == 10_000 and 5000 in steps
     assert sum(s < 100 for s in steps) >= 5 and steps == sorted(set(steps))
+
+
+def test_accuracy_through_a_per_sample_loss_threshold(tmp_path, tiny):
+    import pytest
+
+    from groklab.config import ConfigError
+
+    with pytest.raises(ConfigError, match="needs eval.loss_threshold"):
+        validate_config(apply_overrides(tiny, ["eval.accuracy=loss_below"]))
+    loose = run(tmp_path / "loose", tiny, ["train.loss=mse", "eval.accuracy=loss_below", "eval.loss_threshold=10"])
+    strict = run(tmp_path / "strict", tiny, ["train.loss=mse", "eval.accuracy=loss_below", "eval.loss_threshold=1e-9"])
+    assert (load_history(loose.run_dir).column("train_acc") == 1.0).all()  # every sample's MSE is below 10
+    assert (load_history(strict.run_dir).column("test_acc") == 0.0).all()  # and none is below 1e-9

@@ -181,6 +181,17 @@ class EvalCfg(Strict):
     log_points: int = Field(
         60, ge=0, le=10_000, description="Extra log-spaced evaluation steps between 1 and train.steps (dense early)."
     )
+    accuracy: Literal["argmax", "loss_below"] = Field(
+        "argmax", description="argmax: the top output is the target class; loss_below: a sample counts as correct "
+        "when its own loss is below eval.loss_threshold (regression tasks, Levi et al. 2024)."
+    )
+    loss_threshold: float | None = Field(None, gt=0, description="Per-sample loss threshold for accuracy=loss_below.")
+
+    @model_validator(mode="after")
+    def _check(self) -> EvalCfg:
+        if self.accuracy == "loss_below" and self.loss_threshold is None:
+            raise ValueError("eval.accuracy=loss_below needs eval.loss_threshold (e.g. eval.loss_threshold=1e-3)")
+        return self
 
 
 class AnalysisCfg(Strict):

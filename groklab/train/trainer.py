@@ -41,12 +41,17 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def loss_fn(logits: torch.Tensor, targets: torch.Tensor, cfg: RunConfig) -> torch.Tensor:
-    """Mean loss over the batch, computed in train.loss_dtype."""
+def per_sample_loss(logits: torch.Tensor, targets: torch.Tensor, cfg: RunConfig) -> torch.Tensor:
+    """Loss of each sample, computed in train.loss_dtype (MSE is averaged over the outputs)."""
     logits = logits.to(getattr(torch, cfg.train.loss_dtype))
     if cfg.train.loss == "mse":
-        return F.mse_loss(logits, F.one_hot(targets, logits.shape[-1]).to(logits.dtype))
-    return F.cross_entropy(logits, targets)
+        return (logits - F.one_hot(targets, logits.shape[-1]).to(logits.dtype)).pow(2).mean(-1)
+    return F.cross_entropy(logits, targets, reduction="none")
+
+
+def loss_fn(logits: torch.Tensor, targets: torch.Tensor, cfg: RunConfig) -> torch.Tensor:
+    """Mean loss over the batch."""
+    return per_sample_loss(logits, targets, cfg).mean()
 
 
 @torch.no_grad()
@@ -56,8 +61,12 @@ def measure(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: RunCo
     for start in range(0, len(y), EVAL_CHUNK):
         logits = model(x[start : start + EVAL_CHUNK])
         targets = y[start : start + EVAL_CHUNK]
-        total_loss += loss_fn(logits, targets, cfg).item() * len(targets)
-        correct += (logits.argmax(-1) == targets).sum().item()
+        losses = per_sample_loss(logits, targets, cfg)
+        total_loss += losses.sum().item()
+        if cfg.eval.accuracy == "loss_below":
+            correct += (losses < cfg.eval.loss_threshold).sum().item()
+        else:
+            correct += (logits.argmax(-1) == targets).sum().item()
     return total_loss / len(y), correct / len(y)
 
 
