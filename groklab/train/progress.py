@@ -45,8 +45,8 @@ class ProgressReporter:
         now = time.monotonic()
         if now - self._last_line >= 10 or record["step"] == self.total:
             done = record["step"] - self.start
-            eta = (now - self._t0) / done * (self.total - record["step"]) if done else float("nan")
-            print(f"step {record['step']}/{self.total}  {metrics}  eta {eta:.0f}s", file=sys.stderr, flush=True)
+            eta = f"{(now - self._t0) / done * (self.total - record['step']):.0f}s" if done else "?"
+            print(f"step {record['step']}/{self.total}  {metrics}  eta {eta}", file=sys.stderr, flush=True)
             self._last_line = now
 
     def close(self) -> None:
