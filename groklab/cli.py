@@ -85,7 +85,7 @@ def suite_cmd(
         a = handle.result.analysis
         table.add_row(name, handle.state, a.outcome, str(a.memorization_step), str(a.generalization_step),
                       f"{a.final['test_acc']:.4f}", str(handle.run_dir / "figures" / "curves.png"))
-    Console().print(table)
+    Console(width=200).print(table)
     results = next(iter(handles.values())).run_dir.parent
     typer.echo(f"report: {results / 'report' / 'report.html'} (and report.md)\nresults: {results}")
 
@@ -172,7 +172,7 @@ def papers_cmd() -> None:
     table = Table("id", "alias", "citation", "scales", "reported")
     for preset in api.presets():
         table.add_row(preset.id, preset.alias, preset.citation, ", ".join(preset.scales), preset.reported.outcome)
-    Console().print(table)
+    Console(width=200).print(table)
 
 
 @app.command("show")
