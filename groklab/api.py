@@ -148,6 +148,8 @@ def resume(run_dir: Path, show_progress: bool = True, tensorboard: bool = False)
     if not (run_dir / "config.yaml").is_file():
         raise ConfigError([f"{run_dir} is not a groklab run folder (no config.yaml)"])
     cfg = load_config(run_dir / "config.yaml")
+    if run_state(run_dir).state == "completed":  # e.g. stopped at train.stop_at_test_acc: nothing to continue
+        return RunHandle(run_dir, "completed", analyze(run_dir))
     return _train_and_finish(cfg, run_dir, True, show_progress, tensorboard)
 
 

@@ -84,6 +84,18 @@ def test_resume_without_checkpoint_restarts_cleanly(tmp_path, tiny):
     groklab_cli("run", "--config", str(config), "--out", str(run_dir), "--quiet", check=True)
     for ckpt in (run_dir / "checkpoints").glob("*.pt"):
         ckpt.unlink()
+    status = json.loads((run_dir / "status.json").read_text())
+    (run_dir / "status.json").write_text(json.dumps({**status, "state": "running", "pid": 2**22 + 1}))
     before = records(run_dir)
     groklab_cli("run", "--resume", str(run_dir), "--quiet", check=True)
     assert records(run_dir) == before
+
+
+def test_resuming_a_completed_run_changes_nothing(tmp_path, tiny):
+    config = write_config(tmp_path, tiny, steps=60)
+    run_dir = tmp_path / "run"
+    groklab_cli("run", "--config", str(config), "--out", str(run_dir), "--quiet", "train.stop_at_test_acc=0.01",
+                check=True)
+    before = (run_dir / "history.jsonl").read_bytes()
+    groklab_cli("run", "--resume", str(run_dir), "--quiet", check=True)
+    assert (run_dir / "history.jsonl").read_bytes() == before

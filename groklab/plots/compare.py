@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from groklab.analysis import Analysis
 from groklab.history import History
-from groklab.plots.curves import COLORS
+from groklab.plots.curves import COLORS, step_axis
 
 
 def plot_comparison(runs: list[tuple[str, History, Analysis]], columns: int = 4) -> Figure:
@@ -20,10 +20,10 @@ def plot_comparison(runs: list[tuple[str, History, Analysis]], columns: int = 4)
     for ax in axes.flat[len(runs):]:
         ax.set_visible(False)
     for ax, (label, history, analysis) in zip(axes.flat, runs, strict=False):
-        shown = history.steps > 0
+        shown, xscale = step_axis(history.steps)
         for split in ("train", "test"):
             ax.plot(history.steps[shown], history.column(f"{split}_acc")[shown], color=COLORS[split], label=split)
-        ax.set(xscale="log", ylim=(-0.02, 1.02), title=f"{label}\n{analysis.outcome}")
+        ax.set(xscale=xscale, ylim=(-0.02, 1.02), title=f"{label}\n{analysis.outcome}")
         ax.title.set_fontsize(8)
         ax.tick_params(labelsize=7)
     axes.flat[0].legend(fontsize=7, loc="lower right")

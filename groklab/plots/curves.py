@@ -15,6 +15,12 @@ from groklab.history import History  # noqa: E402
 COLORS = {"train": "tab:blue", "test": "tab:red"}
 
 
+def step_axis(steps: np.ndarray) -> tuple[np.ndarray, str]:
+    """Which evaluations to draw and the step-axis scale: log without step 0, or linear when only step 0 exists."""
+    positive = steps > 0
+    return (positive, "log") if positive.any() else (np.ones_like(positive), "linear")
+
+
 def loss_axis_scale(history: History, shown: np.ndarray) -> str:
     """'log' when a shown loss is positive and finite, else 'linear' (e.g. a run that diverged at once)."""
     losses = np.concatenate([history.column("train_loss")[shown], history.column("test_loss")[shown]])
@@ -24,13 +30,13 @@ def loss_axis_scale(history: History, shown: np.ndarray) -> str:
 def plot_curves(history: History, analysis: Analysis, title: str = "") -> Figure:
     """Two panels over steps (log x): loss (log y) and accuracy, train and test."""
     steps = history.steps
-    shown = steps > 0  # step 0 has no place on a log axis
+    shown, xscale = step_axis(steps)
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
     for split in ("train", "test"):
         loss_ax.plot(steps[shown], history.column(f"{split}_loss")[shown], color=COLORS[split], label=split)
         acc_ax.plot(steps[shown], history.column(f"{split}_acc")[shown], color=COLORS[split], label=split)
-    loss_ax.set(xscale="log", yscale=loss_axis_scale(history, shown), xlabel="step", ylabel="loss", title="loss")
-    acc_ax.set(xscale="log", xlabel="step", ylabel="accuracy", title="accuracy", ylim=(-0.02, 1.02))
+    loss_ax.set(xscale=xscale, yscale=loss_axis_scale(history, shown), xlabel="step", ylabel="loss", title="loss")
+    acc_ax.set(xscale=xscale, xlabel="step", ylabel="accuracy", title="accuracy", ylim=(-0.02, 1.02))
     marks = (("memorization", analysis.memorization_step, COLORS["train"]),
              ("generalization", analysis.generalization_step, COLORS["test"]))
     for name, step, color in marks:

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from groklab.analysis import Analysis
 from groklab.history import History
-from groklab.plots.curves import COLORS, loss_axis_scale
+from groklab.plots.curves import COLORS, loss_axis_scale, step_axis
 
 
 def _zoom_window(analysis: Analysis) -> tuple[int, int] | None:
@@ -23,7 +23,7 @@ def _zoom_window(analysis: Analysis) -> tuple[int, int] | None:
 def plot_detail(history: History, analysis: Analysis, title: str = "") -> Figure:
     """The six panels; step on a log axis except in the zoom, which is linear."""
     steps = history.steps
-    shown = steps > 0
+    shown, xscale = step_axis(steps)
     fig, axes = plt.subplots(2, 3, figsize=(15, 8))
     (loss_ax, acc_ax, gap_ax), (norm_ax, lr_ax, zoom_ax) = axes
     for split in ("train", "test"):
@@ -38,7 +38,7 @@ def plot_detail(history: History, analysis: Analysis, title: str = "") -> Figure
     lr_ax.plot(steps[shown], history.column("lr")[shown], color="tab:orange")
     lr_ax.set(title="learning rate")
     for ax in (loss_ax, acc_ax, gap_ax, norm_ax, lr_ax):
-        ax.set(xscale="log", xlabel="step")
+        ax.set(xscale=xscale, xlabel="step")
         for step, color in ((analysis.memorization_step, COLORS["train"]),
                             (analysis.generalization_step, COLORS["test"])):
             if step:

@@ -7,12 +7,13 @@ from matplotlib import pyplot as plt
 from matplotlib.figure import Figure
 
 from groklab.history import History
-from groklab.plots.curves import COLORS
+from groklab.plots.curves import COLORS, step_axis
 
 
 def plot_seed_bands(histories: list[History], title: str) -> Figure:
     """Each seed's accuracy is interpolated (in log step) onto the first run's evaluation steps."""
-    steps = histories[0].steps[histories[0].steps > 0].astype(float)
+    shown, xscale = step_axis(histories[0].steps)
+    steps = np.maximum(histories[0].steps[shown], 1).astype(float)
     fig, ax = plt.subplots(figsize=(7, 4))
     for split in ("train", "test"):
         curves = np.stack([
@@ -21,7 +22,7 @@ def plot_seed_bands(histories: list[History], title: str) -> Figure:
         ])
         ax.fill_between(steps, curves.min(0), curves.max(0), color=COLORS[split], alpha=0.2)
         ax.plot(steps, np.median(curves, 0), color=COLORS[split], label=f"{split} (median, range)")
-    ax.set(xscale="log", ylim=(-0.02, 1.02), xlabel="step", ylabel="accuracy",
+    ax.set(xscale=xscale, ylim=(-0.02, 1.02), xlabel="step", ylabel="accuracy",
            title=f"{title}: {len(histories)} seeds")
     ax.legend(loc="lower right")
     fig.tight_layout()
