@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from groklab.config import (
     load_config_dict,
     validate_config,
 )
-from groklab.history import HistoryError, atomic_write_text, load_history, write_training_history
+from groklab.history import History, HistoryError, atomic_write_text, load_history, write_training_history
 from groklab.importers import SOURCE_FILE, import_run  # noqa: F401  (import_run re-exported for the CLI)
 from groklab.plots import plot_comparison, plot_curves, plot_detail, plot_seed_bands, save_figure
 from groklab.presets import PRESETS, Preset, discover
@@ -113,6 +113,7 @@ class RunAnalysis:
     analysis: Analysis
     diagnosis: Diagnosis
     verdict: Verdict
+    history: History = field(repr=False)  # kept so figures and reports do not read the file again
 
     @property
     def preset(self) -> str | None:
@@ -242,7 +243,7 @@ def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
     analysis = analyze_history(history, analysis_spec(cfg, state) if cfg else AnalysisSpec(state=state))
     diagnosis = diagnose(analysis, history, run_facts(cfg) if cfg else RunFacts())
     scored = score(analysis, cfg) if cfg else verdict(analysis, None, None)
-    result = RunAnalysis(run_dir, cfg, source, state, analysis, diagnosis, scored)
+    result = RunAnalysis(run_dir, cfg, source, state, analysis, diagnosis, scored, history)
     if write:
         atomic_write_text(run_dir / "analysis.json", json.dumps(result.to_dict(), indent=1))
         meta: dict[str, Any] = {"config": config_to_dict(cfg) if cfg else None, "source": source, "state": state}
@@ -272,7 +273,7 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
         except (ConfigError, HistoryError) as err:
             entries.append(RunEntry(name, run_dir, state.state, state.note, None, (), problem=str(err)))
             continue
-        history = load_history(run_dir)
+        history = result.history
         stem = figures / name.replace("/", "__")
         drawn = (stem.with_name(stem.name + "-curves.png"), stem.with_name(stem.name + "-detail.png"))
         save_figure(plot_curves(history, result.analysis, name), drawn[0])
@@ -307,10 +308,10 @@ def _paper_sections(entries: list[RunEntry], figures: Path) -> list[PaperSection
                  for scale in sorted(set(scale_of.values()))}
         bands = []
         for scale in seeds if key != "other" else ():
-            group = [r.run_dir for r in finished if scale_of[id(r)] == scale]
+            group = [r.result.history for r in finished if scale_of[id(r)] == scale]
             if len(group) >= 2:
                 bands.append(figures / f"{key}-{scale}-seeds.png")
-                save_figure(plot_seed_bands([load_history(d) for d in group], f"{key} ({scale})"), bands[-1])
+                save_figure(plot_seed_bands(group, f"{key} ({scale})"), bands[-1])
         if key == "other":
             sections.append(PaperSection("other", "runs without a known preset", "", "", runs, seeds))
             continue
