@@ -20,23 +20,24 @@ from pathlib import Path
 import torch
 
 from groklab import api
-from groklab.models import build_model
 from groklab.optim import build_optimizer
 from groklab.tasks import build_task
-from groklab.train.trainer import BatchOrder, loss_fn
+from groklab.train.objective import Objective
+from groklab.train.trainer import BatchOrder, build_model_for
 
 
 def step_times(cfg, n_steps: int) -> list[float]:
     """Wall time of each of `n_steps` optimizer steps after 5 warm-up steps."""
     data = build_task(cfg.task, cfg.seed)
-    model = build_model(cfg.model, data)
-    optimizer = build_optimizer(model.parameters(), cfg.optim)
+    objective = Objective(cfg)
+    model = build_model_for(cfg, data, objective)
+    optimizer = build_optimizer(model, cfg.optim)
     order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
     times = []
     for step in range(n_steps + 5):
         t0 = time.perf_counter()
         inputs, targets = order.batch(step)
-        loss = loss_fn(model(inputs), targets, cfg)
+        loss = objective.loss(model(inputs), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,30 @@ from groklab.config import (
 )
 from groklab.history import History, HistoryError, atomic_write_text, load_history, write_training_history
 from groklab.importers import SOURCE_FILE, import_run  # noqa: F401  (import_run re-exported for the CLI)
-from groklab.plots import plot_comparison, plot_curves, plot_detail, plot_seed_bands, save_figure
-from groklab.presets import PRESETS, Preset, discover
-from groklab.report import PaperSection, ReportData, RunEntry, render_html, render_markdown
+from groklab.plots import (
+    plot_comparison,
+    plot_curves,
+    plot_detail,
+    plot_measured_vs_predicted,
+    plot_phase_diagram,
+    plot_seed_bands,
+    save_figure,
+)
+from groklab.presets import PRESETS, Preset, Study, discover
+from groklab.report import PaperSection, ReportData, RunEntry, SweepEntry, format_fact, render_html, render_markdown
 from groklab.runs import RunState, find_runs, run_state
+from groklab.signatures import signature_facts
+from groklab.sweep import (
+    SweepPoint,
+    SweepSpec,
+    claim_folder,
+    default_sweep_dir,
+    find_sweeps,
+    load_spec,
+    parse_grid,
+    resolve_points,
+)
+from groklab.sweep import execute as execute_sweep
 from groklab.train.status import write_status
 
 DEFAULT_RUNS_DIR = Path("runs")
@@ -114,6 +135,7 @@ class RunAnalysis:
     diagnosis: Diagnosis
     verdict: Verdict
     history: History = field(repr=False)  # kept so figures and reports do not read the file again
+    signature: dict[str, Any] = field(default_factory=dict)  # paper-specific facts (groklab.signatures)
 
     @property
     def preset(self) -> str | None:
@@ -126,7 +148,8 @@ class RunAnalysis:
     def to_dict(self) -> dict[str, Any]:
         return {"run_dir": str(self.run_dir), "preset": self.preset, "scale": self.scale,
                 "seed": self.config.seed if self.config else None, "source": self.source, "state": self.state,
-                **self.analysis.to_dict(), "diagnosis": self.diagnosis.to_dict(), "verdict": self.verdict.to_dict()}
+                **self.analysis.to_dict(), "diagnosis": self.diagnosis.to_dict(), "verdict": self.verdict.to_dict(),
+                "signature": self.signature}
 
 
 @dataclass(frozen=True)
@@ -165,20 +188,129 @@ def _train_and_finish(cfg: RunConfig, run_dir: Path, resume: bool, show_progress
     return RunHandle(run_dir, result.state, analyze(run_dir))
 
 
-def suite(scale: str = "quick", out: Path | None = None, show_progress: bool = True) -> dict[str, RunHandle]:
-    """Run `scale` of every preset into `out`/<preset id>/, analyze each, and write `out`/report/."""
+def suite(
+    scale: str = "quick", out: Path | None = None, show_progress: bool = True, workers: int = 2
+) -> dict[str, RunHandle]:
+    """Run `scale` of every preset into `out`/<preset id>/ and each preset study at that scale into
+    `out`/sweeps/<preset id>-<study>/ (`workers` points at a time), analyze everything, write `out`/report/."""
     out = out or DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
     configs = {preset.id: resolve(preset.id, scale) for preset in presets()}  # validate all before any work
+    studies = {f"{p.id}-{name}": sweep_spec(p.id, study_arguments(study), study.scale, study.seeds)
+               for p in presets() for name, study in p.studies.items() if study.scale == scale}
+    points = {name: resolve_points(spec, resolve) for name, spec in studies.items()}
     handles = {name: run(cfg, out / name, show_progress=show_progress) for name, cfg in configs.items()}
+    for name, spec in studies.items():
+        claim_folder(spec, out / "sweeps" / name)
+        execute_sweep(points[name], out / "sweeps" / name, workers, lambda line: print(line, flush=True))
+        analyze_sweep(out / "sweeps" / name)
     report(out, out / "report")
     return handles
+
+
+def sweep(
+    preset: str, arguments: list[str], scale: str = "quick", seeds: int = 1, workers: int = 1,
+    out: Path | None = None, runs_dir: Path = DEFAULT_RUNS_DIR, report_line: Callable[[str], None] | None = None,
+) -> SweepAnalysis:
+    """Run the grid `arguments` (key=v1,v2,... axes, key=v fixed overrides) around `preset`'s `scale`.
+
+    Every point's config is validated before anything runs. The same call again (same grid, same --out)
+    skips finished points and resumes unfinished ones."""
+    spec = sweep_spec(preset, arguments, scale, seeds)
+    configs = resolve_points(spec, resolve)
+    sweep_dir = out or default_sweep_dir(spec, runs_dir)
+    claim_folder(spec, sweep_dir)
+    execute_sweep(configs, sweep_dir, workers, report_line or (lambda line: print(line, flush=True)))
+    return analyze_sweep(sweep_dir)
+
+
+def sweep_spec(preset: str, arguments: list[str], scale: str = "quick", seeds: int = 1) -> SweepSpec:
+    """The sweep that `arguments` (key=v1,v2,... axes and key=v fixed overrides) describe around a preset."""
+    grid, fixed = parse_grid(arguments)
+    return SweepSpec(get_preset(preset).id, scale, grid, list(range(seeds)), fixed)
+
+
+def study_arguments(study: Study) -> list[str]:
+    """A preset study's grid as sweep arguments."""
+    return [f"{key}={','.join(str(v) for v in values)}" for key, values in study.grid.items()]
+
+
+@dataclass(frozen=True)
+class SweepAnalysis:
+    """A sweep folder's grid and what each point's run concluded (None for points not run yet)."""
+
+    sweep_dir: Path
+    spec: SweepSpec
+    points: list[tuple[SweepPoint, RunAnalysis | None]]
+    figures: tuple[Path, ...]
+    agreement: dict[str, Any] | None  # measured vs predicted generalization steps, where predicted
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = []
+        for point, result in self.points:
+            row: dict[str, Any] = {"point": point.name, "overrides": list(point.overrides), "seed": point.seed}
+            if result is not None:
+                a = result.analysis
+                row.update(state=result.state, outcome=a.outcome, memorization_step=a.memorization_step,
+                           generalization_step=a.generalization_step, signature=result.signature,
+                           slingshots=None if a.slingshots is None else len(a.slingshots))
+            rows.append(row)
+        return {"sweep_dir": str(self.sweep_dir), "spec": self.spec.to_dict(), "points": rows,
+                "agreement": self.agreement, "figures": [str(f) for f in self.figures]}
+
+
+def agreement(points: list[tuple[SweepPoint, RunAnalysis | None]]) -> dict[str, Any] | None:
+    """Measured vs predicted generalization step over the points that have a prediction: the median and
+    largest relative error |measured - predicted| / predicted."""
+    pairs = [(r.analysis.generalization_step, r.signature["predicted_generalization_step"], r.signature)
+             for _, r in points if r is not None and r.signature.get("predicted_generalization_step")]
+    measured = [(m, p) for m, p, _ in pairs if m is not None]
+    if not measured:
+        return None
+    errors = sorted(abs(m - p) / p for m, p in measured)
+    return {"points": len(measured), "without_measurement": len(pairs) - len(measured),
+            "median_relative_error": errors[len(errors) // 2], "max_relative_error": errors[-1]}
+
+
+def analyze_sweep(sweep_dir: Path, figures_dir: Path | None = None) -> SweepAnalysis:
+    """Analyze every point of a sweep and draw its phase diagram (and, where the theory predicts the
+    generalization step, measured vs predicted) into `figures_dir` (default sweep_dir/figures)."""
+    spec = load_spec(sweep_dir)
+    points = []
+    for point in spec.points():
+        run_dir = sweep_dir / point.name
+        try:
+            points.append((point, analyze(run_dir, write=False)))
+        except (ConfigError, HistoryError):
+            points.append((point, None))
+    figures_dir = figures_dir or sweep_dir / "figures"
+    stem = sweep_dir.name
+    labels = get_preset(spec.preset).outcome_labels if spec.preset in discover() else {}
+    outcome_at: dict[tuple[str, ...], list[str]] = {}
+    for point, result in points:
+        key = tuple(point.value(k) or "" for k in spec.grid)
+        outcome_at.setdefault(key, []).append(result.analysis.outcome if result else "incomplete")
+    drawn = []
+    if spec.grid:
+        drawn.append(figures_dir / f"{stem}-phases.png")
+        save_figure(plot_phase_diagram(spec.grid, outcome_at, labels, f"{spec.preset} ({spec.scale})"), drawn[-1])
+    agreed = agreement(points)
+    if agreed is not None:
+        rows = [(r.signature["ratio"], r.analysis.generalization_step, r.signature["predicted_generalization_step"])
+                for _, r in points if r is not None and "ratio" in r.signature]
+        drawn.append(figures_dir / f"{stem}-predicted.png")
+        text = f"median relative error {agreed['median_relative_error']:.0%} over {agreed['points']} points"
+        save_figure(plot_measured_vs_predicted(rows, "lambda = d_in / n_train", spec.preset, text), drawn[-1])
+    result = SweepAnalysis(sweep_dir, spec, points, tuple(drawn), agreed)
+    if figures_dir == sweep_dir / "figures":
+        atomic_write_text(sweep_dir / "sweep_summary.json", json.dumps(result.to_dict(), indent=1))
+    return result
 
 
 def analysis_spec(cfg: RunConfig, state: str) -> AnalysisSpec:
     a = cfg.analysis
     return AnalysisSpec(
         memorization_threshold=a.memorization_threshold, generalization_threshold=a.generalization_threshold,
-        min_delay_ratio=a.min_delay_ratio, chance_accuracy=1 / cfg.task.n_classes, state=state,
+        min_delay_ratio=a.min_delay_ratio, chance_accuracy=cfg.task.chance_accuracy, state=state,
     )
 
 
@@ -243,7 +375,8 @@ def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
     analysis = analyze_history(history, analysis_spec(cfg, state) if cfg else AnalysisSpec(state=state))
     diagnosis = diagnose(analysis, history, run_facts(cfg) if cfg else RunFacts())
     scored = score(analysis, cfg) if cfg else verdict(analysis, None, None)
-    result = RunAnalysis(run_dir, cfg, source, state, analysis, diagnosis, scored, history)
+    facts = signature_facts(cfg, history) if cfg else {}
+    result = RunAnalysis(run_dir, cfg, source, state, analysis, diagnosis, scored, history, facts)
     if write:
         atomic_write_text(run_dir / "analysis.json", json.dumps(result.to_dict(), indent=1))
         meta: dict[str, Any] = {"config": config_to_dict(cfg) if cfg else None, "source": source, "state": state}
@@ -260,8 +393,10 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
 
     Run folders are only read: figures for the report are drawn into `out/figures`.
     """
-    runs = find_runs(runs_dir)
-    if not runs:
+    sweeps = [analyze_sweep(sweep_dir, out / "figures") for sweep_dir in find_sweeps(runs_dir)]
+    in_sweeps = {sweep.sweep_dir / point.name for sweep in sweeps for point, _ in sweep.points}
+    runs = [run_dir for run_dir in find_runs(runs_dir) if run_dir not in in_sweeps]
+    if not runs and not sweeps:
         raise FileNotFoundError(f"no run folders (with config.yaml) under {runs_dir}")
     figures = out / "figures"
     entries, curves = [], []
@@ -284,7 +419,7 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
     if curves:
         comparison = figures / "comparison.png"
         save_figure(plot_comparison(curves), comparison)
-    data = ReportData(runs_dir, entries, _paper_sections(entries, figures), comparison)
+    data = ReportData(runs_dir, entries, _paper_sections(entries, sweeps, runs_dir, figures), comparison)
     out.mkdir(parents=True, exist_ok=True)
     md, page = out / "report.md", out / "report.html"
     atomic_write_text(md, render_markdown(data, lambda path: str(path.relative_to(out))))
@@ -292,14 +427,53 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
     return md, page
 
 
-def _paper_sections(entries: list[RunEntry], figures: Path) -> list[PaperSection]:
-    """Group runs by preset, in preset order; runs of unknown presets come last under 'other'.
+def sweep_entry(sweep: SweepAnalysis, runs_dir: Path) -> SweepEntry:
+    """A sweep's table, findings and figures for the report."""
+    labels = get_preset(sweep.spec.preset).outcome_labels if sweep.spec.preset in discover() else {}
+    question = next((study.question for study in (get_preset(sweep.spec.preset).studies.values()
+                                                  if sweep.spec.preset in discover() else ())
+                     if study.grid.keys() == sweep.spec.grid.keys()), f"grid over {', '.join(sweep.spec.grid)}")
+    header = [*sweep.spec.grid, "seed", "outcome", "memorization", "generalization", "details"]
+    rows, phases = [], {}
+    for point, result in sweep.points:
+        values = [point.value(k) or "" for k in sweep.spec.grid] + [str(point.seed)]
+        if result is None:
+            rows.append(values + ["not run", "-", "-", ""])
+            continue
+        a = result.analysis
+        phase = labels.get(a.outcome, a.outcome)
+        phases[phase] = phases.get(phase, 0) + 1
+        details = [f"{k} {format_fact(v)}" for k, v in result.signature.items()]
+        if a.slingshots is not None:
+            details.append(f"slingshots {len(a.slingshots)}")
+        rows.append(values + [phase, str(a.memorization_step), str(a.generalization_step), ", ".join(details)])
+    where = sweep.sweep_dir.relative_to(runs_dir) if sweep.sweep_dir != runs_dir else sweep.sweep_dir
+    findings = [f"{len(sweep.points)} points in {where}; "
+                "outcomes: " + ", ".join(f"{k} {v}" for k, v in phases.items())]
+    if sweep.agreement:
+        g = sweep.agreement
+        findings.append(f"measured vs predicted generalization step: median relative error "
+                        f"{g['median_relative_error']:.1%}, largest {g['max_relative_error']:.1%} over {g['points']} "
+                        f"points" + (f" ({g['without_measurement']} did not generalize)" if g["without_measurement"]
+                                     else ""))
+    return SweepEntry(sweep.sweep_dir.name, question, header, rows, findings, sweep.figures)
+
+
+def _paper_sections(
+    entries: list[RunEntry], sweeps: list[SweepAnalysis], runs_dir: Path, figures: Path
+) -> list[PaperSection]:
+    """Group runs and sweeps by preset, in preset order; runs of unknown presets come last under 'other'.
     A scale with several finished seeds gets a seed-band figure."""
     by_preset: dict[str, list[RunEntry]] = {}
+    sweeps_of: dict[str, list[SweepEntry]] = {}
     for entry in entries:
         preset = entry.result.preset if entry.result is not None else None
         key = preset if preset in discover() else "other"
         by_preset.setdefault(key, []).append(entry)
+    for sweep in sweeps:
+        key = sweep.spec.preset if sweep.spec.preset in discover() else "other"
+        sweeps_of.setdefault(key, []).append(sweep_entry(sweep, runs_dir))
+        by_preset.setdefault(key, [])
     sections = []
     for key, runs in sorted(by_preset.items(), key=lambda kv: (kv[0] == "other", kv[0])):
         finished = [r for r in runs if r.result is not None and r.state in ("completed", "diverged")]
@@ -313,11 +487,13 @@ def _paper_sections(entries: list[RunEntry], figures: Path) -> list[PaperSection
                 bands.append(figures / f"{key}-{scale}-seeds.png")
                 save_figure(plot_seed_bands(group, f"{key} ({scale})"), bands[-1])
         if key == "other":
-            sections.append(PaperSection("other", "runs without a known preset", "", "", runs, seeds))
+            sections.append(PaperSection("other", "runs without a known preset", "", "", runs, seeds,
+                                         sweeps=sweeps_of.get(key, [])))
             continue
         p = get_preset(key)
         reported = f"{p.reported.outcome} ({p.reported.summary}); preset version {p.version}"
-        sections.append(PaperSection(p.id, p.title, p.citation, reported, runs, seeds, tuple(bands)))
+        sections.append(PaperSection(p.id, p.title, p.citation, reported, runs, seeds, tuple(bands),
+                                     sweeps_of.get(key, [])))
     return sections
 
 

@@ -90,6 +90,39 @@ def suite_cmd(
     typer.echo(f"report: {results / 'report' / 'report.html'} (and report.md)\nresults: {results}")
 
 
+@app.command("sweep")
+def sweep_cmd(
+    preset: Annotated[str, typer.Argument(help="Preset id or alias (see `groklab papers`).")],
+    axes: Annotated[list[str], typer.Argument(help="Grid axes key=v1,v2,... (key=v fixes one value).")],
+    scale: Annotated[str, typer.Option(help="Preset scale every point starts from.")] = "quick",
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds 0..N-1 for every grid point.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Points trained in parallel (processes).")] = 1,
+    out: Annotated[Optional[Path], typer.Option(help="Sweep folder (default runs/sweeps/PRESET-SCALE-HASH).")] = None,
+) -> None:
+    """Run a grid of runs locally; the same command again resumes a killed sweep without redoing points."""
+    try:
+        result = api.sweep(preset, axes, scale, seeds, workers, out)
+    except USER_ERRORS as err:
+        _fail(err)
+    labels = api.get_preset(result.spec.preset).outcome_labels
+    table = Table("point", "outcome", "memorization", "generalization", "notes")
+    for point, run in result.points:
+        if run is None:
+            table.add_row(point.name, "not run", "-", "-", "")
+            continue
+        a = run.analysis
+        notes = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in run.signature.items())
+        notes += f", slingshots {len(a.slingshots)}" if a.slingshots is not None else ""
+        table.add_row(point.name, labels.get(a.outcome, a.outcome), str(a.memorization_step),
+                      str(a.generalization_step), notes.strip(", "))
+    Console(width=200).print(table)
+    if result.agreement:
+        typer.echo(f"measured vs predicted generalization step: median relative error "
+                   f"{result.agreement['median_relative_error']:.1%} over {result.agreement['points']} points")
+    typer.echo("\n".join(str(f) for f in result.figures))
+    typer.echo(f"sweep: {result.sweep_dir}")
+
+
 @app.command("analyze")
 def analyze_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],

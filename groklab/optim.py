@@ -28,8 +28,26 @@ SCHEDULES.add("cosine", lambda progress, c: (
 ))
 
 
-def build_optimizer(params: Params, cfg: OptimCfg) -> torch.optim.Optimizer:
-    return OPTIMIZERS.get(cfg.name)(params, cfg)
+EMBEDDING_PREFIX = "embed"
+
+
+def parameter_groups(model: torch.nn.Module, cfg: OptimCfg) -> list[dict]:
+    """One group of all parameters, or two when optim.embedding_lr/embedding_weight_decay is set:
+    the embedding parameters (names starting with 'embed') with their own lr and weight decay."""
+    if cfg.embedding_lr is None and cfg.embedding_weight_decay is None:
+        return [{"params": list(model.parameters()), "lr_scale": 1.0}]
+    embedding = [p for n, p in model.named_parameters() if n.startswith(EMBEDDING_PREFIX)]
+    rest = [p for n, p in model.named_parameters() if not n.startswith(EMBEDDING_PREFIX)]
+    decay = cfg.weight_decay if cfg.embedding_weight_decay is None else cfg.embedding_weight_decay
+    lr_scale = 1.0 if cfg.embedding_lr is None else cfg.embedding_lr / cfg.lr
+    return [{"params": embedding, "weight_decay": decay, "lr_scale": lr_scale},
+            {"params": rest, "lr_scale": 1.0}]
+
+
+def build_optimizer(model: torch.nn.Module, cfg: OptimCfg) -> torch.optim.Optimizer:
+    """The configured optimizer over the model's parameter groups; each group's lr is set per step as
+    lr_at(step) * group['lr_scale']."""
+    return OPTIMIZERS.get(cfg.name)(parameter_groups(model, cfg), cfg)
 
 
 def lr_at(step: int, total_steps: int, cfg: OptimCfg) -> float:

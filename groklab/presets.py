@@ -25,6 +25,18 @@ class ReportedOutcome:
 
 
 @dataclass(frozen=True)
+class Study:
+    """A grid of runs around a preset scale that shows the paper's signature (e.g. a phase diagram).
+
+    `grid` maps dotted config keys to the values to try; every combination is one run."""
+
+    scale: str
+    grid: dict[str, list[Any]]
+    question: str
+    seeds: int = 1
+
+
+@dataclass(frozen=True)
 class Preset:
     id: str
     alias: str
@@ -36,6 +48,13 @@ class Preset:
     reported: ReportedOutcome
     notes: str = ""
     verified: dict[str, str] = field(default_factory=dict)  # scale -> "date: what was checked"
+    studies: dict[str, Study] = field(default_factory=dict)  # name -> grid run by `groklab suite`
+    outcome_labels: dict[str, str] = field(default_factory=dict)  # the paper's names for outcome classes
+    quick_outcome: str | None = None  # what the quick scale reaches, when it differs from `reported`
+
+    @property
+    def expected_quick_outcome(self) -> str:
+        return self.quick_outcome or self.reported.outcome
 
     def config_dict(self, scale: str) -> dict[str, Any]:
         """The scale's config as a plain dict (a fresh copy) with preset and scale filled in."""

@@ -55,6 +55,29 @@ def test_batch_larger_than_training_set(tiny):
     assert "larger than the training set" in problem and "batch_size<=" in problem
 
 
+def test_unknown_task_kind_suggests(tiny):
+    [problem] = problems(tiny, ["task.name=pair_summ"])
+    assert "Did you mean 'pair_sum'?" in problem
+
+
+def test_a_group_without_name_takes_the_default_kind():
+    cfg = validate_config({"task": {"p": 31}, "model": {"d_model": 32, "n_heads": 2}})
+    assert cfg.task.name == "modular" and cfg.model.name == "transformer"
+
+
+@pytest.mark.parametrize("overrides,fragment", [
+    (["eval.probes=[rqi]"], "needs model.name=repr_mlp"),
+    (["eval.probes=[fourier]"], "needs model.name=mlp"),
+    (["optim.embedding_lr=1e-3", "model={name: mlp}"], "need a model with an embedding"),
+    (["model={name: linear}"], "needs real-valued inputs"),
+    (["task={name: linear_teacher}", "model={name: linear}"], "regression task"),
+    (["task.n_terms=3", "task.operation=x*y"], "only defined for operation x+y"),
+])
+def test_combinations_that_cannot_work_are_refused(tiny, overrides, fragment):
+    [problem] = problems(tiny, overrides)
+    assert fragment in problem
+
+
 def test_unknown_model_kind_suggests(tiny):
     [problem] = problems(tiny, ["model.name=transformr"])
     assert "Did you mean 'transformer'?" in problem

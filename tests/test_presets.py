@@ -7,10 +7,10 @@ import torch
 
 import groklab.papers
 from groklab import api
-from groklab.models import build_model
 from groklab.presets import discover
 from groklab.tasks import build_task
-from groklab.train.trainer import loss_fn
+from groklab.train.objective import Objective
+from groklab.train.trainer import build_model_for
 
 PRESETS = api.presets()
 CASES = [(p.id, scale) for p in PRESETS for scale in p.scales]
@@ -36,12 +36,13 @@ def test_scale_validates_builds_and_trains_two_steps(preset_id, scale):
     cfg = api.resolve(preset_id, scale, overrides=["device=cpu"])
     assert cfg.preset == preset_id and cfg.scale == scale
     data = build_task(cfg.task, cfg.seed)
-    model = build_model(cfg.model, data)
+    objective = Objective(cfg)
+    model = build_model_for(cfg, data, objective)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr)
     batch = cfg.train.batch_size or 256
     losses = []
     for _ in range(2):
-        loss = loss_fn(model(data.train_x[:batch]), data.train_y[:batch], cfg)
+        loss = objective.loss(model(data.train_x[:batch]), data.train_y[:batch])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -23,13 +23,15 @@ def reference(op: str, x: int, y: int, p: int) -> int:
 
 @pytest.mark.parametrize("op", sorted(OPERATIONS))
 def test_operations_match_integer_definitions(op):
-    x, y, c = equations(ModularTaskCfg(operation=op, p=P))
+    operands, c = equations(ModularTaskCfg(operation=op, p=P))
+    x, y = operands.T
     for xi, yi, ci in zip(x.tolist(), y.tolist(), c.tolist(), strict=True):
         assert ci == reference(op, xi, yi, P)
 
 
 def test_division_skips_zero_divisor():
-    x, y, _ = equations(ModularTaskCfg(operation="x/y", p=P))
+    operands, _ = equations(ModularTaskCfg(operation="x/y", p=P))
+    x, y = operands.T
     assert len(x) == P * (P - 1) and (y > 0).all()
 
 
@@ -49,3 +51,35 @@ def test_token_formats():
     assert (power.train_x[:, 3] == P + 1).all()
     assert nanda.seq_len == 3 and nanda.vocab_size == P + 1 and (nanda.train_x[:, 2] == P).all()
     assert power.n_classes == nanda.n_classes == P
+
+
+def test_multi_term_addition_covers_all_tuples():
+    cfg = ModularTaskCfg(p=7, n_terms=3, train_frac=0.5, format="x_y")
+    operands, c = equations(cfg)
+    assert operands.shape == (343, 3) and torch.equal(c, operands.sum(1) % 7)
+    data = build_task(cfg, 0)
+    assert data.train_x.shape[1] == 3 and data.vocab_size == 7
+
+
+def test_operand_formats_and_their_vocabularies():
+    for fmt, length, vocab in (("x_op_y_eq", 4, P + 2), ("x_y_eq", 3, P + 1), ("x_y", 2, P)):
+        data = build_task(ModularTaskCfg(p=P, format=fmt), 0)
+        assert data.train_x.shape[1] == length and data.vocab_size == vocab and data.train_x.max() < vocab
+
+
+def test_pair_sum_has_unordered_pairs_and_sum_classes():
+    from groklab.config.schema import PairSumTaskCfg
+
+    data = build_task(PairSumTaskCfg(p=10, n_train=45), 0)
+    x = torch.cat([data.train_x, data.test_x])
+    assert len(x) == 55 and (x[:, 0] <= x[:, 1]).all() and len({tuple(r) for r in x.tolist()}) == 55
+    assert torch.equal(data.train_y, data.train_x.sum(1)) and data.n_classes == 19
+
+
+def test_linear_teacher_targets_are_one_linear_map_of_gaussian_inputs():
+    from groklab.config.schema import LinearTeacherTaskCfg
+
+    data = build_task(LinearTeacherTaskCfg(d_in=20, d_out=3, n_train=100, n_test=50), 0)
+    teacher = torch.linalg.lstsq(data.train_x, data.train_y).solution
+    assert torch.allclose(data.test_x @ teacher, data.test_y, atol=1e-4)
+    assert data.train_x.std().item() == pytest.approx(1.0, abs=0.1)

@@ -15,6 +15,7 @@ from groklab.analysis.events import (
     steepest_descent_step,
     transitions,
 )
+from groklab.analysis.slingshot import find_slingshots
 from groklab.history.reader import History
 
 Outcome = Literal["not_learning", "memorizing", "grokked", "generalized", "diverged", "incomplete"]
@@ -46,6 +47,7 @@ class Analysis:
     spec: AnalysisSpec
     partial: bool = False
     problems: list[str] = field(default_factory=list)
+    slingshots: list[dict] | None = None  # Slingshot cycles, when the history records last_layer_norm
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +85,9 @@ def analyze_history(history: History, spec: AnalysisSpec = AnalysisSpec()) -> An
     generalization = generalization_step(steps, history.column("test_acc"), spec.generalization_threshold)
     diverged = spec.state == "diverged" or _has_non_finite(history)
     outcome = classify(memorization, generalization, diverged, spec.state in FINISHED_STATES, spec.min_delay_ratio)
+    jumps = transitions(steps, history.column("test_acc"))
+    slingshots = ([s.to_dict() for s in find_slingshots(history, jumps)]
+                  if history.has("last_layer_norm") else None)
     return Analysis(
         outcome=outcome,
         memorization_step=memorization,
@@ -90,9 +95,10 @@ def analyze_history(history: History, spec: AnalysisSpec = AnalysisSpec()) -> An
         grokking_delay=grokking_delay(memorization, generalization),
         delay_ratio=delay_ratio(memorization, generalization),
         final=_final(history),
-        transitions=transitions(steps, history.column("test_acc")),
+        transitions=jumps,
         steepest_test_loss_step=steepest_descent_step(steps, history.column("test_loss")),
         spec=spec,
         partial=bool(history.problems),
         problems=list(history.problems),
+        slingshots=slingshots,
     )

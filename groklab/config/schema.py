@@ -8,9 +8,9 @@ before a single tensor exists.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 
 class Strict(BaseModel):
@@ -46,14 +46,24 @@ class ModularTaskCfg(Strict):
     )
     p: int = Field(97, ge=2, le=2000, description="The modulus.")
     train_frac: float = Field(0.5, gt=0, lt=1, description="Fraction of all equations used for training.")
-    format: Literal["x_op_y_eq", "x_y_eq"] = Field(
+    format: Literal["x_op_y_eq", "x_y_eq", "x_y"] = Field(
         "x_op_y_eq",
-        description="Token format: [x, op, y, =] with vocab p+2 (Power, danielmamay) or [x, y, =] "
-        "with vocab p+1 (Nanda). The answer is predicted at the last position.",
+        description="Token format: [x, op, y, =] with vocab p+2 (Power, danielmamay), [x, y, =] "
+        "with vocab p+1 (Nanda), or the operands alone [x, y] with vocab p (one-hot MLPs, Gromov). "
+        "The answer is predicted at the last position.",
+    )
+    n_terms: int = Field(
+        2, ge=2, le=6, description="Number of operands: x1+x2+...+xn mod p (Doshi et al. 2024's multi-term "
+        "addition); only operation x+y supports more than 2."
     )
 
     @model_validator(mode="after")
     def _check(self) -> ModularTaskCfg:
+        if self.n_terms > 2 and self.operation != "x+y":
+            raise ValueError(f"n_terms={self.n_terms} is only defined for operation x+y (multi-term addition)")
+        if self.n_examples > 5_000_000:
+            raise ValueError(f"p={self.p} with n_terms={self.n_terms} makes {self.n_examples} equations; "
+                             "use a smaller p or fewer terms (at most 5,000,000)")
         if self.operation in DIVIDING_OPERATIONS and not is_prime(self.p):
             raise ValueError(
                 f"operation {self.operation!r} divides, which needs a prime modulus; p={self.p} is not prime "
@@ -68,7 +78,7 @@ class ModularTaskCfg(Strict):
 
     @property
     def n_examples(self) -> int:
-        return self.p * (self.p - 1) if self.operation == "x/y" else self.p * self.p
+        return self.p * (self.p - 1) if self.operation == "x/y" else self.p**self.n_terms
 
     @property
     def n_train(self) -> int:
@@ -78,9 +88,86 @@ class ModularTaskCfg(Strict):
     def n_classes(self) -> int:
         return self.p
 
+    @property
+    def chance_accuracy(self) -> float:
+        return 1 / self.p
 
-# A discriminated union on `name` once a second task exists.
-TaskCfg = ModularTaskCfg
+    def describe(self) -> str:
+        terms = f", {self.n_terms} terms" if self.n_terms > 2 else ""
+        return f"{self.operation} mod {self.p}{terms}, train fraction {self.train_frac}"
+
+
+class PairSumTaskCfg(Strict):
+    """Sums a+b of unordered pairs 0 <= a <= b < p, one class per sum (Liu et al. 2022's toy model)."""
+
+    name: Literal["pair_sum"] = "pair_sum"
+    p: int = Field(10, ge=2, le=1000, description="Numbers 0..p-1; there are p(p+1)/2 pairs and 2p-1 sums.")
+    n_train: int = Field(45, ge=1, description="Number of training pairs (Liu's train_num); the rest are test.")
+
+    @model_validator(mode="after")
+    def _check(self) -> PairSumTaskCfg:
+        if self.n_train >= self.n_examples:
+            raise ValueError(f"n_train={self.n_train} leaves no test pairs: p={self.p} has only {self.n_examples} "
+                             f"pairs; use n_train<={self.n_examples - 1}")
+        return self
+
+    @property
+    def n_examples(self) -> int:
+        return self.p * (self.p + 1) // 2
+
+    @property
+    def n_classes(self) -> int:
+        return 2 * self.p - 1
+
+    @property
+    def chance_accuracy(self) -> float:
+        return 1 / self.n_classes
+
+    def describe(self) -> str:
+        return f"a+b for pairs of 0..{self.p - 1}, {self.n_train} of {self.n_examples} pairs for training"
+
+
+class LinearTeacherTaskCfg(Strict):
+    """Regression on y = T x with Gaussian inputs x ~ N(0, I) and a Gaussian teacher (Levi et al. 2024)."""
+
+    name: Literal["linear_teacher"] = "linear_teacher"
+    d_in: int = Field(100, ge=1, le=100_000, description="Input dimension.")
+    d_out: int = Field(10, ge=1, le=10_000, description="Output dimension.")
+    n_train: int = Field(200, ge=1, description="Training samples; lambda = d_in / n_train.")
+    n_test: int = Field(2000, ge=1, description="Test samples.")
+
+    @property
+    def n_classes(self) -> int:  # the number of outputs; accuracy is defined through a loss threshold
+        return self.d_out
+
+    @property
+    def chance_accuracy(self) -> float:
+        return 0.0
+
+    @property
+    def ratio(self) -> float:
+        """lambda = d_in / n_train, the paper's control parameter."""
+        return self.d_in / self.n_train
+
+    def describe(self) -> str:
+        return f"linear teacher d_in {self.d_in}, d_out {self.d_out}, {self.n_train} train samples " \
+               f"(lambda {self.ratio:.3g})"
+
+
+def _named(default: str):
+    """Union discriminator reading `name`, with a default variant when a group leaves it out."""
+
+    def kind(value: Any) -> str:
+        return value.get("name", default) if isinstance(value, dict) else getattr(value, "name", default)
+
+    return Discriminator(kind)
+
+
+TaskCfg = Annotated[
+    Annotated[ModularTaskCfg, Tag("modular")] | Annotated[PairSumTaskCfg, Tag("pair_sum")]
+    | Annotated[LinearTeacherTaskCfg, Tag("linear_teacher")],
+    _named("modular"),
+]
 
 # -------------------------------------------------------------------------- model
 
@@ -129,7 +216,34 @@ class MLPCfg(Strict):
     init_scale: float = Field(1.0, gt=0, description="Multiplier on every initial parameter (Omnigrok's alpha).")
 
 
-ModelCfg = Annotated[TransformerCfg | MLPCfg, Field(discriminator="name")]
+class ReprMLPCfg(Strict):
+    """Learnable representations r_a, r_b decoded from r_a + r_b by an MLP (Liu et al. 2022's toy model).
+
+    The representation parameters are named `embed*`, so optim.embedding_lr/embedding_weight_decay set
+    their own optimizer group."""
+
+    name: Literal["repr_mlp"] = "repr_mlp"
+    repr_dim: int = Field(1, ge=1, description="Dimension of each learned representation.")
+    repr_init_scale: float = Field(1.0, gt=0, description="Representations start as U(-1/2, 1/2) times this.")
+    width: int = Field(200, ge=1, description="Decoder hidden width.")
+    depth: int = Field(3, ge=1, le=64, description="Decoder Linear layers.")
+    activation: Activation = Field("tanh", description="Decoder activation.")
+
+
+class LinearCfg(Strict):
+    """A linear student y = S x on real-valued inputs (Levi et al. 2024), no bias."""
+
+    name: Literal["linear"] = "linear"
+    init_scale: float = Field(
+        0.0, ge=0, description="Initial weights are N(0, init_scale^2 / d_in); 0 starts from S = 0."
+    )
+
+
+ModelCfg = Annotated[
+    Annotated[TransformerCfg, Tag("transformer")] | Annotated[MLPCfg, Tag("mlp")]
+    | Annotated[ReprMLPCfg, Tag("repr_mlp")] | Annotated[LinearCfg, Tag("linear")],
+    _named("transformer"),
+]
 
 # ---------------------------------------------------------------------- optimizer
 
@@ -151,6 +265,13 @@ class OptimCfg(Strict):
     warmup_steps: int = Field(10, ge=0, description="Linear warmup: lr * min(1, (step+1)/warmup_steps).")
     schedule: Literal["constant", "cosine"] = Field("constant", description="Schedule after warmup.")
     min_lr_ratio: float = Field(0.1, ge=0, le=1, description="Final lr / peak lr for the cosine schedule.")
+    embedding_lr: float | None = Field(
+        None, gt=0, description="Own lr for the embedding/representation parameters (names starting with "
+        "'embed'); null uses lr. Liu et al. 2022 train representation and decoder at different rates."
+    )
+    embedding_weight_decay: float | None = Field(
+        None, ge=0, description="Own weight decay for the embedding parameters; null uses weight_decay."
+    )
 
 
 # ------------------------------------------------------------------ training/eval
@@ -163,7 +284,11 @@ class TrainCfg(Strict):
     batch_size: int | None = Field(
         None, ge=1, description="Minibatch size; null means full batch. Batches are reshuffled every epoch."
     )
-    loss: Literal["cross_entropy", "mse"] = Field("cross_entropy", description="mse regresses one-hot targets.")
+    loss: Literal["cross_entropy", "mse", "template_mse"] = Field(
+        "cross_entropy", description="mse regresses one-hot targets (or a regression task's targets); "
+        "template_mse regresses a fixed random template per class and predicts the nearest (Liu et al. 2022)."
+    )
+    template_dim: int = Field(30, ge=1, description="Length of each class template for loss=template_mse.")
     loss_dtype: Literal["float32", "float64"] = Field(
         "float32", description="Precision of the loss computation (float64 avoids late float32 loss spikes)."
     )
@@ -186,6 +311,10 @@ class EvalCfg(Strict):
         "when its own loss is below eval.loss_threshold (regression tasks, Levi et al. 2024)."
     )
     loss_threshold: float | None = Field(None, gt=0, description="Per-sample loss threshold for accuracy=loss_below.")
+    probes: list[Literal["last_layer_norm", "rqi", "fourier"]] = Field(
+        default_factory=list, description="Extra measurements of the model at every evaluation: last_layer_norm "
+        "(Slingshot), rqi (Liu's representation quality index), fourier (neuron IPR of one-hidden-layer MLPs)."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> EvalCfg:
@@ -220,6 +349,26 @@ class RunConfig(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> RunConfig:
+        if self.task.name == "linear_teacher":
+            if self.train.loss != "mse" or self.eval.accuracy != "loss_below" or self.model.name != "linear":
+                raise ValueError(
+                    "task linear_teacher is a regression task: it needs model.name=linear, train.loss=mse and "
+                    "eval.accuracy=loss_below with an eval.loss_threshold"
+                )
+        elif self.model.name == "linear":
+            raise ValueError("model linear needs real-valued inputs: use it with task.name=linear_teacher")
+        if "rqi" in self.eval.probes and self.model.name != "repr_mlp":
+            raise ValueError("eval.probes rqi measures learned representations: it needs model.name=repr_mlp")
+        if "fourier" in self.eval.probes and not (
+            self.model.name == "mlp" and self.model.depth == 2 and self.task.name == "modular"
+            and self.task.format == "x_y" and self.task.operation in ("x+y", "x*y")
+        ):
+            raise ValueError("eval.probes fourier needs model.name=mlp, model.depth=2 and task.name=modular with "
+                             "task.format=x_y and operation x+y or x*y")
+        has_embedding = self.model.name in ("transformer", "repr_mlp")
+        if (self.optim.embedding_lr, self.optim.embedding_weight_decay) != (None, None) and not has_embedding:
+            raise ValueError(f"optim.embedding_lr/embedding_weight_decay need a model with an embedding "
+                             f"(transformer or repr_mlp); model {self.model.name} has none")
         bs, n_train = self.train.batch_size, self.task.n_train
         if bs is not None and bs > n_train:
             raise ValueError(

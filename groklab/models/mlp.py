@@ -12,19 +12,24 @@ from groklab.models.activations import ACTIVATIONS
 from groklab.tasks.base import TaskData
 
 
+def feedforward(d_in: int, width: int, depth: int, d_out: int, activation: str, bias: bool = True) -> nn.Sequential:
+    """`depth` Linear layers d_in -> width -> ... -> d_out with `activation` between them."""
+    widths = [d_in] + [width] * (depth - 1) + [d_out]
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        if i:
+            layers.append(ACTIVATIONS[activation]())
+        layers.append(nn.Linear(a, b, bias=bias))
+    return nn.Sequential(*layers)
+
+
 class MLP(nn.Module):
     """`depth` Linear layers; the input is the concatenation of each position's one-hot token."""
 
     def __init__(self, cfg: MLPCfg, vocab_size: int, seq_len: int, n_classes: int) -> None:
         super().__init__()
         self.vocab_size = vocab_size
-        widths = [seq_len * vocab_size] + [cfg.width] * (cfg.depth - 1) + [n_classes]
-        layers: list[nn.Module] = []
-        for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
-            if i:
-                layers.append(ACTIVATIONS[cfg.activation]())
-            layers.append(nn.Linear(d_in, d_out, bias=cfg.bias))
-        self.net = nn.Sequential(*layers)
+        self.net = feedforward(seq_len * vocab_size, cfg.width, cfg.depth, n_classes, cfg.activation, cfg.bias)
         with torch.no_grad():
             for param in self.parameters():
                 param.mul_(cfg.init_scale)

@@ -26,6 +26,18 @@ class RunEntry:
 
 
 @dataclass(frozen=True)
+class SweepEntry:
+    """One sweep as the report shows it: what it asks, a table of its points, its figures."""
+
+    name: str
+    question: str
+    header: list[str]
+    rows: list[list[str]]
+    findings: list[str]
+    figures: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
 class PaperSection:
     preset: str
     title: str
@@ -34,6 +46,7 @@ class PaperSection:
     runs: list[RunEntry]
     seeds: dict = field(default_factory=dict)  # analysis.aggregate over completed runs per scale
     seed_figures: tuple[Path, ...] = ()
+    sweeps: list[SweepEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,11 @@ class ReportData:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def format_fact(value: object) -> str:
+    """A signature value for reading: floats to 4 significant digits."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _summary_rows(data: ReportData) -> list[list[str]]:
@@ -103,7 +121,7 @@ def _run_lines(run: RunEntry) -> list[tuple[str, str]]:
     if cfg is None:
         setup = ("source", f"imported {r.source['format']} log {r.source['path']}")
     else:
-        setup = ("config", f"task {cfg.task.operation} mod {cfg.task.p}, train fraction {cfg.task.train_frac}; "
+        setup = ("config", f"task {cfg.task.describe()}; "
                  f"{cfg.model.name}; {cfg.optim.name} lr {cfg.optim.lr:g} weight decay {cfg.optim.weight_decay:g}; "
                  f"{cfg.train.steps} steps, seed {cfg.seed}")
     lines = [
@@ -120,6 +138,13 @@ def _run_lines(run: RunEntry) -> list[tuple[str, str]]:
         *[("next step", s) for s in r.diagnosis.suggestions],
         ("verdict", f"{r.verdict.status}: {r.verdict.reason}"),
     ]
+    if a.slingshots is not None:
+        lines.append(("slingshots", f"{len(a.slingshots)} cycles" + "".join(
+            f"; spike at step {c['spike_step']} (loss {c['baseline_loss']:.2g} → {c['peak_loss']:.2g}, norm +"
+            f"{c['norm_growth']:.1%} before, {'plateau' if c['plateau'] else 'no plateau'} after"
+            f"{', with a test-accuracy jump' if c['test_jump'] else ''})" for c in a.slingshots)))
+    if r.signature:
+        lines.append(("signature", ", ".join(f"{k} {format_fact(v)}" for k, v in r.signature.items())))
     if a.partial:
         lines.append(("partial", "; ".join(a.problems)))
     return lines
@@ -143,6 +168,12 @@ def render_markdown(data: ReportData, figure_link: Callable[[Path], str]) -> str
                        f"step median {agg['generalization_step_median']} (range {agg['generalization_step_min']}"
                        f"–{agg['generalization_step_max']})")
         out += [f"\n![{paper.preset} seeds]({figure_link(figure)})" for figure in paper.seed_figures]
+        for sweep in paper.sweeps:
+            out += ["", f"### Sweep {sweep.name}: {sweep.question}", ""]
+            out += [f"- {finding}" for finding in sweep.findings]
+            out += [f"\n![{sweep.name}]({figure_link(figure)})" for figure in sweep.figures]
+            out += ["", "| " + " | ".join(sweep.header) + " |", "|" + "---|" * len(sweep.header)]
+            out += ["| " + " | ".join(row) + " |" for row in sweep.rows]
         for run in paper.runs:
             out += ["", f"### {run.name}", ""]
             out += [f"- **{label}**: {text}" for label, text in _run_lines(run)]
@@ -183,6 +214,11 @@ def render_html(data: ReportData) -> str:
         parts.append(f"<h2>{html.escape(paper.preset)}: {html.escape(paper.title)}</h2>"
                      f"<p>{html.escape(_paper_line(paper))}</p>")
         parts += [_img(figure, f"{paper.preset} seeds") for figure in paper.seed_figures]
+        for sweep in paper.sweeps:
+            findings = "".join(f"<li>{html.escape(f)}</li>" for f in sweep.findings)
+            parts.append(f"<h3>Sweep {html.escape(sweep.name)}: {html.escape(sweep.question)}</h3><ul>{findings}</ul>")
+            parts += [_img(figure, sweep.name) for figure in sweep.figures]
+            parts.append(_table(sweep.header, sweep.rows))
         for run in paper.runs:
             items = "".join(f"<li><b>{html.escape(label)}</b>: {html.escape(text)}</li>"
                             for label, text in _run_lines(run))

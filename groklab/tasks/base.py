@@ -11,7 +11,8 @@ import torch
 class TaskData:
     """Train and test tensors plus the shapes a model needs to be built.
 
-    Inputs are token ids of shape [n, seq_len]; targets are class ids of shape [n].
+    Inputs are token ids of shape [n, seq_len] (or real features [n, d_in] for regression tasks);
+    targets are class ids of shape [n], or real targets [n, n_classes] for regression tasks.
     """
 
     train_x: torch.Tensor

@@ -41,31 +41,42 @@ OPERATIONS: dict[str, Callable[[Tensor, Tensor, int], Tensor]] = {
 }
 
 
-def equations(cfg: ModularTaskCfg) -> tuple[Tensor, Tensor, Tensor]:
-    """All (x, y, c) with c = x op y mod p, in row-major order of (x, y)."""
+def equations(cfg: ModularTaskCfg) -> tuple[Tensor, Tensor]:
+    """All operand tuples [n, n_terms] and their answers c = x op y (op ...) mod p, in row-major order."""
     p = cfg.p
     first_y = 1 if cfg.operation == "x/y" else 0
-    x, y = torch.meshgrid(torch.arange(p), torch.arange(first_y, p), indexing="ij")
-    x, y = x.reshape(-1), y.reshape(-1)
-    return x, y, OPERATIONS[cfg.operation](x, y, p) % p
+    ranges = [torch.arange(p)] + [torch.arange(first_y, p)] * (cfg.n_terms - 1)
+    operands = torch.cartesian_prod(*ranges)
+    if cfg.n_terms > 2:  # only addition has more terms
+        return operands, operands.sum(1) % p
+    x, y = operands[:, 0], operands[:, 1]
+    return operands, OPERATIONS[cfg.operation](x, y, p) % p
 
 
-def tokens(cfg: ModularTaskCfg, x: Tensor, y: Tensor) -> Tensor:
-    """Token sequences: [x, op, y, =] (op = p, = is p+1) or [x, y, =] (= is p)."""
-    p = cfg.p
-    if cfg.format == "x_op_y_eq":
-        return torch.stack([x, torch.full_like(x, p), y, torch.full_like(x, p + 1)], dim=1)
-    return torch.stack([x, y, torch.full_like(x, p)], dim=1)
+def tokens(cfg: ModularTaskCfg, operands: Tensor) -> Tensor:
+    """Token sequences: [x, op, y, =] (op is p, = is p+1), [x, y, =] (= is p) or [x, y]; more terms alike."""
+    p, n = cfg.p, len(operands)
+    if cfg.format == "x_y":
+        return operands
+    if cfg.format == "x_y_eq":
+        return torch.cat([operands, torch.full((n, 1), p)], dim=1)
+    columns = [operands[:, :1]]
+    for i in range(1, cfg.n_terms):
+        columns += [torch.full((n, 1), p), operands[:, i : i + 1]]
+    return torch.cat(columns + [torch.full((n, 1), p + 1)], dim=1)
+
+
+VOCAB_EXTRA = {"x_op_y_eq": 2, "x_y_eq": 1, "x_y": 0}
 
 
 @TASKS.register("modular")
 def build_modular(cfg: ModularTaskCfg, seed: int) -> TaskData:
     """Seeded random split of the full operation table into train and test."""
-    x, y, c = equations(cfg)
-    inputs = tokens(cfg, x, y)
+    operands, c = equations(cfg)
+    inputs = tokens(cfg, operands)
     order = torch.randperm(len(c), generator=generator(seed, "split"))
     train, test = order[: cfg.n_train], order[cfg.n_train :]
-    vocab = cfg.p + (2 if cfg.format == "x_op_y_eq" else 1)
+    vocab = cfg.p + VOCAB_EXTRA[cfg.format]
     return TaskData(
         train_x=inputs[train], train_y=c[train], test_x=inputs[test], test_y=c[test],
         vocab_size=vocab, seq_len=inputs.shape[1], n_classes=cfg.p,

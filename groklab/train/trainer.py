@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
-from torch.nn import functional as F
 
 from groklab.config.schema import RunConfig
 from groklab.history import HistoryWriter, keep_records_through, make_record
 from groklab.history.mirror import TensorBoardMirror
 from groklab.models import build_model
 from groklab.optim import build_optimizer, lr_at
+from groklab.probes import measure_probes
 from groklab.tasks import TaskData, build_task
 from groklab.train.checkpoint import load_latest, save_checkpoint
+from groklab.train.objective import Objective
 from groklab.train.progress import ProgressReporter
 from groklab.train.schedule import eval_steps
 from groklab.train.seeding import generator, substream
@@ -41,33 +42,22 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def per_sample_loss(logits: torch.Tensor, targets: torch.Tensor, cfg: RunConfig) -> torch.Tensor:
-    """Loss of each sample, computed in train.loss_dtype (MSE is averaged over the outputs)."""
-    logits = logits.to(getattr(torch, cfg.train.loss_dtype))
-    if cfg.train.loss == "mse":
-        return (logits - F.one_hot(targets, logits.shape[-1]).to(logits.dtype)).pow(2).mean(-1)
-    return F.cross_entropy(logits, targets, reduction="none")
-
-
-def loss_fn(logits: torch.Tensor, targets: torch.Tensor, cfg: RunConfig) -> torch.Tensor:
-    """Mean loss over the batch."""
-    return per_sample_loss(logits, targets, cfg).mean()
-
-
 @torch.no_grad()
-def measure(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: RunConfig) -> tuple[float, float]:
+def measure(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, objective: Objective) -> tuple[float, float]:
     """(mean loss, accuracy) of `model` on a whole split."""
     total_loss, correct = 0.0, 0
     for start in range(0, len(y), EVAL_CHUNK):
-        logits = model(x[start : start + EVAL_CHUNK])
+        outputs = model(x[start : start + EVAL_CHUNK])
         targets = y[start : start + EVAL_CHUNK]
-        losses = per_sample_loss(logits, targets, cfg)
+        losses = objective.per_sample(outputs, targets)
         total_loss += losses.sum().item()
-        if cfg.eval.accuracy == "loss_below":
-            correct += (losses < cfg.eval.loss_threshold).sum().item()
-        else:
-            correct += (logits.argmax(-1) == targets).sum().item()
+        correct += objective.correct(outputs, targets, losses).sum().item()
     return total_loss / len(y), correct / len(y)
+
+
+def build_model_for(cfg: RunConfig, data: TaskData, objective: Objective) -> torch.nn.Module:
+    """The configured model with as many outputs as the objective needs."""
+    return build_model(cfg.model, replace(data, n_classes=objective.output_dim(data.n_classes)))
 
 
 class BatchOrder:
@@ -103,9 +93,10 @@ def train(
     """
     device = resolve_device(cfg.device)
     data = build_task(cfg.task, cfg.seed).to(device)
+    objective = Objective(cfg, device)
     torch.manual_seed(substream(cfg.seed, "init"))
-    model = build_model(cfg.model, data).to(device)
-    optimizer = build_optimizer(model.parameters(), cfg.optim)
+    model = build_model_for(cfg, data, objective).to(device)
+    optimizer = build_optimizer(model, cfg.optim)
     order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
     total = cfg.train.steps
     history_path, ckpt_dir = run_dir / "history.jsonl", run_dir / "checkpoints"
@@ -131,7 +122,7 @@ def train(
         for step in range(start, total + 1):
             finished = step == total
             if step in schedule and not (checkpoint is not None and step == start):
-                record = evaluate(model, data, cfg, order, step, elapsed_before + time.monotonic() - t0)
+                record = evaluate(model, data, cfg, objective, order, step, elapsed_before + time.monotonic() - t0)
                 history.write(record)
                 progress.evaluated(record)
                 eta = record["elapsed_s"] / max(step, 1) * (total - step)
@@ -152,10 +143,11 @@ def train(
                 })
             if finished:
                 break
+            lr = lr_at(step, total, cfg.optim)
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, total, cfg.optim)
+                group["lr"] = lr * group["lr_scale"]
             inputs, targets = order.batch(step)
-            loss = loss_fn(model(inputs), targets, cfg)
+            loss = objective.loss(model(inputs), targets)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -166,18 +158,20 @@ def train(
 
 
 def evaluate(
-    model: torch.nn.Module, data: TaskData, cfg: RunConfig, order: BatchOrder, step: int, elapsed: float
+    model: torch.nn.Module, data: TaskData, cfg: RunConfig, objective: Objective, order: BatchOrder, step: int,
+    elapsed: float,
 ) -> dict:
     """One history record: loss and accuracy on the whole train and test sets, and the parameter norm."""
     model.eval()
-    train_loss, train_acc = measure(model, data.train_x, data.train_y, cfg)
-    test_loss, test_acc = measure(model, data.test_x, data.test_y, cfg)
+    train_loss, train_acc = measure(model, data.train_x, data.train_y, objective)
+    test_loss, test_acc = measure(model, data.test_x, data.test_y, objective)
+    probes = measure_probes(model, data, cfg)
     model.train()
     total = cfg.train.steps
     return make_record(
         step, epoch=order.epoch_of(step), train_loss=train_loss, train_acc=train_acc, test_loss=test_loss,
         test_acc=test_acc, param_norm=param_norm(model), lr=lr_at(min(step, total - 1), total, cfg.optim),
-        elapsed_s=round(elapsed, 3),
+        elapsed_s=round(elapsed, 3), **probes,
     )
 
 

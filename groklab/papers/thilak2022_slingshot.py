@@ -1,0 +1,53 @@
+"""Thilak, Littwin, Zhai, Saremi, Paiss, Susskind 2022: the Slingshot mechanism."""
+
+from groklab.papers.power2022 import CANONICAL as POWER
+from groklab.presets import Preset, ReportedOutcome, Study, merged
+
+# No public code exists. Canonical follows the paper's description (REFERENCE.md, unconfirmed details):
+# the Power et al. setup (x/y mod 97, 50%, 2-layer width-128 transformer) trained by Adam *without*
+# weight decay, lr 1e-3, betas (0.9, 0.98), eps 1e-8, for 10^5 steps, logging the last layer's norm.
+CANONICAL = merged(POWER, {
+    "optim": {"name": "adam", "weight_decay": 0.0, "eps": 1e-8},
+    "eval": {"every": 20, "log_points": 60, "probes": ["last_layer_norm"]},
+})
+
+# Quick: a 1-layer width-64 transformer (Nanda's layout) on x+y mod 53 with 40% training data, full batch,
+# float32 loss. Measured on 2 cores: the training loss reaches ~1e-7 by step 1200, then spikes about every
+# 1200 steps (four cycles by step 6000) while the last-layer norm grows before each spike and stays flat
+# after it; test accuracy stays near 10% without weight decay at this budget.
+QUICK = {
+    "seed": 0,
+    "task": {"name": "modular", "operation": "x+y", "p": 53, "train_frac": 0.4, "format": "x_y_eq"},
+    "model": {"name": "transformer", "n_layers": 1, "d_model": 64, "n_heads": 4, "d_mlp": 256, "activation": "relu",
+              "norm": "none", "positions": "learned", "mlp_bias": True, "init": "nanda"},
+    "optim": {"name": "adam", "lr": 1e-3, "betas": [0.9, 0.98], "eps": 1e-8, "weight_decay": 0.0,
+              "warmup_steps": 10},
+    "train": {"steps": 6000, "batch_size": None, "checkpoint_every": 1000},
+    "eval": {"every": 20, "log_points": 20, "probes": ["last_layer_norm"]},
+}
+
+PRESET = Preset(
+    id="thilak2022_slingshot",
+    alias="07",
+    title="The Slingshot mechanism: an empirical study of adaptive optimizers and the grokking phenomenon",
+    citation="Thilak, Littwin, Zhai, Saremi, Paiss, Susskind. NeurIPS 2022 HITY workshop. arXiv:2206.04817",
+    url="https://arxiv.org/abs/2206.04817",
+    version=1,
+    scales={"canonical": CANONICAL, "quick": QUICK},
+    reported=ReportedOutcome(
+        outcome="grokked",
+        summary="without weight decay, Adam's last-layer norm grows in cycles (norm growth, train-loss spike, "
+        "plateau); grokking happens at the onset of a Slingshot; a larger Adam epsilon removes the cycles",
+    ),
+    quick_outcome="memorizing",
+    studies={
+        "epsilon": Study(scale="quick", grid={"optim.eps": ["1e-8", "1e-6", "1e-4"]},
+                         question="how Adam's epsilon changes the Slingshot cycles"),
+    },
+    notes=(
+        "The quick scale shows the cycles, not the late grokking: at 6000 steps without weight decay test "
+        "accuracy has not risen (the paper needs order 10^5 steps). Its outcome is therefore 'memorizing' and "
+        "its signature is the count of Slingshot cycles (analysis.slingshots). The paper's exact epsilon values "
+        "were not retrieved; the sweep uses 1e-8 (default), 1e-6 and 1e-4."
+    ),
+)

@@ -1,0 +1,73 @@
+"""Sweep figures: the outcome of every grid point (a phase diagram) and measured vs predicted steps."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from matplotlib import pyplot as plt
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from groklab.analysis import OUTCOMES
+
+OUTCOME_COLORS = {"not_learning": "#9e9e9e", "memorizing": "#e15759", "grokked": "#f28e2b",
+                  "generalized": "#59a14f", "diverged": "#222222", "incomplete": "#ffffff"}
+
+
+def majority(outcomes: list[str]) -> str:
+    """The most common outcome of a point's seeds (ties go to the first in OUTCOMES order)."""
+    if not outcomes:
+        return "incomplete"
+    counts = Counter(outcomes)
+    return max(OUTCOMES, key=lambda o: (counts[o], -OUTCOMES.index(o)))
+
+
+def plot_phase_diagram(
+    axes: dict[str, list[str]], outcome_at: dict[tuple[str, ...], list[str]], labels: dict[str, str], title: str
+) -> Figure:
+    """A grid coloured by each point's (majority) outcome; one axis gives a single row.
+
+    `outcome_at` maps a tuple of axis values (in `axes` order) to the outcomes of that point's seeds;
+    `labels` renames outcomes (e.g. Liu et al.'s phase names)."""
+    keys = list(axes)
+    x_key, y_key = keys[0], (keys[1] if len(keys) > 1 else None)
+    xs, ys = axes[x_key], (axes[y_key] if y_key else [""])
+    codes = np.array([[OUTCOMES.index(majority(outcome_at.get((x, y) if y_key else (x,), []))) for x in xs]
+                      for y in ys])
+    fig, ax = plt.subplots(figsize=(1.2 + 0.75 * len(xs), 1.6 + 0.55 * len(ys)))
+    ax.imshow(codes, cmap=ListedColormap([OUTCOME_COLORS[o] for o in OUTCOMES]), vmin=-0.5,
+              vmax=len(OUTCOMES) - 0.5, origin="lower", aspect="auto")
+    ax.set_xticks(range(len(xs)), xs, rotation=45, ha="right")
+    ax.set_yticks(range(len(ys)), ys)
+    ax.set(xlabel=x_key, ylabel=y_key or "", title=title)
+    present = [o for o in OUTCOMES if (codes == OUTCOMES.index(o)).any()]
+    ax.legend(handles=[Patch(facecolor=OUTCOME_COLORS[o], edgecolor="k", label=labels.get(o, o)) for o in present],
+              loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_measured_vs_predicted(
+    points: list[tuple[float, int | None, int | None]], xlabel: str, title: str, agreement: str
+) -> Figure:
+    """Left: measured and predicted step over the swept parameter; right: measured against predicted.
+
+    `points` holds (parameter value, measured step, predicted step)."""
+    fig, (over, diag) = plt.subplots(1, 2, figsize=(10, 4))
+    done = [(x, m, p) for x, m, p in points if m is not None and p is not None]
+    if done:
+        x, measured, predicted = (np.array(v, dtype=float) for v in zip(*sorted(done), strict=True))
+        over.plot(x, predicted, "-", color="tab:gray", label="predicted")
+        over.plot(x, measured, "o", color="tab:red", label="measured")
+        diag.plot(predicted, measured, "o", color="tab:red")
+        span = [min(predicted.min(), measured.min()), max(predicted.max(), measured.max())]
+        diag.plot(span, span, "--", color="tab:gray", label="measured = predicted")
+        diag.set(xscale="log", yscale="log")
+    over.set(xlabel=xlabel, ylabel="generalization step", yscale="log", title=title)
+    diag.set(xlabel="predicted step", ylabel="measured step", title=agreement)
+    over.legend(frameon=False)
+    diag.legend(frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,52 @@
+"""The training loss and the accuracy rule of a run, in one place."""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+from groklab.config.schema import RunConfig
+from groklab.train.seeding import generator
+
+
+class Objective:
+    """Per-sample loss and correctness for train.loss and eval.accuracy.
+
+    cross_entropy: logits over the classes. mse: regression onto one-hot classes (or onto real targets of
+    regression tasks), averaged over the outputs. template_mse (Liu et al. 2022): each class has a fixed
+    random N(0, 1) template of train.template_dim numbers, seeded; the model regresses onto its class's
+    template and a prediction is the nearest template."""
+
+    def __init__(self, cfg: RunConfig, device: torch.device | str = "cpu") -> None:
+        self.cfg = cfg
+        self.templates = None
+        if cfg.train.loss == "template_mse":
+            self.templates = torch.randn(cfg.task.n_classes, cfg.train.template_dim,
+                                         generator=generator(cfg.seed, "templates")).to(device)
+
+    def output_dim(self, n_classes: int) -> int:
+        """Width of the model's output layer."""
+        return self.cfg.train.template_dim if self.templates is not None else n_classes
+
+    def per_sample(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Loss of each sample, computed in train.loss_dtype."""
+        outputs = outputs.to(getattr(torch, self.cfg.train.loss_dtype))
+        if self.cfg.train.loss == "cross_entropy":
+            return F.cross_entropy(outputs, targets, reduction="none")
+        if self.templates is not None:
+            goal = self.templates[targets]
+        else:
+            goal = targets if targets.is_floating_point() else F.one_hot(targets, outputs.shape[-1])
+        return (outputs - goal.to(outputs.dtype)).pow(2).mean(-1)
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Mean loss over the batch."""
+        return self.per_sample(outputs, targets).mean()
+
+    def correct(self, outputs: torch.Tensor, targets: torch.Tensor, losses: torch.Tensor) -> torch.Tensor:
+        """Which samples count as correct under eval.accuracy."""
+        if self.cfg.eval.accuracy == "loss_below":
+            return losses < self.cfg.eval.loss_threshold
+        if self.templates is not None:
+            return torch.cdist(outputs.to(self.templates.dtype), self.templates).argmin(-1) == targets
+        return outputs.argmax(-1) == targets

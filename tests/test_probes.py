@@ -1,0 +1,57 @@
+"""Probes measured on real tensors: RQI, the Fourier structure, the analytic Fourier solution."""
+
+import math
+
+import pytest
+import torch
+
+from groklab.config import validate_config
+from groklab.models import build_model
+from groklab.probes.fourier import analytic_accuracy, analytic_solution, ipr, neuron_spectra, primitive_root
+from groklab.probes.norms import last_layer_norm
+from groklab.probes.rqi import parallelograms, representation_quality
+from groklab.tasks import build_task
+
+
+def test_parallelograms_all_have_equal_sums_and_include_a_known_one():
+    quads = parallelograms(10)
+    assert ((quads[:, 0] + quads[:, 1]) == (quads[:, 2] + quads[:, 3])).all()
+    assert [0, 3, 1, 2] in quads.tolist()
+
+
+def test_rqi_is_one_for_a_number_line_whatever_its_scale_and_low_for_random_points():
+    line = torch.arange(10.0)[:, None]
+    assert representation_quality(3.7 * line - 2) == 1.0
+    assert representation_quality(torch.randn(10, 1, generator=torch.Generator().manual_seed(0))) < 0.2
+
+
+def test_ipr_is_one_for_a_single_frequency_and_small_for_noise():
+    p = 31
+    x = torch.arange(p)
+    pure = torch.cat([torch.cos(2 * math.pi * 5 * x / p + 0.3), torch.cos(2 * math.pi * 5 * x / p)])[None]
+    noise = torch.randn(1, 2 * p, generator=torch.Generator().manual_seed(0))
+    assert ipr(neuron_spectra(pure, p, 2, "x+y")).item() == pytest.approx(1.0)
+    assert ipr(neuron_spectra(noise, p, 2, "x+y")).item() < 0.2
+
+
+@pytest.mark.parametrize("operation", ["x+y", "x*y"])
+@pytest.mark.parametrize("p", [23, 97])
+def test_analytic_fourier_solution_is_exact_on_the_whole_table(operation, p):
+    assert analytic_accuracy(p, 500, operation) == 1.0
+
+
+def test_analytic_solution_neurons_have_one_frequency_each():
+    w_in, _ = analytic_solution(23, 64, "x*y")
+    assert ipr(neuron_spectra(w_in[:-1], 23, 2, "x*y")).min().item() == pytest.approx(1.0)  # all but the zero detector
+
+
+def test_primitive_root_generates_the_multiplicative_group():
+    for p in (23, 53, 97, 113):
+        g = primitive_root(p)
+        assert len({pow(g, i, p) for i in range(p - 1)}) == p - 1
+
+
+def test_last_layer_norm_is_the_unembedding_norm():
+    cfg = validate_config({"task": {"p": 23, "format": "x_y_eq"}, "model": {"d_model": 32, "n_heads": 2}})
+    model = build_model(cfg.model, build_task(cfg.task, 0))
+    assert last_layer_norm(model, None, cfg)["last_layer_norm"] == pytest.approx(model.unembed.weight.norm().item())

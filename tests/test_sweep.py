@@ -1,0 +1,85 @@
+"""Local sweeps: grid parsing, validation before work, and a killed sweep resumed without redoing points."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from groklab import api
+from groklab.config import ConfigError
+from groklab.sweep import SweepSpec, parse_grid, point_state
+from tests.conftest import groklab_cli
+
+# Linear teacher-student points train in a few seconds each: the cheapest real runs we have.
+LEVI = "levi2023_linear"
+
+
+def test_parse_grid_splits_axes_and_fixed_overrides():
+    grid, fixed = parse_grid(["optim.lr=1e-3,3e-3", "train.steps=50", "optim.betas=[0.9,0.98]"])
+    assert grid == {"optim.lr": ["1e-3", "3e-3"]}
+    assert fixed == ["train.steps=50", "optim.betas=[0.9,0.98]"]
+
+
+@pytest.mark.parametrize("bad", ["optim.lr", "=1,2", "optim.lr="])
+def test_parse_grid_rejects_malformed_axes(bad):
+    with pytest.raises(ConfigError, match="key=v1,v2"):
+        parse_grid([bad])
+
+
+def test_points_cover_grid_times_seeds_with_distinct_names():
+    spec = SweepSpec(LEVI, "quick", {"a.b": ["1", "2"], "c.d": ["x", "y", "z"]}, seeds=[0, 1])
+    names = [p.name for p in spec.points()]
+    assert len(names) == len(set(names)) == 12
+    assert "a.b=2,c.d=z-s1" in names
+
+
+def test_bad_point_is_reported_before_anything_runs(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        api.sweep(LEVI, ["task.n_train=300,100", "optim.lrr=1"], out=tmp_path / "sw")
+    text = str(err.value)
+    assert "optim.lrr" in text and "Did you mean 'optim.lr'" in text
+    assert not (tmp_path / "sw").exists()
+
+
+def test_a_different_grid_in_the_same_folder_is_refused(tmp_path):
+    out = tmp_path / "sw"
+    api.sweep(LEVI, ["task.n_train=400,2000", "train.steps=40"], out=out, report_line=lambda line: None)
+    with pytest.raises(FileExistsError, match="different sweep"):
+        api.sweep(LEVI, ["task.n_train=400,1000", "train.steps=40"], out=out)
+
+
+def test_killed_sweep_resumes_without_redoing_finished_points(tmp_path):
+    out = tmp_path / "sw"
+    args = ["sweep", LEVI, "task.n_train=2000,250,1000", "train.steps=400", "train.checkpoint_every=50",
+            "--workers", "1", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "groklab.cli", *args], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first, second = out / "task.n_train=2000-s0", out / "task.n_train=250-s0"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # kill once point 1 is finished and point 2 has a checkpoint
+        if point_state(first) == "finished" and list((second / "checkpoints").glob("step_*.pt")):
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("the sweep did not reach its second point in time")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert point_state(second) == "unfinished"
+    finished_history = (first / "history.jsonl").read_bytes()
+    finished_mtime = (first / "history.jsonl").stat().st_mtime_ns
+
+    again = groklab_cli(*args, check=True)
+    assert "3 points, 1 already finished, 2 to run" in again.stdout
+    assert (first / "history.jsonl").read_bytes() == finished_history
+    assert (first / "history.jsonl").stat().st_mtime_ns == finished_mtime
+    for point in (first, second, out / "task.n_train=1000-s0"):
+        assert point_state(point) == "finished"
+        steps = [json.loads(line)["step"] for line in (point / "history.jsonl").read_text().splitlines()]
+        assert steps == sorted(set(steps)) and steps[-1] == 400  # resumed: no gaps re-done twice, no duplicates
+    summary = json.loads((out / "sweep_summary.json").read_text())
+    assert [p["outcome"] for p in summary["points"]] == ["generalized", "grokked", "generalized"]
