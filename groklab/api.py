@@ -37,14 +37,17 @@ from groklab.plots import (
     plot_curves,
     plot_detail,
     plot_measured_vs_predicted,
+    plot_neuron_spectra,
     plot_phase_diagram,
+    plot_probes,
     plot_seed_bands,
+    probe_series,
     save_figure,
 )
 from groklab.presets import PRESETS, Preset, Study, discover
 from groklab.report import PaperSection, ReportData, RunEntry, SweepEntry, format_fact, render_html, render_markdown
 from groklab.runs import RunState, find_runs, run_state
-from groklab.signatures import signature_facts
+from groklab.signatures import neuron_spectra_pair, signature_facts
 from groklab.sweep import (
     SweepPoint,
     SweepSpec,
@@ -383,9 +386,26 @@ def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
         write_training_history(history, run_dir / "training_history.json", meta)
         title = (f"{cfg.preset or 'run'} ({cfg.scale or 'custom'}, seed {cfg.seed})" if cfg
                  else f"imported {source['format']} log")
-        save_figure(plot_curves(history, analysis, title), run_dir / "figures" / "curves.png")
-        save_figure(plot_detail(history, analysis, title), run_dir / "figures" / "detail.png")
+        draw_run_figures(result, title, run_dir / "figures", "")
     return result
+
+
+def draw_run_figures(result: RunAnalysis, title: str, folder: Path, prefix: str) -> tuple[Path, ...]:
+    """Draw a run's figures into `folder` as PREFIXcurves.png, PREFIXdetail.png and, where the run records
+    them, PREFIXprobes.png (probe series, Slingshots) and PREFIXneurons.png (Fourier spectra of the neurons)."""
+    history, analysis = result.history, result.analysis
+    figures = {"curves": lambda: plot_curves(history, analysis, title),
+               "detail": lambda: plot_detail(history, analysis, title)}
+    if probe_series(history) or analysis.slingshots is not None:
+        figures["probes"] = lambda: plot_probes(history, analysis, title)
+    spectra = neuron_spectra_pair(result.config, result.run_dir) if result.config else None
+    if spectra is not None:
+        figures["neurons"] = lambda: plot_neuron_spectra(*spectra, title)
+    drawn = []
+    for name, draw in figures.items():
+        drawn.append(folder / f"{prefix}{name}.png")
+        save_figure(draw(), drawn[-1])
+    return tuple(drawn)
 
 
 def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
@@ -408,12 +428,8 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
         except (ConfigError, HistoryError) as err:
             entries.append(RunEntry(name, run_dir, state.state, state.note, None, (), problem=str(err)))
             continue
-        history = result.history
-        stem = figures / name.replace("/", "__")
-        drawn = (stem.with_name(stem.name + "-curves.png"), stem.with_name(stem.name + "-detail.png"))
-        save_figure(plot_curves(history, result.analysis, name), drawn[0])
-        save_figure(plot_detail(history, result.analysis, name), drawn[1])
-        curves.append((name, history, result.analysis))
+        drawn = draw_run_figures(result, name, figures, name.replace("/", "__") + "-")
+        curves.append((name, result.history, result.analysis))
         entries.append(RunEntry(name, run_dir, state.state, state.note, result, drawn))
     comparison = None
     if curves:

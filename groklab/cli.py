@@ -221,6 +221,11 @@ def show_cmd(
         _fail(err)
     typer.echo(f"# {chosen.title}\n# {chosen.citation}  {chosen.url}\n# preset version {chosen.version}")
     typer.echo(f"# reported: {chosen.reported.outcome}: {chosen.reported.summary}")
+    if chosen.quick_outcome:
+        typer.echo(f"# the quick scale reaches: {chosen.quick_outcome}")
+    for name, study in chosen.studies.items():
+        typer.echo(f"# study {name} ({study.question}): groklab sweep {chosen.id} --scale {study.scale} "
+                   + " ".join(api.study_arguments(study)))
     typer.echo(json.dumps(config_to_dict(cfg), indent=2))
     typer.echo(chosen.notes)
 

@@ -6,6 +6,7 @@ variant of a paper gets them too. Written under `signature` in analysis.json and
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,3 +37,23 @@ def signature_facts(cfg: RunConfig, history: History) -> dict[str, Any]:
         facts["final_neuron_peak_share"] = last.get("neuron_peak_share")
         facts["initial_neuron_ipr"] = float(np.nan_to_num(history.column("neuron_ipr")[0]))
     return facts
+
+
+def neuron_spectra_pair(cfg: RunConfig, run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """(trained, analytic) power spectra of the hidden neurons, [neurons, frequencies] each, for a run with
+    the fourier probe and a checkpoint; None otherwise."""
+    if "fourier" not in cfg.eval.probes:
+        return None
+    import torch
+
+    from groklab.probes.fourier import analytic_solution, neuron_spectra
+    from groklab.train.checkpoint import load_latest
+
+    checkpoint = load_latest(run_dir / "checkpoints", torch.device("cpu"))
+    if checkpoint is None:
+        return None
+    task = cfg.task
+    trained = neuron_spectra(checkpoint["model"]["net.0.weight"], task.p, task.n_terms, task.operation)
+    analytic = neuron_spectra(analytic_solution(task.p, cfg.model.width, task.operation)[0], task.p, 2,
+                              task.operation)
+    return trained.numpy(), analytic.numpy()

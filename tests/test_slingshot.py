@@ -47,7 +47,7 @@ def test_a_spike_without_norm_growth_is_not_a_slingshot():
 def test_analysis_lists_slingshots_and_marks_a_coinciding_test_jump():
     loss, norm = two_cycles()
     acc = np.full(len(loss), 0.1)
-    acc[45:] = 0.9  # test accuracy jumps during the second cycle
+    acc[74:] = 0.9  # test accuracy jumps right after the second spike (index 73)
     a = analyze_history(history(loss, norm, acc))
     assert [c["test_jump"] for c in a.slingshots] == [False, True]
 

@@ -36,7 +36,7 @@ def plot_phase_diagram(
     xs, ys = axes[x_key], (axes[y_key] if y_key else [""])
     codes = np.array([[OUTCOMES.index(majority(outcome_at.get((x, y) if y_key else (x,), []))) for x in xs]
                       for y in ys])
-    fig, ax = plt.subplots(figsize=(1.2 + 0.75 * len(xs), 1.6 + 0.55 * len(ys)))
+    fig, ax = plt.subplots(figsize=(3.2 + 0.8 * len(xs), 1.8 + 0.55 * len(ys)))
     ax.imshow(codes, cmap=ListedColormap([OUTCOME_COLORS[o] for o in OUTCOMES]), vmin=-0.5,
               vmax=len(OUTCOMES) - 0.5, origin="lower", aspect="auto")
     ax.set_xticks(range(len(xs)), xs, rotation=45, ha="right")

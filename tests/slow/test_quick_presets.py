@@ -10,9 +10,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("preset", api.presets(), ids=lambda p: p.id)
-def test_quick_scale_reaches_the_reported_outcome(preset, tmp_path):
-    cfg = api.resolve(preset.id, "quick", overrides=["device=cpu"])
-    handle = api.run(cfg, tmp_path / preset.id, show_progress=False)
+def test_quick_scale_reaches_the_reported_outcome(preset, quick_run):
+    handle = quick_run(preset.id)
+    cfg = handle.result.config
     a = handle.result.analysis
     assert handle.state == "completed"
     assert a.outcome == preset.expected_quick_outcome, json.dumps(a.to_dict(), default=str)

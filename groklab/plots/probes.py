@@ -1,0 +1,64 @@
+"""Probe series of one run (RQI, neuron IPR, last-layer norm) next to the accuracies, Slingshots marked."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
+
+from groklab.analysis import Analysis
+from groklab.history import History
+from groklab.plots.curves import COLORS, step_axis
+
+PROBE_SERIES = {"rqi": "representation quality (RQI)", "neuron_ipr": "mean neuron IPR",
+                "neuron_peak_share": "power at each neuron's top frequency", "last_layer_norm": "last-layer norm"}
+
+
+def probe_series(history: History) -> list[str]:
+    """The probe series this history records, in a fixed order."""
+    return [name for name in PROBE_SERIES if history.has(name)]
+
+
+def plot_probes(history: History, analysis: Analysis, title: str = "") -> Figure:
+    """One panel per probe series over steps, plus accuracies; with Slingshots, the training loss (log y) and
+    each cycle's spike as a vertical line."""
+    steps = history.steps
+    shown, xscale = step_axis(steps)
+    names = probe_series(history)
+    cycles = analysis.slingshots or []
+    panels = names + (["train_loss"] if analysis.slingshots is not None else []) + ["accuracy"]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
+    for ax, panel in zip(axes[0], panels, strict=True):
+        if panel == "accuracy":
+            for split in ("train", "test"):
+                ax.plot(steps[shown], history.column(f"{split}_acc")[shown], color=COLORS[split], label=split)
+            ax.set(ylim=(-0.02, 1.02), title="accuracy")
+            ax.legend(loc="lower right")
+        elif panel == "train_loss":
+            ax.plot(steps[shown], history.column("train_loss")[shown], color=COLORS["train"])
+            ax.set(yscale="log", title="train loss")
+        else:
+            ax.plot(steps[shown], history.column(panel)[shown], color="tab:purple")
+            ax.set(title=PROBE_SERIES[panel])
+        for cycle in cycles:
+            ax.axvline(cycle["spike_step"], color="tab:orange", linewidth=0.8, alpha=0.6)
+        ax.set(xscale=xscale if not cycles else "linear", xlabel="step")
+    note = f"  ·  {len(cycles)} Slingshot cycles (orange)" if analysis.slingshots is not None else ""
+    fig.suptitle(f"{title}{note}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_neuron_spectra(trained: np.ndarray, analytic: np.ndarray, title: str = "") -> Figure:
+    """Heat maps of each hidden neuron's share of power per frequency, neurons sorted by top frequency:
+    the trained network next to the analytic Fourier solution."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, spectra, name in ((axes[0], trained, "trained network"), (axes[1], analytic, "analytic solution")):
+        share = spectra / np.maximum(spectra.sum(1, keepdims=True), 1e-30)
+        order = np.lexsort((-share.max(1), share.argmax(1)))
+        image = ax.imshow(share[order], aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest",
+                          extent=(0.5, share.shape[1] + 0.5, len(order), 0))
+        ax.set(xlabel="frequency", ylabel="neuron (sorted by top frequency)", title=name)
+    fig.colorbar(image, ax=axes, label="share of the neuron's power")
+    fig.suptitle(title)
+    return fig

@@ -1,0 +1,41 @@
+"""Each small-model paper's quick scale shows its phenomenon, measured (not just that it ran)."""
+
+import pytest
+
+from groklab import api
+
+pytestmark = pytest.mark.slow
+
+
+def test_slingshot_cycles_are_counted(quick_run):
+    a = quick_run("thilak2022_slingshot").result.analysis
+    assert a.slingshots is not None and len(a.slingshots) >= 2, a.slingshots
+    assert all(c["norm_growth"] > 0 and c["peak_loss"] >= 100 * c["baseline_loss"] for c in a.slingshots)
+    assert sum(c["plateau"] for c in a.slingshots) >= len(a.slingshots) - 1
+
+
+def test_quadratic_mlp_groks_towards_the_analytic_fourier_solution(quick_run):
+    result = quick_run("doshi2024_polynomials").result
+    facts = result.signature
+    assert result.analysis.outcome == "grokked"
+    assert facts["analytic_solution_accuracy"] == 1.0
+    assert facts["final_neuron_ipr"] > 2 * facts["initial_neuron_ipr"]  # neurons concentrate on few frequencies
+    assert (result.run_dir / "figures" / "neurons.png").is_file()
+
+
+def test_linear_estimator_grokking_time_matches_the_prediction_over_lambda(tmp_path):
+    result = api.sweep("levi2023_linear", ["task.n_train=250,340,500,1000"], workers=2, out=tmp_path / "sweep",
+                       report_line=lambda line: None)
+    assert result.agreement is not None and result.agreement["points"] == 4
+    assert result.agreement["median_relative_error"] < 0.15, result.agreement
+    outcomes = [r.analysis.outcome for _, r in result.points]
+    assert outcomes[0] == "grokked" and outcomes[-1] == "generalized"  # the delay grows as lambda -> 1
+    assert any(f.name.endswith("-predicted.png") for f in result.figures)
+
+
+def test_liu_phase_diagram_has_all_four_phases(tmp_path):
+    # one point from each region of the measured phase diagram (docs/presets.md)
+    result = api.sweep("liu2022_effective", ["optim.lr=3e-5,1e-4,3e-4", "optim.weight_decay=7,10"],
+                       workers=2, out=tmp_path / "sweep", report_line=lambda line: None)
+    phases = {api.get_preset("02").outcome_labels[r.analysis.outcome] for _, r in result.points}
+    assert phases == {"comprehension", "grokking", "memorization", "confusion"}, phases
