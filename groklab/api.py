@@ -38,6 +38,7 @@ from groklab.plots import (
     plot_detail,
     plot_measured_vs_predicted,
     plot_neuron_spectra,
+    plot_overlay,
     plot_phase_diagram,
     plot_probes,
     plot_seed_bands,
@@ -296,6 +297,12 @@ def analyze_sweep(sweep_dir: Path, figures_dir: Path | None = None) -> SweepAnal
     if spec.grid:
         drawn.append(figures_dir / f"{stem}-phases.png")
         save_figure(plot_phase_diagram(spec.grid, outcome_at, labels, f"{spec.preset} ({spec.scale})"), drawn[-1])
+    with_norm = [(",".join(p.overrides) + f" s{p.seed}", r.history) for p, r in points
+                 if r is not None and r.history.has("last_layer_norm")]
+    if with_norm:
+        drawn.append(figures_dir / f"{stem}-norms.png")
+        save_figure(plot_overlay(with_norm, ["last_layer_norm", "train_loss"], {"train_loss"},
+                                 f"{spec.preset} ({spec.scale})"), drawn[-1])
     agreed = agreement(points)
     if agreed is not None:
         rows = [(r.signature["ratio"], r.analysis.generalization_step, r.signature["predicted_generalization_step"])
@@ -466,6 +473,11 @@ def sweep_entry(sweep: SweepAnalysis, runs_dir: Path) -> SweepEntry:
     where = sweep.sweep_dir.relative_to(runs_dir) if sweep.sweep_dir != runs_dir else sweep.sweep_dir
     findings = [f"{len(sweep.points)} points in {where}; "
                 "outcomes: " + ", ".join(f"{k} {v}" for k, v in phases.items())]
+    counted = [(point, len(r.analysis.slingshots)) for point, r in sweep.points
+                if r is not None and r.analysis.slingshots is not None]
+    if counted:
+        findings.append("Slingshot cycles: " + ", ".join(f"{','.join(p.overrides) or 'base'} (seed {p.seed}): {n}"
+                                                        for p, n in counted))
     if sweep.agreement:
         g = sweep.agreement
         findings.append(f"measured vs predicted generalization step: median relative error "

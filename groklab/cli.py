@@ -74,10 +74,11 @@ def suite_cmd(
     scale: Annotated[str, typer.Option(help="Scale to run for every preset.")] = "quick",
     out: Annotated[Optional[Path], typer.Option(help="Folder for the runs (default runs/suite-SCALE-TIME).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel processes for the presets' studies (sweeps).")] = 2,
 ) -> None:
-    """Run one scale of every preset, analyze each run and draw its figures."""
+    """Run one scale of every preset and the presets' studies at that scale, analyze everything, write a report."""
     try:
-        handles = api.suite(scale, out, show_progress=not quiet)
+        handles = api.suite(scale, out, show_progress=not quiet, workers=workers)
     except USER_ERRORS as err:
         _fail(err)
     table = Table("preset", "state", "outcome", "memorization", "generalization", "final test acc", "figure")

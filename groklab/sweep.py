@@ -144,9 +144,7 @@ def _run_point(cfg: Any, run_dir: str, threads: int) -> tuple[str, str, float]:
     path = Path(run_dir)
     if point_state(path) == "unfinished":
         handle = api.resume(path, show_progress=False)
-    else:
-        if path.exists() and not any(path.iterdir()):
-            path.rmdir()  # an empty folder left by a kill before the config was written
+    else:  # api.run accepts the empty folder a kill may have left before the config was written
         handle = api.run(cfg, path, show_progress=False)
     return run_dir, handle.result.analysis.outcome, time.monotonic() - start
 
@@ -154,7 +152,8 @@ def _run_point(cfg: Any, run_dir: str, threads: int) -> tuple[str, str, float]:
 def execute(
     configs: list[tuple[SweepPoint, Any]], sweep_dir: Path, workers: int, report: Callable[[str], None]
 ) -> dict[str, str]:
-    """Run every point that is not finished, `workers` at a time; returns {point name: outcome or 'skipped'}."""
+    """Run every point that is not finished, `workers` at a time; returns {point name: outcome, 'skipped' or
+    'failed: why'}. A failing point is reported and the others go on; the next call retries it."""
     todo, results = [], {}
     for point, cfg in configs:
         state = point_state(sweep_dir / point.name)
@@ -170,8 +169,13 @@ def execute(
         futures = {pool.submit(_run_point, cfg, str(sweep_dir / point.name), threads): point for point, cfg in todo}
         for future in as_completed(futures):
             point = futures[future]
-            _, outcome, seconds = future.result()
             done += 1
+            try:
+                _, outcome, seconds = future.result()
+            except Exception as err:  # noqa: BLE001  (one broken point must not stop the grid)
+                results[point.name] = f"failed: {type(err).__name__}: {err}"
+                report(f"[{done}/{len(configs)}] {point.name}: {results[point.name]}")
+                continue
             results[point.name] = outcome
             report(f"[{done}/{len(configs)}] {point.name}: {outcome} ({seconds:.0f} s)")
     return results

@@ -45,11 +45,27 @@ def test_bad_point_is_reported_before_anything_runs(tmp_path):
     assert not (tmp_path / "sw").exists()
 
 
-def test_a_different_grid_in_the_same_folder_is_refused(tmp_path):
-    out = tmp_path / "sw"
-    api.sweep(LEVI, ["task.n_train=400,2000", "train.steps=40"], out=out, report_line=lambda line: None)
+@pytest.fixture(scope="module")
+def small_sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "sweeps" / "lambda"
+    return api.sweep(LEVI, ["task.n_train=400,2000", "train.steps=80"], out=out, report_line=lambda line: None)
+
+
+def test_a_different_grid_in_the_same_folder_is_refused(small_sweep):
     with pytest.raises(FileExistsError, match="different sweep"):
-        api.sweep(LEVI, ["task.n_train=400,1000", "train.steps=40"], out=out)
+        api.sweep(LEVI, ["task.n_train=400,1000", "train.steps=80"], out=small_sweep.sweep_dir)
+
+
+def test_report_shows_a_sweep_as_one_section_not_as_loose_runs(small_sweep, tmp_path):
+    runs_dir = small_sweep.sweep_dir.parent.parent
+    md, page = api.report(runs_dir, tmp_path / "report")
+    text = md.read_text()
+    assert "### Sweep lambda: measured vs predicted grokking time over lambda" in text
+    assert "median relative error" in text
+    assert "| task.n_train=400-s0 |" not in text  # points are rows of the sweep table, not runs of their own
+    assert (tmp_path / "report" / "figures" / "lambda-phases.png").is_file()
+    assert (tmp_path / "report" / "figures" / "lambda-predicted.png").is_file()
+    assert "lambda-predicted.png" in text and "data:image/png;base64" in page.read_text()
 
 
 def test_killed_sweep_resumes_without_redoing_finished_points(tmp_path):
@@ -83,3 +99,13 @@ def test_killed_sweep_resumes_without_redoing_finished_points(tmp_path):
         assert steps == sorted(set(steps)) and steps[-1] == 400  # resumed: no gaps re-done twice, no duplicates
     summary = json.loads((out / "sweep_summary.json").read_text())
     assert [p["outcome"] for p in summary["points"]] == ["generalized", "grokked", "generalized"]
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a point that fails: cuda on a CPU machine")
+def test_a_failing_point_is_reported_and_the_others_finish(tmp_path):
+    lines = []
+    result = api.sweep(LEVI, ["device=cpu,cuda", "train.steps=40"], out=tmp_path / "sw", report_line=lines.append)
+    failed = [line for line in lines if "device=cuda" in line]
+    assert failed and "failed: RuntimeError" in failed[0] and "no CUDA device" in failed[0]
+    states = {point.name: point_state(tmp_path / "sw" / point.name) for point, _ in result.points}
+    assert states == {"device=cpu-s0": "finished", "device=cuda-s0": "unfinished"}

@@ -9,8 +9,10 @@ from matplotlib import pyplot as plt
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import NullFormatter
 
 from groklab.analysis import OUTCOMES
+from groklab.history import History
 
 OUTCOME_COLORS = {"not_learning": "#9e9e9e", "memorizing": "#e15759", "grokked": "#f28e2b",
                   "generalized": "#59a14f", "diverged": "#222222", "incomplete": "#ffffff"}
@@ -65,9 +67,24 @@ def plot_measured_vs_predicted(
         span = [min(predicted.min(), measured.min()), max(predicted.max(), measured.max())]
         diag.plot(span, span, "--", color="tab:gray", label="measured = predicted")
         diag.set(xscale="log", yscale="log")
+        for axis in (diag.xaxis, diag.yaxis, over.yaxis):
+            axis.set_minor_formatter(NullFormatter())
     over.set(xlabel=xlabel, ylabel="generalization step", yscale="log", title=title)
     diag.set(xlabel="predicted step", ylabel="measured step", title=agreement)
     over.legend(frameon=False)
     diag.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_overlay(curves: list[tuple[str, History]], series: list[str], log_scale: set[str], title: str) -> Figure:
+    """One panel per series with one line per sweep point (e.g. the last-layer norm for each Adam epsilon)."""
+    fig, axes = plt.subplots(1, len(series), figsize=(5.5 * len(series), 4), squeeze=False)
+    for ax, name in zip(axes[0], series, strict=True):
+        for label, history in curves:
+            ax.plot(history.steps, history.column(name), label=label, linewidth=1)
+        ax.set(xlabel="step", title=name, yscale="log" if name in log_scale else "linear")
+    axes[0][0].legend(frameon=False, fontsize=8)
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
