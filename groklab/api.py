@@ -36,6 +36,7 @@ from groklab.plots import (
     plot_comparison,
     plot_curves,
     plot_detail,
+    plot_final_metrics,
     plot_measured_vs_predicted,
     plot_neuron_spectra,
     plot_overlay,
@@ -297,6 +298,11 @@ def analyze_sweep(sweep_dir: Path, figures_dir: Path | None = None) -> SweepAnal
     if spec.grid:
         drawn.append(figures_dir / f"{stem}-phases.png")
         save_figure(plot_phase_diagram(spec.grid, outcome_at, labels, f"{spec.preset} ({spec.scale})"), drawn[-1])
+    numeric = _numeric_axis(spec)
+    finished = [(float(p.value(numeric)), r.analysis.final) for p, r in points if r is not None] if numeric else []
+    if len(finished) >= 2:
+        drawn.append(figures_dir / f"{stem}-final.png")
+        save_figure(plot_final_metrics(finished, numeric, f"{spec.preset} ({spec.scale})"), drawn[-1])
     with_norm = [(",".join(p.overrides) + f" s{p.seed}", r.history) for p, r in points
                  if r is not None and r.history.has("last_layer_norm")]
     if with_norm:
@@ -314,6 +320,17 @@ def analyze_sweep(sweep_dir: Path, figures_dir: Path | None = None) -> SweepAnal
     if figures_dir == sweep_dir / "figures":
         atomic_write_text(sweep_dir / "sweep_summary.json", json.dumps(result.to_dict(), indent=1))
     return result
+
+
+def _numeric_axis(spec: SweepSpec) -> str | None:
+    """The key of a one-axis grid whose values are all positive numbers (drawn on a log axis), else None."""
+    if len(spec.grid) != 1:
+        return None
+    key, values = next(iter(spec.grid.items()))
+    try:
+        return key if all(float(v) > 0 for v in values) else None
+    except ValueError:
+        return None
 
 
 def analysis_spec(cfg: RunConfig, state: str) -> AnalysisSpec:

@@ -84,3 +84,18 @@ def test_analyze_marks_a_partial_history_and_never_edits_it(finished_run, tmp_pa
     result = json.loads(groklab_cli("analyze", str(copy), "--json", check=True).stdout)
     assert result["partial"] is True and result["problems"]
     assert (copy / "history.jsonl").read_bytes() == before
+
+
+def test_analyze_json_lists_slingshots_of_a_run_that_records_the_last_layer_norm(tmp_path):
+    from tests.conftest import TINY
+
+    config = {**TINY, "optim": {"name": "adam", "lr": 3e-3, "weight_decay": 0.0},
+              "eval": {"every": 5, "log_points": 0, "probes": ["last_layer_norm"]}}
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
+    groklab_cli("run", "--config", str(tmp_path / "tiny.yaml"), "--out", str(tmp_path / "run"), "--quiet", check=True)
+    data = json.loads(groklab_cli("analyze", str(tmp_path / "run"), "--json", check=True).stdout)
+    assert isinstance(data["slingshots"], list)
+    assert all({"spike_step", "peak_loss", "norm_growth", "plateau", "test_jump"} <= set(c) for c in data["slingshots"])
+    records = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
+    assert all(r["last_layer_norm"] > 0 for r in records)
+    assert (tmp_path / "run" / "figures" / "probes.png").is_file()

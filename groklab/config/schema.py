@@ -163,9 +163,35 @@ def _named(default: str):
     return Discriminator(kind)
 
 
+class MnistTaskCfg(Strict):
+    """Real MNIST digits (28x28 grey images, 10 classes), pixels scaled to [0, 1] (torchvision's ToTensor)."""
+
+    name: Literal["mnist"] = "mnist"
+    n_train: int = Field(1000, ge=1, le=60_000, description="Training images drawn from the 60k training set.")
+    n_test: int = Field(10_000, ge=1, le=10_000, description="Test images (the first n_test of the 10k test set).")
+    subset: Literal["first", "random"] = Field(
+        "first", description="first: images 0..n_train-1 (Omnigrok); random: a seeded draw without replacement."
+    )
+    path: str | None = Field(
+        None, description="Your own MNIST: an npz with x_train, y_train, x_test, y_test, or a folder with the "
+        "four idx files. null uses groklab's verified cache (built on first use, see docs/datasets.md)."
+    )
+
+    @property
+    def n_classes(self) -> int:
+        return 10
+
+    @property
+    def chance_accuracy(self) -> float:
+        return 0.1
+
+    def describe(self) -> str:
+        return f"MNIST, {self.n_train} training images ({self.subset}), {self.n_test} test images"
+
+
 TaskCfg = Annotated[
     Annotated[ModularTaskCfg, Tag("modular")] | Annotated[PairSumTaskCfg, Tag("pair_sum")]
-    | Annotated[LinearTeacherTaskCfg, Tag("linear_teacher")],
+    | Annotated[LinearTeacherTaskCfg, Tag("linear_teacher")] | Annotated[MnistTaskCfg, Tag("mnist")],
     _named("modular"),
 ]
 
@@ -292,6 +318,10 @@ class TrainCfg(Strict):
     loss_dtype: Literal["float32", "float64"] = Field(
         "float32", description="Precision of the loss computation (float64 avoids late float32 loss spikes)."
     )
+    fixed_weight_norm: bool = Field(
+        False, description="After every step rescale all parameters to their initial total L2 norm (Omnigrok's "
+        "constrained runs; set the norm through model.init_scale)."
+    )
     checkpoint_every: int = Field(1000, ge=1, description="Steps between checkpoints (also taken at the end).")
     stop_at_test_acc: float | None = Field(
         None, gt=0, le=1, description="Stop at the first evaluation with test accuracy at or above this "
@@ -357,6 +387,9 @@ class RunConfig(Strict):
                 )
         elif self.model.name == "linear":
             raise ValueError("model linear needs real-valued inputs: use it with task.name=linear_teacher")
+        if self.task.name == "mnist" and self.model.name != "mlp":
+            raise ValueError(f"task mnist gives real-valued images; model {self.model.name} reads tokens: "
+                             "use model.name=mlp")
         if "rqi" in self.eval.probes and self.model.name != "repr_mlp":
             raise ValueError("eval.probes rqi measures learned representations: it needs model.name=repr_mlp")
         if "fourier" in self.eval.probes and not (

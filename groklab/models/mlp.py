@@ -24,19 +24,22 @@ def feedforward(d_in: int, width: int, depth: int, d_out: int, activation: str, 
 
 
 class MLP(nn.Module):
-    """`depth` Linear layers; the input is the concatenation of each position's one-hot token."""
+    """`depth` Linear layers on the concatenation of each position's one-hot token, or on real-valued
+    features (vocab_size 0, e.g. MNIST pixels)."""
 
     def __init__(self, cfg: MLPCfg, vocab_size: int, seq_len: int, n_classes: int) -> None:
         super().__init__()
         self.vocab_size = vocab_size
-        self.net = feedforward(seq_len * vocab_size, cfg.width, cfg.depth, n_classes, cfg.activation, cfg.bias)
+        d_in = seq_len * vocab_size if vocab_size else seq_len
+        self.net = feedforward(d_in, cfg.width, cfg.depth, n_classes, cfg.activation, cfg.bias)
         with torch.no_grad():
             for param in self.parameters():
                 param.mul_(cfg.init_scale)
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        one_hot = F.one_hot(tokens, self.vocab_size).flatten(1).to(self.net[0].weight.dtype)
-        return self.net(one_hot)
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        if inputs.is_floating_point():
+            return self.net(inputs.to(self.net[0].weight.dtype))
+        return self.net(F.one_hot(inputs, self.vocab_size).flatten(1).to(self.net[0].weight.dtype))
 
 
 @MODELS.register("mlp")

@@ -5,9 +5,15 @@ from groklab.plots.curves import plot_curves, save_figure
 from groklab.plots.detail import plot_detail
 from groklab.plots.probes import plot_neuron_spectra, plot_probes, probe_series
 from groklab.plots.seeds import plot_seed_bands
-from groklab.plots.sweep import plot_measured_vs_predicted, plot_overlay, plot_phase_diagram
+from groklab.plots.sweep import (
+    plot_final_metrics,
+    plot_measured_vs_predicted,
+    plot_overlay,
+    plot_phase_diagram,
+)
 
 __all__ = [
-    "plot_comparison", "plot_curves", "plot_detail", "plot_measured_vs_predicted", "plot_neuron_spectra",
-    "plot_overlay", "plot_phase_diagram", "plot_probes", "plot_seed_bands", "probe_series", "save_figure",
+    "plot_comparison", "plot_curves", "plot_detail", "plot_final_metrics", "plot_measured_vs_predicted",
+    "plot_neuron_spectra", "plot_overlay", "plot_phase_diagram", "plot_probes", "plot_seed_bands", "probe_series",
+    "save_figure",
 ]

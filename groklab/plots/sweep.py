@@ -88,3 +88,19 @@ def plot_overlay(curves: list[tuple[str, History]], series: list[str], log_scale
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_final_metrics(points: list[tuple[float, dict]], xlabel: str, title: str) -> Figure:
+    """Final train and test loss (log) and accuracy against a numeric swept value (log x): for a sweep of the
+    initialization scale at fixed weight norm this is Omnigrok's 'LU' picture (train loss L, test loss U)."""
+    xs = np.array([x for x, _ in points], dtype=float)
+    order = np.argsort(xs)
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    for split, color in (("train", "tab:blue"), ("test", "tab:red")):
+        loss_ax.plot(xs[order], [points[i][1][f"{split}_loss"] for i in order], "o-", color=color, label=split)
+        acc_ax.plot(xs[order], [points[i][1][f"{split}_acc"] for i in order], "o-", color=color, label=split)
+    loss_ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="final loss", title=title)
+    acc_ax.set(xscale="log", xlabel=xlabel, ylabel="final accuracy", ylim=(-0.02, 1.02))
+    loss_ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig

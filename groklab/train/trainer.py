@@ -97,6 +97,7 @@ def train(
     torch.manual_seed(substream(cfg.seed, "init"))
     model = build_model_for(cfg, data, objective).to(device)
     optimizer = build_optimizer(model, cfg.optim)
+    initial_norm = param_norm(model)  # the norm train.fixed_weight_norm holds (the model at init, also on resume)
     order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
     total = cfg.train.steps
     history_path, ckpt_dir = run_dir / "history.jsonl", run_dir / "checkpoints"
@@ -151,6 +152,8 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if cfg.train.fixed_weight_norm:
+                rescale_to_norm(model, initial_norm)
             progress.step(step + 1)
     progress.close()
     write_status(run_dir, state, step=step)
@@ -173,6 +176,14 @@ def evaluate(
         test_acc=test_acc, param_norm=param_norm(model), lr=lr_at(min(step, total - 1), total, cfg.optim),
         elapsed_s=round(elapsed, 3), **probes,
     )
+
+
+@torch.no_grad()
+def rescale_to_norm(model: torch.nn.Module, norm: float) -> None:
+    """Multiply every parameter by norm / (current total L2 norm)."""
+    factor = norm / param_norm(model)
+    for param in model.parameters():
+        param.mul_(factor)
 
 
 @torch.no_grad()
