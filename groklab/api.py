@@ -196,12 +196,13 @@ def _train_and_finish(cfg: RunConfig, run_dir: Path, resume: bool, show_progress
 def suite(
     scale: str = "quick", out: Path | None = None, show_progress: bool = True, workers: int = 2
 ) -> dict[str, RunHandle]:
-    """Run `scale` of every preset into `out`/<preset id>/ and each preset study at that scale into
-    `out`/sweeps/<preset id>-<study>/ (`workers` points at a time), analyze everything, write `out`/report/."""
+    """Run `scale` of every preset into `out`/<preset id>/ and, for the quick scale, every preset study (sized
+    for minutes) into `out`/sweeps/<preset id>-<study>/ (`workers` points at a time); analyze everything and
+    write `out`/report/."""
     out = out or DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
     configs = {preset.id: resolve(preset.id, scale) for preset in presets()}  # validate all before any work
     studies = {f"{p.id}-{name}": sweep_spec(p.id, study_arguments(study), study.scale, study.seeds)
-               for p in presets() for name, study in p.studies.items() if study.scale == scale}
+               for p in presets() for name, study in p.studies.items() if scale == "quick"}
     points = {name: resolve_points(spec, resolve) for name, spec in studies.items()}
     handles = {name: run(cfg, out / name, show_progress=show_progress) for name, cfg in configs.items()}
     for name, spec in studies.items():
@@ -235,8 +236,8 @@ def sweep_spec(preset: str, arguments: list[str], scale: str = "quick", seeds: i
 
 
 def study_arguments(study: Study) -> list[str]:
-    """A preset study's grid as sweep arguments."""
-    return [f"{key}={','.join(str(v) for v in values)}" for key, values in study.grid.items()]
+    """A preset study's grid (and fixed overrides) as sweep arguments."""
+    return [f"{key}={','.join(str(v) for v in values)}" for key, values in study.grid.items()] + study.fixed
 
 
 @dataclass(frozen=True)

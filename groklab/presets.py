@@ -34,6 +34,7 @@ class Study:
     grid: dict[str, list[Any]]
     question: str
     seeds: int = 1
+    fixed: list[str] = field(default_factory=list)  # overrides applied to every point (e.g. fewer steps)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,9 @@ def plot_final_metrics(points: list[tuple[float, dict]], xlabel: str, title: str
         acc_ax.plot(xs[order], [points[i][1][f"{split}_acc"] for i in order], "o-", color=color, label=split)
     loss_ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="final loss", title=title)
     acc_ax.set(xscale="log", xlabel=xlabel, ylabel="final accuracy", ylim=(-0.02, 1.02))
+    for ax in (loss_ax, acc_ax):
+        ax.set_xticks(xs[order], [f"{x:g}" for x in xs[order]])
+        ax.xaxis.set_minor_formatter(NullFormatter())
     loss_ax.legend(frameon=False)
     fig.tight_layout()
     return fig

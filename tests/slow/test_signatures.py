@@ -39,3 +39,22 @@ def test_liu_phase_diagram_has_all_four_phases(tmp_path):
                        workers=2, out=tmp_path / "sweep", report_line=lambda line: None)
     phases = {api.get_preset("02").outcome_labels[r.analysis.outcome] for _, r in result.points}
     assert phases == {"comprehension", "grokking", "memorization", "confusion"}, phases
+
+
+def test_omnigrok_constrained_norm_generalizes_without_the_delay(quick_run, tmp_path):
+    grokked = quick_run("liu2022_omnigrok").result.analysis
+    cfg = api.resolve("liu2022_omnigrok", "constrained", ["device=cpu"])
+    constrained = api.run(cfg, tmp_path / "constrained", show_progress=False).result.analysis
+    assert grokked.outcome == "grokked"
+    assert constrained.outcome == "generalized" and constrained.generalization_step < grokked.memorization_step
+    assert constrained.final["test_acc"] >= grokked.final["test_acc"] - 0.01
+
+
+def test_omnigrok_lu_picture_test_loss_is_u_shaped_over_the_weight_norm(tmp_path):
+    result = api.sweep("liu2022_omnigrok", ["model.init_scale=0.25,1,8", "train.steps=3000"], scale="constrained",
+                       workers=2, out=tmp_path / "lu", report_line=lambda line: None)
+    test_loss = [r.analysis.final["test_loss"] for _, r in result.points]
+    train_loss = [r.analysis.final["train_loss"] for _, r in result.points]
+    assert test_loss[1] < test_loss[0] and test_loss[1] < test_loss[2]  # U
+    assert train_loss[0] > 10 * train_loss[1]  # L: a small norm cannot fit the training set
+    assert any(f.name.endswith("-final.png") for f in result.figures)
