@@ -58,6 +58,7 @@ from groklab.sweep import (
     find_sweeps,
     load_spec,
     parse_grid,
+    point_state,
     resolve_points,
 )
 from groklab.sweep import execute as execute_sweep
@@ -334,6 +335,76 @@ def _numeric_axis(spec: SweepSpec) -> str | None:
         return None
 
 
+TICKET_RUNS = ("dense", "ticket", "random_mask", "dense_matched_norm")
+
+
+@dataclass(frozen=True)
+class TicketsResult:
+    """The four runs of the grokking-ticket procedure and how fast each generalized."""
+
+    out: Path
+    density: float
+    runs: dict[str, RunAnalysis]
+    figure: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        steps = {name: r.analysis.generalization_step for name, r in self.runs.items()}
+        dense = steps["dense"]
+        return {"out": str(self.out), "density": self.density, "generalization_steps": steps,
+                "outcomes": {name: r.analysis.outcome for name, r in self.runs.items()},
+                "speedup_vs_dense": {name: (dense / s if dense and s else None) for name, s in steps.items()},
+                "figure": str(self.figure)}
+
+
+def tickets(
+    preset: str, scale: str = "quick", density: float = 0.4, out: Path | None = None,
+    overrides: list[str] | None = None, show_progress: bool = True, retrain_steps: int | None = None,
+) -> TicketsResult:
+    """Minegishi et al.'s procedure: train the dense network; keep the `density` fraction of weight-matrix
+    entries with the largest final magnitude, rewound to their initial values, and retrain with that mask
+    (the ticket); controls: a random mask of the same density, and the dense network with its initial
+    weights rescaled to the ticket's initial norm. `retrain_steps` shortens the ticket and control runs (the
+    dense run always trains its full budget: its final weights define the ticket). Finished runs in `out` are
+    reused, killed ones resumed."""
+    base = resolve(preset, scale, list(overrides or []))
+    extra = list(overrides or []) + ([f"train.steps={retrain_steps}"] if retrain_steps else [])
+    out = out or DEFAULT_RUNS_DIR / "tickets" / f"{base.preset}-{scale}-d{density:g}-s{base.seed}"
+    dense_dir = out / "dense"
+    mask = f"{{kind: magnitude, density: {density}, source: '{dense_dir.resolve()}'}}"
+    configs = {"dense": base, "ticket": resolve(preset, scale, [*extra, f"train.mask={mask}"]),
+               "random_mask": resolve(preset, scale, [*extra, f"train.mask={{kind: random, density: {density}}}"])}
+    runs = {name: _run_or_reuse(configs[name], out / name, show_progress) for name in ("dense", "ticket",
+                                                                                     "random_mask")}
+    matched = resolve(preset, scale, [*extra, f"train.init_norm={_initial_norm(configs['ticket'])}"])
+    runs["dense_matched_norm"] = _run_or_reuse(matched, out / "dense_matched_norm", show_progress)
+    figure = out / "figures" / "tickets.png"
+    save_figure(plot_overlay([(name, r.history) for name, r in runs.items()], ["test_acc", "train_acc"], set(),
+                             f"{base.preset} ({scale}): density {density:g}"), figure)
+    result = TicketsResult(out, density, runs, figure)
+    atomic_write_text(out / "tickets.json", json.dumps(result.to_dict(), indent=1))
+    return result
+
+
+def _run_or_reuse(cfg: RunConfig, run_dir: Path, show_progress: bool) -> RunAnalysis:
+    state = point_state(run_dir)
+    if state == "finished":
+        return analyze(run_dir)
+    handle = resume(run_dir, show_progress) if state == "unfinished" else run(cfg, run_dir, show_progress)
+    return handle.result
+
+
+def _initial_norm(cfg: RunConfig) -> float:
+    """Total L2 norm of `cfg`'s model at initialization after its mask is applied (the ticket's start)."""
+    import torch
+
+    from groklab.tasks import build_task
+    from groklab.train.objective import Objective
+    from groklab.train.trainer import initial_model, param_norm
+
+    model, _ = initial_model(cfg, build_task(cfg.task, cfg.seed), Objective(cfg), torch.device("cpu"))
+    return round(param_norm(model), 6)
+
+
 def analysis_spec(cfg: RunConfig, state: str) -> AnalysisSpec:
     a = cfg.analysis
     return AnalysisSpec(
@@ -544,6 +615,6 @@ def _paper_sections(
 
 
 __all__ = [
-    "PRESETS", "RunAnalysis", "RunHandle", "analyze", "get_preset", "new_run_dir", "presets", "report",
-    "resolve", "resume", "run", "status", "suite",
+    "PRESETS", "RunAnalysis", "RunHandle", "SweepAnalysis", "analyze", "analyze_sweep", "find_sweeps", "get_preset",
+    "new_run_dir", "presets", "report", "resolve", "resume", "run", "status", "suite", "sweep",
 ]

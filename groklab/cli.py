@@ -88,6 +88,8 @@ def suite_cmd(
                       f"{a.final['test_acc']:.4f}", str(handle.run_dir / "figures" / "curves.png"))
     Console(width=200).print(table)
     results = next(iter(handles.values())).run_dir.parent
+    for sweep_dir in api.find_sweeps(results / "sweeps"):
+        typer.echo(f"study: {sweep_dir} (figures in {sweep_dir / 'figures'})")
     typer.echo(f"report: {results / 'report' / 'report.html'} (and report.md)\nresults: {results}")
 
 
@@ -122,6 +124,31 @@ def sweep_cmd(
                    f"{result.agreement['median_relative_error']:.1%} over {result.agreement['points']} points")
     typer.echo("\n".join(str(f) for f in result.figures))
     typer.echo(f"sweep: {result.sweep_dir}")
+
+
+@app.command("tickets")
+def tickets_cmd(
+    preset: Annotated[str, typer.Argument(help="Preset id or alias (e.g. 10).")],
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="Config overrides for all four runs.")] = None,
+    scale: Annotated[str, typer.Option(help="Preset scale.")] = "quick",
+    density: Annotated[float, typer.Option(min=0.0, max=1.0, help="Fraction of weights the ticket keeps.")] = 0.4,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the four runs (finished runs are reused).")] = None,
+    retrain_steps: Annotated[Optional[int], typer.Option(min=1, help="Steps for the ticket and controls.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+) -> None:
+    """Grokking tickets: dense run, magnitude-pruned ticket rewound to init, random-mask and norm-matched controls."""
+    try:
+        result = api.tickets(preset, scale, density, out, overrides, not quiet, retrain_steps)
+    except USER_ERRORS as err:
+        _fail(err)
+    summary = result.to_dict()
+    table = Table("run", "outcome", "generalization step", "speed-up vs dense")
+    for name in api.TICKET_RUNS:
+        speedup = summary["speedup_vs_dense"][name]
+        table.add_row(name, summary["outcomes"][name], str(summary["generalization_steps"][name]),
+                      "-" if speedup is None else f"{speedup:.2f}x")
+    Console(width=200).print(table)
+    typer.echo(f"{result.figure}\ntickets: {result.out}")
 
 
 @app.command("analyze")

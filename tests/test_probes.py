@@ -55,3 +55,48 @@ def test_last_layer_norm_is_the_unembedding_norm():
     cfg = validate_config({"task": {"p": 23, "format": "x_y_eq"}, "model": {"d_model": 32, "n_heads": 2}})
     model = build_model(cfg.model, build_task(cfg.task, 0))
     assert last_layer_norm(model, None, cfg)["last_layer_norm"] == pytest.approx(model.unembed.weight.norm().item())
+
+
+def two_input_relu_net():
+    """Hidden neurons x1, x2 and x1 + x2 - 5 (ReLU), then a readout."""
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+        net[0].bias.copy_(torch.tensor([0.0, 0.0, -5.0]))
+    return net
+
+
+def test_local_complexity_counts_the_neurons_whose_boundary_passes_near_the_anchor():
+    from groklab.probes.geometry import local_complexity
+
+    net = two_input_relu_net()
+    anchor = torch.tensor([[0.0, 3.0]])  # on x1 = 0; 3 from x2 = 0; 2/sqrt(2) from x1 + x2 = 5
+    directions = torch.eye(2)
+    assert local_complexity(net, anchor, 0.5, directions) == 1.0
+    assert local_complexity(net, anchor, 2.5, directions) == 2.0  # x1 + x2 = 5 is crossed at (2.5, 3)
+    assert local_complexity(net, anchor, 4.0, directions) == 3.0
+
+
+def test_random_directions_are_orthonormal_and_fixed_per_seed():
+    from groklab.probes.geometry import random_directions
+
+    a, b = random_directions(784, 25, 0), random_directions(784, 25, 0)
+    assert torch.equal(a, b) and torch.allclose(a @ a.T, torch.eye(25), atol=1e-5)
+
+
+def test_pgd_stays_in_its_box_and_lowers_accuracy():
+    from groklab.probes.adversarial import pgd
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(200, 2, generator=g)
+    y = (x[:, 0] > x[:, 1]).long()
+    net = torch.nn.Linear(2, 2)
+    with torch.no_grad():  # a perfect linear classifier of the rule
+        net.weight.copy_(torch.tensor([[-1.0, 1.0], [1.0, -1.0]]))
+        net.bias.zero_()
+    attacked = pgd(net, x, y, epsilon=0.1, step=0.02, iterations=10)
+    assert (attacked - x).abs().max() <= 0.1 + 1e-6 and attacked.min() >= 0 and attacked.max() <= 1
+    clean = (net(x).argmax(-1) == y).float().mean()
+    robust = (net(attacked).argmax(-1) == y).float().mean()
+    assert clean == 1.0 and robust < 0.9  # points within 0.1 of the diagonal flip
+    assert net.weight.grad is None  # the attack does not touch the model's gradients

@@ -256,6 +256,15 @@ class ReprMLPCfg(Strict):
     activation: Activation = Field("tanh", description="Decoder activation.")
 
 
+class TokenSumMLPCfg(Strict):
+    """Embed each token, project, sum over positions, ReLU, project back, unembed; no biases, weights
+    N(0, 1/fan_in) (Minegishi et al. 2023's modular-addition MLP, model.py::OnlyMLP)."""
+
+    name: Literal["token_sum_mlp"] = "token_sum_mlp"
+    d_embed: int = Field(500, ge=1, description="Embedding (and unembedding) width.")
+    width: int = Field(48, ge=1, description="Hidden width after the in-projection.")
+
+
 class LinearCfg(Strict):
     """A linear student y = S x on real-valued inputs (Levi et al. 2024), no bias."""
 
@@ -267,7 +276,8 @@ class LinearCfg(Strict):
 
 ModelCfg = Annotated[
     Annotated[TransformerCfg, Tag("transformer")] | Annotated[MLPCfg, Tag("mlp")]
-    | Annotated[ReprMLPCfg, Tag("repr_mlp")] | Annotated[LinearCfg, Tag("linear")],
+    | Annotated[ReprMLPCfg, Tag("repr_mlp")] | Annotated[LinearCfg, Tag("linear")]
+    | Annotated[TokenSumMLPCfg, Tag("token_sum_mlp")],
     _named("transformer"),
 ]
 
@@ -303,6 +313,24 @@ class OptimCfg(Strict):
 # ------------------------------------------------------------------ training/eval
 
 
+class MaskCfg(Strict):
+    """A fixed sparsity mask over the weight matrices (Minegishi et al. 2023's grokking tickets)."""
+
+    kind: Literal["magnitude", "random"] = Field(
+        ..., description="magnitude: keep the largest |weights| of the source run's final checkpoint (global over "
+        "all weight matrices); random: a seeded random mask with the same density."
+    )
+    density: float = Field(..., gt=0, lt=1, description="Fraction of weight-matrix entries kept.")
+    source: str | None = Field(None, description="Run folder whose final weights are scored (kind=magnitude).")
+
+    @model_validator(mode="after")
+    def _check(self) -> MaskCfg:
+        if self.kind == "magnitude" and not self.source:
+            raise ValueError("train.mask.kind=magnitude needs train.mask.source: the run folder of the trained "
+                             "dense network whose final weights are scored")
+        return self
+
+
 class TrainCfg(Strict):
     """The training loop."""
 
@@ -317,6 +345,13 @@ class TrainCfg(Strict):
     template_dim: int = Field(30, ge=1, description="Length of each class template for loss=template_mse.")
     loss_dtype: Literal["float32", "float64"] = Field(
         "float32", description="Precision of the loss computation (float64 avoids late float32 loss spikes)."
+    )
+    mask: MaskCfg | None = Field(
+        None, description="Train only the kept entries of the weight matrices; the others stay 0. The surviving "
+        "weights start from this run's own initialization (rewinding, for a ticket)."
+    )
+    init_norm: float | None = Field(
+        None, gt=0, description="Rescale the initial parameters to this total L2 norm (norm-matched controls)."
     )
     fixed_weight_norm: bool = Field(
         False, description="After every step rescale all parameters to their initial total L2 norm (Omnigrok's "
@@ -341,10 +376,19 @@ class EvalCfg(Strict):
         "when its own loss is below eval.loss_threshold (regression tasks, Levi et al. 2024)."
     )
     loss_threshold: float | None = Field(None, gt=0, description="Per-sample loss threshold for accuracy=loss_below.")
-    probes: list[Literal["last_layer_norm", "rqi", "fourier"]] = Field(
+    probes: list[Literal["last_layer_norm", "rqi", "fourier", "local_complexity", "adversarial"]] = Field(
         default_factory=list, description="Extra measurements of the model at every evaluation: last_layer_norm "
-        "(Slingshot), rqi (Liu's representation quality index), fourier (neuron IPR of one-hidden-layer MLPs)."
+        "(Slingshot), rqi (Liu's representation quality index), fourier (neuron IPR of one-hidden-layer MLPs), "
+        "local_complexity (Humayun et al.'s linear-region density near train, test and random points), "
+        "adversarial (test accuracy under a PGD attack)."
     )
+    lc_anchors: int = Field(128, ge=1, description="local_complexity: anchor points per set (train, test, random).")
+    lc_radius: float = Field(0.5, gt=0, description="local_complexity: radius of the neighbourhood of each anchor.")
+    lc_directions: int = Field(25, ge=1, description="local_complexity: orthonormal directions (2x vertices).")
+    adv_samples: int = Field(512, ge=1, description="adversarial: test images attacked (the first ones).")
+    adv_epsilon: float = Field(0.1, gt=0, description="adversarial: L-infinity budget of the PGD attack.")
+    adv_step: float = Field(0.01, gt=0, description="adversarial: PGD step size.")
+    adv_iterations: int = Field(10, ge=1, description="adversarial: PGD iterations.")
 
     @model_validator(mode="after")
     def _check(self) -> EvalCfg:
@@ -398,7 +442,11 @@ class RunConfig(Strict):
         ):
             raise ValueError("eval.probes fourier needs model.name=mlp, model.depth=2 and task.name=modular with "
                              "task.format=x_y and operation x+y or x*y")
-        has_embedding = self.model.name in ("transformer", "repr_mlp")
+        if ({"local_complexity", "adversarial"} & set(self.eval.probes)
+                and not (self.model.name == "mlp" and self.task.name == "mnist")):
+            raise ValueError("eval.probes local_complexity and adversarial need real-valued inputs and an MLP: "
+                             "use them with task.name=mnist and model.name=mlp")
+        has_embedding = self.model.name in ("transformer", "repr_mlp", "token_sum_mlp")
         if (self.optim.embedding_lr, self.optim.embedding_weight_decay) != (None, None) and not has_embedding:
             raise ValueError(f"optim.embedding_lr/embedding_weight_decay need a model with an embedding "
                              f"(transformer or repr_mlp); model {self.model.name} has none")

@@ -10,7 +10,7 @@ from groklab.tasks.base import TaskData
 
 MODELS: Registry[Callable[[Any, TaskData], nn.Module]] = Registry("model")
 
-from groklab.models import linear, mlp, repr_mlp, transformer  # noqa: E402,F401  (registers)
+from groklab.models import linear, mlp, repr_mlp, token_sum_mlp, transformer  # noqa: E402,F401  (registers)
 
 
 def build_model(cfg: Any, data: TaskData) -> nn.Module:

@@ -13,7 +13,7 @@ from groklab.tasks.base import TaskData
 
 PROBES: Registry[Callable[[nn.Module, TaskData, Any], dict[str, float]]] = Registry("probe")
 
-from groklab.probes import fourier, norms, rqi  # noqa: E402,F401  (registers)
+from groklab.probes import adversarial, fourier, geometry, norms, rqi  # noqa: E402,F401  (registers)
 
 
 def measure_probes(model: nn.Module, data: TaskData, cfg: Any) -> dict[str, float]:

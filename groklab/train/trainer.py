@@ -18,6 +18,7 @@ from groklab.optim import build_optimizer, lr_at
 from groklab.probes import measure_probes
 from groklab.tasks import TaskData, build_task
 from groklab.train.checkpoint import load_latest, save_checkpoint
+from groklab.train.masks import apply_mask, build_mask
 from groklab.train.objective import Objective
 from groklab.train.progress import ProgressReporter
 from groklab.train.schedule import eval_steps
@@ -60,6 +61,20 @@ def build_model_for(cfg: RunConfig, data: TaskData, objective: Objective) -> tor
     return build_model(cfg.model, replace(data, n_classes=objective.output_dim(data.n_classes)))
 
 
+def initial_model(
+    cfg: RunConfig, data: TaskData, objective: Objective, device: torch.device
+) -> tuple[torch.nn.Module, dict[str, torch.Tensor] | None]:
+    """The seeded initial model, rescaled to train.init_norm and masked by train.mask where set, and the mask."""
+    torch.manual_seed(substream(cfg.seed, "init"))
+    model = build_model_for(cfg, data, objective).to(device)
+    if cfg.train.init_norm is not None:
+        rescale_to_norm(model, cfg.train.init_norm)
+    masks = build_mask(model, cfg.train.mask, cfg.seed, device) if cfg.train.mask else None
+    if masks:
+        apply_mask(model, masks)
+    return model, masks
+
+
 class BatchOrder:
     """Minibatches as a pure function of (seed, step): each epoch is a fresh seeded permutation."""
 
@@ -94,8 +109,7 @@ def train(
     device = resolve_device(cfg.device)
     data = build_task(cfg.task, cfg.seed).to(device)
     objective = Objective(cfg, device)
-    torch.manual_seed(substream(cfg.seed, "init"))
-    model = build_model_for(cfg, data, objective).to(device)
+    model, masks = initial_model(cfg, data, objective, device)
     optimizer = build_optimizer(model, cfg.optim)
     initial_norm = param_norm(model)  # the norm train.fixed_weight_norm holds (the model at init, also on resume)
     order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
@@ -152,6 +166,8 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if masks:
+                apply_mask(model, masks)
             if cfg.train.fixed_weight_norm:
                 rescale_to_norm(model, initial_norm)
             progress.step(step + 1)

@@ -58,3 +58,14 @@ def test_omnigrok_lu_picture_test_loss_is_u_shaped_over_the_weight_norm(tmp_path
     assert test_loss[1] < test_loss[0] and test_loss[1] < test_loss[2]  # U
     assert train_loss[0] > 10 * train_loss[1]  # L: a small norm cannot fit the training set
     assert any(f.name.endswith("-final.png") for f in result.figures)
+
+
+def test_grokking_ticket_generalizes_long_before_dense_and_controls(tmp_path):
+    # the dense run trains its full quick budget (it generalizes near step 2800); the ticket and the controls
+    # retrain for 1500 steps: the ticket generalizes near step 100, the norm-matched dense (3600) and the
+    # random mask (never) must not have by then
+    result = api.tickets("minegishi2023_tickets", density=0.4, out=tmp_path / "tickets", show_progress=False,
+                         retrain_steps=1500)
+    steps = result.to_dict()["generalization_steps"]
+    assert steps["ticket"] is not None and 2 * steps["ticket"] <= steps["dense"], steps
+    assert steps["random_mask"] is None and steps["dense_matched_norm"] is None, steps

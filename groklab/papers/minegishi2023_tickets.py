@@ -1,0 +1,47 @@
+"""Minegishi, Iwasawa, Matsuo 2023/24: grokking tickets (lottery tickets accelerate grokking)."""
+
+from groklab.presets import Preset, ReportedOutcome, merged
+
+# Canonical: gouki510/Grokking-Tickets config/config.py and model.py::OnlyMLP (read at the source per
+# REFERENCE.md): (a + b) mod 67, 40% training data, full batch; embedding 500 -> in-projection 48, summed over
+# the two tokens, ReLU, out-projection 500, unembedding; no biases; AdamW lr 1e-3; 10k epochs. The checked-in
+# config has weight decay 0 plus an L1 regularizer (a leftover experiment); the paper's base uses AdamW with
+# weight decay about 1 (unconfirmed), which we take. The repo uses unordered pairs only; we use all ordered
+# pairs (our modular task), so the split differs. The ticket procedure runs with `groklab tickets 10`.
+CANONICAL = {
+    "seed": 0,
+    "task": {"name": "modular", "operation": "x+y", "p": 67, "train_frac": 0.4, "format": "x_y"},
+    "model": {"name": "token_sum_mlp", "d_embed": 500, "width": 48},
+    "optim": {"name": "adamw", "lr": 1e-3, "betas": [0.9, 0.98], "weight_decay": 1.0, "warmup_steps": 0},
+    "train": {"steps": 10_000, "batch_size": None, "checkpoint_every": 1000},
+    "eval": {"every": 50, "log_points": 40},
+}
+
+# Quick: the canonical run cut at 4000 steps (about 90 s on 2 cores, 20 ms/step). Measured, seed 0, with
+# `groklab tickets 10` (density 0.4): dense train 99% at step 133, test 95% at 2800; the ticket 95% at step
+# 100 (28x sooner); the random mask never generalizes within 4000 steps; the dense net rescaled to the
+# ticket's initial norm reaches 95% at 3600 (slower than dense).
+QUICK = merged(CANONICAL, {"train": {"steps": 4000}})
+
+PRESET = Preset(
+    id="minegishi2023_tickets",
+    alias="10",
+    title="Grokking tickets: lottery tickets accelerate grokking",
+    citation="Minegishi, Iwasawa, Matsuo. arXiv:2310.19470 (2023; TMLR 2025)",
+    url="https://github.com/gouki510/Grokking-Tickets",
+    version=1,
+    scales={"canonical": CANONICAL, "quick": QUICK},
+    reported=ReportedOutcome(
+        outcome="grokked",
+        summary="the dense MLP groks; a magnitude-pruned ticket rewound to its initialization reaches full test "
+        "accuracy several times sooner, a random mask or a dense net with the ticket's weight norm do not",
+    ),
+    notes=(
+        "Run the procedure with `groklab tickets 10 [--density 0.4]`: it trains the dense preset, prunes by global "
+        "magnitude of the final weight matrices (biases are never pruned; this MLP has none), rewinds the kept "
+        "weights to their initial values and retrains with the mask; controls are a seeded random mask of the "
+        "same density and the dense net rescaled to the ticket's initial L2 norm. Deviations: weight decay 1 (the "
+        "paper's base) instead of the checked-in config's 0 + L1; all ordered pairs instead of unordered ones; "
+        "weights N(0, 1/fan_in) for every matrix. The MNIST variant of the paper is not built yet."
+    ),
+)

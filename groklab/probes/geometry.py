@@ -1,0 +1,56 @@
+"""Local complexity (Humayun, Balestriero, Baraniuk 2024): how many ReLU/GELU neurons change sign in a small
+neighbourhood of a point, i.e. how densely the network's linear-region boundaries pass near it."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from groklab.probes import PROBES
+from groklab.train.seeding import generator
+
+
+def hidden_linears(model: nn.Module) -> list[nn.Linear]:
+    """The Linear layers followed by an activation (every Linear of an MLP but the output layer)."""
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    return linears[:-1]
+
+
+def neighbourhood(anchors: torch.Tensor, radius: float, directions: torch.Tensor) -> torch.Tensor:
+    """The cross-polytope around each anchor: x + r v_i and x - r v_i for orthonormal v_i; [n, 2k, d]."""
+    offsets = radius * torch.cat([directions, -directions])  # [2k, d]
+    return anchors[:, None, :] + offsets[None]
+
+
+@torch.no_grad()
+def local_complexity(model: nn.Module, anchors: torch.Tensor, radius: float, directions: torch.Tensor) -> float:
+    """Mean over anchors of the number of hidden neurons whose pre-activation sign is not the same at every
+    vertex of the anchor's neighbourhood."""
+    vertices = neighbourhood(anchors, radius, directions)
+    n, v, d = vertices.shape
+    signs: list[torch.Tensor] = []
+    hooks = [layer.register_forward_hook(lambda _m, _i, out: signs.append(out > 0)) for layer in hidden_linears(model)]
+    try:
+        model(vertices.reshape(n * v, d))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    crossing = sum((s.reshape(n, v, -1) != s.reshape(n, v, -1)[:, :1]).any(1).sum(-1) for s in signs)
+    return float(crossing.double().mean()) if signs else 0.0
+
+
+def random_directions(d: int, k: int, seed: int) -> torch.Tensor:
+    """k orthonormal directions in R^d (rows), the same at every evaluation of a run."""
+    gaussian = torch.randn(d, k, generator=generator(seed, "lc-directions"))
+    return torch.linalg.qr(gaussian).Q.T
+
+
+@PROBES.register("local_complexity")
+def local_complexity_probe(model: nn.Module, data, cfg) -> dict[str, float]:
+    """lc_train, lc_test, lc_random: local complexity around training images, test images and uniform noise."""
+    e = cfg.eval
+    d = data.train_x.shape[1]
+    directions = random_directions(d, min(e.lc_directions, d), cfg.seed).to(data.train_x.device)
+    noise = torch.rand(e.lc_anchors, d, generator=generator(cfg.seed, "lc-random")).to(data.train_x.device)
+    anchors = {"train": data.train_x[: e.lc_anchors], "test": data.test_x[: e.lc_anchors], "random": noise}
+    return {f"lc_{name}": local_complexity(model, x, e.lc_radius, directions) for name, x in anchors.items()}
