@@ -3,6 +3,8 @@ neighbourhood of a point, i.e. how densely the network's linear-region boundarie
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 from torch import nn
 
@@ -39,8 +41,9 @@ def local_complexity(model: nn.Module, anchors: torch.Tensor, radius: float, dir
     return float(crossing.double().mean()) if signs else 0.0
 
 
+@lru_cache(maxsize=8)
 def random_directions(d: int, k: int, seed: int) -> torch.Tensor:
-    """k orthonormal directions in R^d (rows), the same at every evaluation of a run."""
+    """k orthonormal directions in R^d (rows), the same at every evaluation of a run (computed once)."""
     gaussian = torch.randn(d, k, generator=generator(seed, "lc-directions"))
     return torch.linalg.qr(gaussian).Q.T
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 from torch import nn
 
@@ -10,8 +12,9 @@ from groklab.probes import PROBES
 RQI_TOLERANCE = 0.01  # Liu et al.'s threshold_P on the mean squared parallelogram error of normalized representations
 
 
+@lru_cache(maxsize=8)
 def parallelograms(p: int) -> torch.Tensor:
-    """All (i, n, j, m) with i < j <= m < n and i + n = j + m: the sums r_i + r_n and r_j + r_m must agree."""
+    """All (i, n, j, m) with i < j <= m < n and i + n = j + m (built once per p; callers must not modify it)."""
     quads = [(i, n, j, m) for i in range(p) for j in range(i + 1, p) for m in range(j, p) for n in range(m + 1, p)
              if i + n == j + m]
     return torch.tensor(quads, dtype=torch.long).reshape(-1, 4)
