@@ -43,7 +43,7 @@ from groklab.plots import (
     plot_phase_diagram,
     plot_probes,
     plot_seed_bands,
-    probe_series,
+    probe_panels,
     save_figure,
 )
 from groklab.presets import PRESETS, Preset, Study, discover
@@ -492,7 +492,7 @@ def draw_run_figures(result: RunAnalysis, title: str, folder: Path, prefix: str)
     history, analysis = result.history, result.analysis
     figures = {"curves": lambda: plot_curves(history, analysis, title),
                "detail": lambda: plot_detail(history, analysis, title)}
-    if probe_series(history) or analysis.slingshots is not None:
+    if probe_panels(history) or analysis.slingshots is not None:
         figures["probes"] = lambda: plot_probes(history, analysis, title)
     spectra = neuron_spectra_pair(result.config, result.run_dir) if result.config else None
     if spectra is not None:

@@ -12,10 +12,12 @@ from typing import Any
 import numpy as np
 
 from groklab.analysis.events import first_step_at
+from groklab.analysis.robustness import complexity_phases, delayed_robustness
 from groklab.config import RunConfig
 from groklab.history import History
 
 RQI_DONE = 0.95  # Liu et al. report the step at which RQI reaches 0.95
+LC_RISE, LC_FALL = 0.1, 0.3  # local complexity 'rises then falls': +10% over its trough, then -30% from the peak
 
 
 def signature_facts(cfg: RunConfig, history: History) -> dict[str, Any]:
@@ -36,7 +38,29 @@ def signature_facts(cfg: RunConfig, history: History) -> dict[str, Any]:
         facts["final_neuron_ipr"] = last.get("neuron_ipr")
         facts["final_neuron_peak_share"] = last.get("neuron_peak_share")
         facts["initial_neuron_ipr"] = float(np.nan_to_num(history.column("neuron_ipr")[0]))
+    if "local_complexity" in cfg.eval.probes and history.has("lc_train"):
+        series = deepest_layer_series(history)
+        phases = complexity_phases(history.steps, history.column(series))
+        facts["lc_series"] = series
+        facts.update({f"lc_{k}": phases[k] for k in ("peak_step", "rise", "fall")})
+        facts["lc_rise_and_fall"] = phases["rise"] >= LC_RISE and phases["fall"] >= LC_FALL
+    if "adversarial" in cfg.eval.probes and history.has("adversarial_acc"):
+        robustness = delayed_robustness(history.steps, history.column("test_acc"), history.column("adversarial_acc"))
+        late = robustness["late_transition"]
+        facts["clean_settled_step"] = robustness["clean_settled_step"]
+        facts["adversarial_transitions"] = len(robustness["adversarial_transitions"])
+        facts["late_adversarial_step"] = late["mid_step"] if late else None
+        facts["late_adversarial_gain"] = late["to_acc"] - late["from_acc"] if late else None
+        facts["robustness_delay_ratio"] = robustness["delay_ratio"]
+        facts["final_adversarial_acc"] = last.get("adversarial_acc")
     return facts
+
+
+def deepest_layer_series(history: History) -> str:
+    """The local complexity near training points of the last hidden layer (where Humayun et al.'s ascent
+    and descent are clearest), or the sum over layers for histories without per-layer columns."""
+    layers = [name for name in history.records[-1] if name.startswith("lc_train_layer")]
+    return max(layers, key=lambda name: int(name.removeprefix("lc_train_layer")), default="lc_train")
 
 
 def neuron_spectra_pair(cfg: RunConfig, run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:

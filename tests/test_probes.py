@@ -72,9 +72,22 @@ def test_local_complexity_counts_the_neurons_whose_boundary_passes_near_the_anch
     net = two_input_relu_net()
     anchor = torch.tensor([[0.0, 3.0]])  # on x1 = 0; 3 from x2 = 0; 2/sqrt(2) from x1 + x2 = 5
     directions = torch.eye(2)
-    assert local_complexity(net, anchor, 0.5, directions) == 1.0
-    assert local_complexity(net, anchor, 2.5, directions) == 2.0  # x1 + x2 = 5 is crossed at (2.5, 3)
-    assert local_complexity(net, anchor, 4.0, directions) == 3.0
+    assert local_complexity(net, anchor, 0.5, directions) == [1.0]
+    assert local_complexity(net, anchor, 2.5, directions) == [2.0]  # x1 + x2 = 5 is crossed at (2.5, 3)
+    assert local_complexity(net, anchor, 4.0, directions) == [3.0]
+
+
+def test_local_complexity_is_counted_per_hidden_layer():
+    from groklab.probes.geometry import local_complexity
+
+    net = two_input_relu_net()
+    deeper = torch.nn.Sequential(net[0], net[1], torch.nn.Linear(3, 1), torch.nn.ReLU(), torch.nn.Linear(1, 2))
+    with torch.no_grad():  # the second layer's neuron is x2 - 3.2 while x1, x2 >= 0: crossed within radius 0.5
+        deeper[2].weight.copy_(torch.tensor([[0.0, 1.0, 0.0]]))
+        deeper[2].bias.fill_(-3.2)
+    anchor, directions = torch.tensor([[0.0, 3.0]]), torch.eye(2)
+    assert local_complexity(deeper, anchor, 0.5, directions) == [1.0, 1.0]
+    assert local_complexity(deeper, anchor, 0.1, directions) == [1.0, 0.0]
 
 
 def test_random_directions_are_orthonormal_and_fixed_per_seed():

@@ -1,4 +1,5 @@
-"""Probe series of one run (RQI, neuron IPR, last-layer norm) next to the accuracies, Slingshots marked."""
+"""Probe series of one run (RQI, neuron IPR, last-layer norm, local complexity, adversarial accuracy) next to
+the accuracies, Slingshots marked."""
 
 from __future__ import annotations
 
@@ -10,13 +11,24 @@ from groklab.analysis import Analysis
 from groklab.history import History
 from groklab.plots.curves import COLORS, step_axis
 
-PROBE_SERIES = {"rqi": "representation quality (RQI)", "neuron_ipr": "mean neuron IPR",
-                "neuron_peak_share": "power at each neuron's top frequency", "last_layer_norm": "last-layer norm"}
+# panel title -> the series drawn in it (history column, legend label); a panel is shown when its first
+# series is recorded
+PROBE_PANELS: dict[str, list[tuple[str, str]]] = {
+    "representation quality (RQI)": [("rqi", "")],
+    "mean neuron IPR": [("neuron_ipr", "")],
+    "power at each neuron's top frequency": [("neuron_peak_share", "")],
+    "last-layer norm": [("last_layer_norm", "")],
+    "local complexity (neurons cut near a point)": [
+        ("lc_train", "train"), ("lc_test", "test"), ("lc_random", "random")],
+    "adversarial vs clean test accuracy": [("adversarial_acc", "adversarial"), ("test_acc", "clean test")],
+}
+SERIES_COLORS = {"train": COLORS["train"], "test": COLORS["test"], "clean test": COLORS["test"],
+                 "random": "tab:gray", "adversarial": "tab:red", "": "tab:purple"}
 
 
-def probe_series(history: History) -> list[str]:
-    """The probe series this history records, in a fixed order."""
-    return [name for name in PROBE_SERIES if history.has(name)]
+def probe_panels(history: History) -> list[str]:
+    """The probe panels this history has data for, in a fixed order."""
+    return [title for title, series in PROBE_PANELS.items() if history.has(series[0][0])]
 
 
 def plot_probes(history: History, analysis: Analysis, title: str = "") -> Figure:
@@ -24,7 +36,7 @@ def plot_probes(history: History, analysis: Analysis, title: str = "") -> Figure
     each cycle's spike as a vertical line."""
     steps = history.steps
     shown, xscale = step_axis(steps)
-    names = probe_series(history)
+    names = probe_panels(history)
     cycles = analysis.slingshots or []
     panels = names + (["train_loss"] if analysis.slingshots is not None else []) + ["accuracy"]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
@@ -38,8 +50,12 @@ def plot_probes(history: History, analysis: Analysis, title: str = "") -> Figure
             ax.plot(steps[shown], history.column("train_loss")[shown], color=COLORS["train"])
             ax.set(yscale="log", title="train loss")
         else:
-            ax.plot(steps[shown], history.column(panel)[shown], color="tab:purple")
-            ax.set(title=PROBE_SERIES[panel])
+            for name, label in PROBE_PANELS[panel]:
+                if history.has(name):
+                    ax.plot(steps[shown], history.column(name)[shown], color=SERIES_COLORS[label], label=label or None)
+            ax.set(title=panel)
+            if len(PROBE_PANELS[panel]) > 1:
+                ax.legend(loc="best", fontsize=8)
         for cycle in cycles:
             ax.axvline(cycle["spike_step"], color="tab:orange", linewidth=0.8, alpha=0.6)
         ax.set(xscale=xscale if not cycles else "linear", xlabel="step")

@@ -25,9 +25,9 @@ def neighbourhood(anchors: torch.Tensor, radius: float, directions: torch.Tensor
 
 
 @torch.no_grad()
-def local_complexity(model: nn.Module, anchors: torch.Tensor, radius: float, directions: torch.Tensor) -> float:
-    """Mean over anchors of the number of hidden neurons whose pre-activation sign is not the same at every
-    vertex of the anchor's neighbourhood."""
+def local_complexity(model: nn.Module, anchors: torch.Tensor, radius: float, directions: torch.Tensor) -> list[float]:
+    """Per hidden layer, the mean over anchors of the number of neurons whose pre-activation sign is not the
+    same at every vertex of the anchor's neighbourhood."""
     vertices = neighbourhood(anchors, radius, directions)
     n, v, d = vertices.shape
     signs: list[torch.Tensor] = []
@@ -37,8 +37,7 @@ def local_complexity(model: nn.Module, anchors: torch.Tensor, radius: float, dir
     finally:
         for hook in hooks:
             hook.remove()
-    crossing = sum((s.reshape(n, v, -1) != s.reshape(n, v, -1)[:, :1]).any(1).sum(-1) for s in signs)
-    return float(crossing.double().mean()) if signs else 0.0
+    return [float((s.reshape(n, v, -1) != s.reshape(n, v, -1)[:, :1]).any(1).sum(-1).double().mean()) for s in signs]
 
 
 @lru_cache(maxsize=8)
@@ -50,10 +49,16 @@ def random_directions(d: int, k: int, seed: int) -> torch.Tensor:
 
 @PROBES.register("local_complexity")
 def local_complexity_probe(model: nn.Module, data, cfg) -> dict[str, float]:
-    """lc_train, lc_test, lc_random: local complexity around training images, test images and uniform noise."""
+    """lc_train, lc_test, lc_random: local complexity around training images, test images and uniform noise,
+    summed over hidden layers, and lc_<set>_layer<i> per hidden layer (1 = nearest the input)."""
     e = cfg.eval
     d = data.train_x.shape[1]
     directions = random_directions(d, min(e.lc_directions, d), cfg.seed).to(data.train_x.device)
     noise = torch.rand(e.lc_anchors, d, generator=generator(cfg.seed, "lc-random")).to(data.train_x.device)
     anchors = {"train": data.train_x[: e.lc_anchors], "test": data.test_x[: e.lc_anchors], "random": noise}
-    return {f"lc_{name}": local_complexity(model, x, e.lc_radius, directions) for name, x in anchors.items()}
+    values: dict[str, float] = {}
+    for name, x in anchors.items():
+        per_layer = local_complexity(model, x, e.lc_radius, directions)
+        values[f"lc_{name}"] = sum(per_layer)
+        values.update({f"lc_{name}_layer{i}": count for i, count in enumerate(per_layer, start=1)})
+    return values

@@ -69,3 +69,20 @@ def test_grokking_ticket_generalizes_long_before_dense_and_controls(tmp_path):
     steps = result.to_dict()["generalization_steps"]
     assert steps["ticket"] is not None and 2 * steps["ticket"] <= steps["dense"], steps
     assert steps["random_mask"] is None and steps["dense_matched_norm"] is None, steps
+
+
+def test_humayun_adversarial_accuracy_rises_after_clean_accuracy_settles(quick_run):
+    handle = quick_run("humayun2024")
+    facts = handle.result.signature
+    assert facts["late_adversarial_step"] is not None, facts
+    assert facts["late_adversarial_step"] > 10 * facts["clean_settled_step"], facts
+    assert facts["late_adversarial_gain"] >= 0.2 and facts["lc_fall"] >= 0.3, facts  # regions leave the data
+    assert (handle.run_dir / "figures" / "probes.png").stat().st_size > 0
+
+
+def test_humayun_local_complexity_rises_while_memorizing_then_falls(tmp_path):
+    # init scale 8: the last hidden layer's boundaries crowd near the training images while the network
+    # memorizes (peak near step 300-1000), then migrate away as test accuracy rises late
+    cfg = api.resolve("humayun2024", "grokking", ["device=cpu", "train.steps=5000", "eval.probes=[local_complexity]"])
+    facts = api.run(cfg, tmp_path / "grokking", show_progress=False).result.signature
+    assert facts["lc_rise_and_fall"] and facts["lc_peak_step"] < 2000, facts
