@@ -198,18 +198,24 @@ def suite(
     scale: str = "quick", out: Path | None = None, show_progress: bool = True, workers: int = 2
 ) -> dict[str, RunHandle]:
     """Run `scale` of every preset into `out`/<preset id>/ and, for the quick scale, every preset study (sized
-    for minutes) into `out`/sweeps/<preset id>-<study>/ (`workers` points at a time); analyze everything and
-    write `out`/report/."""
+    for minutes) into `out`/sweeps/<preset id>-<study>/ (`workers` points at a time) and every ticket
+    comparison into `out`/tickets/; analyze everything and write `out`/report/."""
     out = out or DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
     configs = {preset.id: resolve(preset.id, scale) for preset in presets()}  # validate all before any work
     studies = {f"{p.id}-{name}": sweep_spec(p.id, study_arguments(study), study.scale, study.seeds)
                for p in presets() for name, study in p.studies.items() if scale == "quick"}
     points = {name: resolve_points(spec, resolve) for name, spec in studies.items()}
+    ticket_studies = [(p.id, t) for p in presets() for t in p.tickets if scale == "quick"]
+    for preset_id, t in ticket_studies:
+        resolve(preset_id, t.scale)
     handles = {name: run(cfg, out / name, show_progress=show_progress) for name, cfg in configs.items()}
     for name, spec in studies.items():
         claim_folder(spec, out / "sweeps" / name)
         execute_sweep(points[name], out / "sweeps" / name, workers, lambda line: print(line, flush=True))
         analyze_sweep(out / "sweeps" / name)
+    for preset_id, t in ticket_studies:
+        tickets(preset_id, t.scale, t.density, out / "tickets" / f"{preset_id}-{t.scale}-d{t.density:g}",
+                show_progress=show_progress, retrain_steps=t.retrain_steps)
     report(out, out / "report")
     return handles
 
@@ -336,6 +342,7 @@ def _numeric_axis(spec: SweepSpec) -> str | None:
 
 
 TICKET_RUNS = ("dense", "ticket", "random_mask", "dense_matched_norm")
+TICKETS_FILE = "tickets.json"  # marks a tickets folder: preset, scale and density
 
 
 @dataclass(frozen=True)
@@ -343,6 +350,8 @@ class TicketsResult:
     """The four runs of the grokking-ticket procedure and how fast each generalized."""
 
     out: Path
+    preset: str
+    scale: str
     density: float
     runs: dict[str, RunAnalysis]
     figure: Path
@@ -350,7 +359,8 @@ class TicketsResult:
     def to_dict(self) -> dict[str, Any]:
         steps = {name: r.analysis.generalization_step for name, r in self.runs.items()}
         dense = steps["dense"]
-        return {"out": str(self.out), "density": self.density, "generalization_steps": steps,
+        return {"out": str(self.out), "preset": self.preset, "scale": self.scale, "density": self.density,
+                "generalization_steps": steps,
                 "outcomes": {name: r.analysis.outcome for name, r in self.runs.items()},
                 "speedup_vs_dense": {name: (dense / s if dense and s else None) for name, s in steps.items()},
                 "figure": str(self.figure)}
@@ -369,20 +379,48 @@ def tickets(
     base = resolve(preset, scale, list(overrides or []))
     extra = list(overrides or []) + ([f"train.steps={retrain_steps}"] if retrain_steps else [])
     out = out or DEFAULT_RUNS_DIR / "tickets" / f"{base.preset}-{scale}-d{density:g}-s{base.seed}"
+    claim_tickets_folder(out, {"preset": base.preset, "scale": scale, "density": density,
+                               "retrain_steps": retrain_steps, "overrides": list(overrides or [])})
     dense_dir = out / "dense"
     mask = f"{{kind: magnitude, density: {density}, source: '{dense_dir.resolve()}'}}"
     configs = {"dense": base, "ticket": resolve(preset, scale, [*extra, f"train.mask={mask}"]),
                "random_mask": resolve(preset, scale, [*extra, f"train.mask={{kind: random, density: {density}}}"])}
-    runs = {name: _run_or_reuse(configs[name], out / name, show_progress) for name in ("dense", "ticket",
-                                                                                     "random_mask")}
+    for name in ("dense", "ticket", "random_mask"):
+        _run_or_reuse(configs[name], out / name, show_progress)
     matched = resolve(preset, scale, [*extra, f"train.init_norm={_initial_norm(configs['ticket'])}"])
-    runs["dense_matched_norm"] = _run_or_reuse(matched, out / "dense_matched_norm", show_progress)
-    figure = out / "figures" / "tickets.png"
+    _run_or_reuse(matched, out / "dense_matched_norm", show_progress)
+    return load_tickets(out)
+
+
+def claim_tickets_folder(out: Path, meta: dict[str, Any]) -> None:
+    """Record what `out` holds, or refuse a folder that holds another ticket comparison."""
+    marker = out / TICKETS_FILE
+    if marker.is_file() and json.loads(marker.read_text()) != meta:
+        raise ConfigError([f"{out} holds the tickets of {marker.read_text().strip()}; this run asks for "
+                           f"{json.dumps(meta)}. Choose another --out (nothing was overwritten)."])
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(marker, json.dumps(meta))
+
+
+def load_tickets(folder: Path, figures_dir: Path | None = None) -> TicketsResult:
+    """Analyze a finished `tickets` folder and draw its test-accuracy overlay into `figures_dir` (default
+    folder/figures); writes folder/tickets_summary.json when drawing into the folder itself."""
+    meta = json.loads((folder / TICKETS_FILE).read_text())
+    runs = {name: analyze(folder / name, write=False) for name in TICKET_RUNS}
+    figure = (figures_dir or folder / "figures") / f"{folder.name}-tickets.png"
+    dense = runs["dense"]  # folders written before tickets.json named preset and scale: read them from the run
+    result = TicketsResult(folder, meta.get("preset") or dense.preset, meta.get("scale") or dense.scale,
+                           meta["density"], runs, figure)
     save_figure(plot_overlay([(name, r.history) for name, r in runs.items()], ["test_acc", "train_acc"], set(),
-                             f"{base.preset} ({scale}): density {density:g}"), figure)
-    result = TicketsResult(out, density, runs, figure)
-    atomic_write_text(out / "tickets.json", json.dumps(result.to_dict(), indent=1))
+                             f"{result.preset} ({result.scale}): density {result.density:g}"), figure)
+    if figures_dir is None:
+        atomic_write_text(folder / "tickets_summary.json", json.dumps(result.to_dict(), indent=1))
     return result
+
+
+def find_tickets(root: Path) -> list[Path]:
+    """Folders of the ticket procedure at or below `root`."""
+    return sorted(p.parent for p in root.rglob(TICKETS_FILE)) if root.is_dir() else []
 
 
 def _run_or_reuse(cfg: RunConfig, run_dir: Path, show_progress: bool) -> RunAnalysis:
@@ -510,9 +548,18 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
     Run folders are only read: figures for the report are drawn into `out/figures`.
     """
     sweeps = [analyze_sweep(sweep_dir, out / "figures") for sweep_dir in find_sweeps(runs_dir)]
-    in_sweeps = {sweep.sweep_dir / point.name for sweep in sweeps for point, _ in sweep.points}
-    runs = [run_dir for run_dir in find_runs(runs_dir) if run_dir not in in_sweeps]
-    if not runs and not sweeps:
+    ticket_results = []
+    for folder in find_tickets(runs_dir):
+        try:
+            ticket_results.append(load_tickets(folder, out / "figures"))
+        except (ConfigError, HistoryError):  # unfinished: its runs are reported one by one
+            continue
+    in_studies = {sweep.sweep_dir / point.name for sweep in sweeps for point, _ in sweep.points}
+    in_studies |= {t.out / name for t in ticket_results for name in TICKET_RUNS}
+    runs = [run_dir for run_dir in find_runs(runs_dir) if run_dir not in in_studies]
+    studies = [(s.spec.preset, sweep_entry(s, runs_dir)) for s in sweeps]
+    studies += [(t.preset, tickets_entry(t, runs_dir)) for t in ticket_results]
+    if not runs and not studies:
         raise FileNotFoundError(f"no run folders (with config.yaml) under {runs_dir}")
     figures = out / "figures"
     entries, curves = [], []
@@ -531,7 +578,7 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
     if curves:
         comparison = figures / "comparison.png"
         save_figure(plot_comparison(curves), comparison)
-    data = ReportData(runs_dir, entries, _paper_sections(entries, sweeps, runs_dir, figures), comparison)
+    data = ReportData(runs_dir, entries, _paper_sections(entries, studies, figures), comparison)
     out.mkdir(parents=True, exist_ok=True)
     md, page = out / "report.md", out / "report.html"
     atomic_write_text(md, render_markdown(data, lambda path: str(path.relative_to(out))))
@@ -576,20 +623,40 @@ def sweep_entry(sweep: SweepAnalysis, runs_dir: Path) -> SweepEntry:
     return SweepEntry(sweep.sweep_dir.name, question, header, rows, findings, sweep.figures)
 
 
+def tickets_entry(result: TicketsResult, runs_dir: Path) -> SweepEntry:
+    """A ticket comparison's table, findings and figure for the report."""
+    summary = result.to_dict()
+    speedup = summary["speedup_vs_dense"]
+    rows = [[name, summary["outcomes"][name], str(summary["generalization_steps"][name]),
+             "-" if speedup[name] is None else f"{speedup[name]:.2f}x"] for name in TICKET_RUNS]
+    steps = summary["generalization_steps"]
+    ticket = steps["ticket"]
+    beaten = [name for name in ("dense", "random_mask", "dense_matched_norm")
+              if ticket is not None and (steps[name] is None or ticket < steps[name])]
+    where = result.out.relative_to(runs_dir) if result.out != runs_dir else result.out
+    findings = [f"density {result.density:g} at the {result.scale} scale, in {where}",
+                "the ticket generalizes sooner than " + (", ".join(beaten) if beaten else "none of the others")
+                + (f" ({speedup['ticket']:.1f}x sooner than dense)" if speedup["ticket"] else "")]
+    question = "does the magnitude-pruned ticket, rewound to its initialization, generalize sooner than the dense "
+    question += "net, a random mask of the same density and the dense net at the ticket's weight norm?"
+    return SweepEntry(result.out.name, question, ["run", "outcome", "generalization step", "speed-up vs dense"],
+                      rows, findings, (result.figure,), kind="Tickets")
+
+
 def _paper_sections(
-    entries: list[RunEntry], sweeps: list[SweepAnalysis], runs_dir: Path, figures: Path
+    entries: list[RunEntry], studies: list[tuple[str, SweepEntry]], figures: Path
 ) -> list[PaperSection]:
-    """Group runs and sweeps by preset, in preset order; runs of unknown presets come last under 'other'.
-    A scale with several finished seeds gets a seed-band figure."""
+    """Group runs and studies (sweeps, ticket comparisons) by preset, in preset order; runs of unknown presets
+    come last under 'other'. A scale with several finished seeds gets a seed-band figure."""
     by_preset: dict[str, list[RunEntry]] = {}
     sweeps_of: dict[str, list[SweepEntry]] = {}
     for entry in entries:
         preset = entry.result.preset if entry.result is not None else None
         key = preset if preset in discover() else "other"
         by_preset.setdefault(key, []).append(entry)
-    for sweep in sweeps:
-        key = sweep.spec.preset if sweep.spec.preset in discover() else "other"
-        sweeps_of.setdefault(key, []).append(sweep_entry(sweep, runs_dir))
+    for preset, study in studies:
+        key = preset if preset in discover() else "other"
+        sweeps_of.setdefault(key, []).append(study)
         by_preset.setdefault(key, [])
     sections = []
     for key, runs in sorted(by_preset.items(), key=lambda kv: (kv[0] == "other", kv[0])):
@@ -615,6 +682,7 @@ def _paper_sections(
 
 
 __all__ = [
-    "PRESETS", "RunAnalysis", "RunHandle", "SweepAnalysis", "analyze", "analyze_sweep", "find_sweeps", "get_preset",
+    "PRESETS", "RunAnalysis", "RunHandle", "SweepAnalysis", "TicketsResult", "analyze", "analyze_sweep", "find_sweeps",
+    "find_tickets", "get_preset", "load_tickets", "tickets",
     "new_run_dir", "presets", "report", "resolve", "resume", "run", "status", "suite", "sweep",
 ]

@@ -38,6 +38,15 @@ class Study:
 
 
 @dataclass(frozen=True)
+class TicketsStudy:
+    """A grokking-ticket comparison (`groklab tickets`) that `groklab suite` runs for the preset."""
+
+    scale: str
+    density: float
+    retrain_steps: int | None = None  # steps of the ticket and control runs (default: the scale's own)
+
+
+@dataclass(frozen=True)
 class Preset:
     id: str
     alias: str
@@ -52,6 +61,7 @@ class Preset:
     studies: dict[str, Study] = field(default_factory=dict)  # name -> grid run by `groklab suite`
     outcome_labels: dict[str, str] = field(default_factory=dict)  # the paper's names for outcome classes
     quick_outcome: str | None = None  # what the quick scale reaches, when it differs from `reported`
+    tickets: list[TicketsStudy] = field(default_factory=list)  # ticket comparisons run by `groklab suite`
 
     @property
     def expected_quick_outcome(self) -> str:

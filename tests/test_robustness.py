@@ -38,3 +38,18 @@ def test_adversarial_rise_with_clean_accuracy_is_not_late():
     adversarial = np.concatenate([np.full(10, 0.0), np.full(10, 0.5)])
     found = delayed_robustness(STEPS, clean, adversarial)
     assert len(found["adversarial_transitions"]) == 1 and found["late_transition"] is None
+
+
+def test_probe_figure_panels_follow_the_recorded_columns():
+    from groklab.history import History
+    from groklab.plots.probes import panel_series, probe_panels
+
+    records = [{"step": s, "train_acc": 1.0, "test_acc": 0.9, "lc_train": 9.0, "lc_test": 8.0, "lc_random": 3.0,
+                "lc_train_layer1": 5.0, "lc_train_layer2": 4.0, "adversarial_acc": 0.3} for s in (0, 10)]
+    history = History(records)
+    panels = probe_panels(history)
+    assert panels == ["local complexity (neurons cut near a point)",
+                      "local complexity near training points, per hidden layer", "adversarial vs clean test accuracy"]
+    assert panel_series(history, panels[1]) == [("lc_train_layer1", "layer 1"), ("lc_train_layer2", "layer 2")]
+    assert probe_panels(History([{k: v for k, v in r.items() if not k.startswith("lc_")} for r in records])) == [
+        "adversarial vs clean test accuracy"]

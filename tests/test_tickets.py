@@ -59,3 +59,19 @@ def test_magnitude_mask_without_source_is_a_config_error(tmp_path):
 
     with pytest.raises(ConfigError, match="needs train.mask.source"):
         api.resolve("10", "quick", ["train.mask={kind: magnitude, density: 0.4}"])
+
+
+def test_a_folder_holding_other_tickets_is_refused_untouched(ticket_runs):
+    from groklab.config import ConfigError
+
+    marker = (ticket_runs.out / "tickets.json").read_text()
+    with pytest.raises(ConfigError, match="Choose another --out"):
+        api.tickets("minegishi2023_tickets", density=0.5, out=ticket_runs.out, overrides=SHORT, show_progress=False)
+    assert (ticket_runs.out / "tickets.json").read_text() == marker
+
+
+def test_report_shows_the_comparison_as_one_section(ticket_runs, tmp_path):
+    md, _ = api.report(ticket_runs.out.parent, tmp_path / "report")
+    text = md.read_text()
+    assert f"### Tickets {ticket_runs.out.name}" in text and "| dense_matched_norm |" in text
+    assert f"### {ticket_runs.out.name}/dense" not in text  # shown once, in the comparison

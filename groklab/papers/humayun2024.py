@@ -36,9 +36,12 @@ QUICK = merged(CANONICAL, {
     "eval": {"every": 500, "log_points": 40, "lc_anchors": 128, "adv_samples": 256},
 })
 
-# Grokking: the paper's MNIST grokking setting after Liu et al. (initialization scale 8). Local complexity near
-# the training images rises while the network memorizes, then falls as test accuracy rises late.
-GROKKING = merged(QUICK, {"model": {"init_scale": 8.0}, "train": {"steps": 8000}})
+# Large init: Liu et al.'s MNIST grokking initialization (scale 8). Measured, seed 0 (70 s): the last hidden
+# layer's local complexity near training images rises 18% while the network memorizes (peak at step ~320),
+# then falls 60% as test accuracy rises late (85% at step 5500; train reaches 99% only at 6353, so the outcome
+# rule says generalized although test accuracy lags train accuracy by ~2000 steps). Adversarial accuracy
+# only follows clean accuracy here (no late rise within 8000 steps).
+LARGE_INIT = merged(QUICK, {"model": {"init_scale": 8.0}, "train": {"steps": 8000}})
 
 PRESET = Preset(
     id="humayun2024",
@@ -47,7 +50,7 @@ PRESET = Preset(
     citation="Humayun, Balestriero, Baraniuk. ICML 2024. arXiv:2402.15555",
     url="https://github.com/AhmedImtiazPrio/grok-adversarial",
     version=1,
-    scales={"canonical": CANONICAL, "quick": QUICK, "grokking": GROKKING},
+    scales={"canonical": CANONICAL, "quick": QUICK, "large_init": LARGE_INIT},
     reported=ReportedOutcome(
         outcome="generalized",
         summary="after interpolation, adversarial accuracy keeps rising long after clean test accuracy has "
@@ -56,7 +59,7 @@ PRESET = Preset(
     ),
     studies={
         "init_scale": Study(
-            scale="grokking",
+            scale="large_init",
             grid={"model.init_scale": [1, 2, 4, 8]},
             question="how the initial weight norm moves the local-complexity ascent and descent and the late "
             "rise of adversarial accuracy",
@@ -65,7 +68,7 @@ PRESET = Preset(
     notes=(
         "The phenomenon is in the probes, not in the clean accuracies: read the signature line (clean_settled_step, "
         "late_adversarial_step, lc_rise, lc_fall) and figures/probes.png. The quick scale raises init scale to 2 "
-        "and weight decay to 0.2 so the late robustness fits in minutes; the grokking scale (init 8) shows the "
+        "and weight decay to 0.2 so the late robustness fits in minutes; the large_init scale (init 8) shows the "
         "rise then fall of local complexity around memorization and grokking. Deviations from the code: training "
         "images drawn without replacement, 1000 anchors at one radius, hidden layers only, PGD eps 0.05 (the MNIST "
         "budget is not in the code)."

@@ -11,8 +11,8 @@ from groklab.analysis import Analysis
 from groklab.history import History
 from groklab.plots.curves import COLORS, step_axis
 
-# panel title -> the series drawn in it (history column, legend label); a panel is shown when its first
-# series is recorded
+# panel title -> the series drawn in it (history column, legend label; a column ending in * stands for every
+# column with that prefix, labelled by the rest of its name); a panel is shown when its first series is recorded
 PROBE_PANELS: dict[str, list[tuple[str, str]]] = {
     "representation quality (RQI)": [("rqi", "")],
     "mean neuron IPR": [("neuron_ipr", "")],
@@ -20,15 +20,28 @@ PROBE_PANELS: dict[str, list[tuple[str, str]]] = {
     "last-layer norm": [("last_layer_norm", "")],
     "local complexity (neurons cut near a point)": [
         ("lc_train", "train"), ("lc_test", "test"), ("lc_random", "random")],
+    "local complexity near training points, per hidden layer": [("lc_train_layer*", "layer ")],
     "adversarial vs clean test accuracy": [("adversarial_acc", "adversarial"), ("test_acc", "clean test")],
 }
 SERIES_COLORS = {"train": COLORS["train"], "test": COLORS["test"], "clean test": COLORS["test"],
-                 "random": "tab:gray", "adversarial": "tab:red", "": "tab:purple"}
+                 "random": "tab:gray", "adversarial": "tab:purple", "": "tab:purple"}
+
+
+def _columns(history: History, name: str, label: str) -> list[tuple[str, str]]:
+    if name.endswith("*"):
+        prefix = name[:-1]
+        return [(c, label + c.removeprefix(prefix)) for c in sorted(history.records[-1]) if c.startswith(prefix)]
+    return [(name, label)] if history.has(name) else []
+
+
+def panel_series(history: History, panel: str) -> list[tuple[str, str]]:
+    """The (column, label) pairs of `panel` that this history records, wildcards expanded."""
+    return [pair for name, label in PROBE_PANELS[panel] for pair in _columns(history, name, label)]
 
 
 def probe_panels(history: History) -> list[str]:
     """The probe panels this history has data for, in a fixed order."""
-    return [title for title, series in PROBE_PANELS.items() if history.has(series[0][0])]
+    return [title for title, series in PROBE_PANELS.items() if _columns(history, *series[0])]
 
 
 def plot_probes(history: History, analysis: Analysis, title: str = "") -> Figure:
@@ -50,11 +63,11 @@ def plot_probes(history: History, analysis: Analysis, title: str = "") -> Figure
             ax.plot(steps[shown], history.column("train_loss")[shown], color=COLORS["train"])
             ax.set(yscale="log", title="train loss")
         else:
-            for name, label in PROBE_PANELS[panel]:
-                if history.has(name):
-                    ax.plot(steps[shown], history.column(name)[shown], color=SERIES_COLORS[label], label=label or None)
+            series = panel_series(history, panel)
+            for name, label in series:
+                ax.plot(steps[shown], history.column(name)[shown], color=SERIES_COLORS.get(label), label=label or None)
             ax.set(title=panel)
-            if len(PROBE_PANELS[panel]) > 1:
+            if len(series) > 1:
                 ax.legend(loc="best", fontsize=8)
         for cycle in cycles:
             ax.axvline(cycle["spike_step"], color="tab:orange", linewidth=0.8, alpha=0.6)

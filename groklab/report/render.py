@@ -27,7 +27,8 @@ class RunEntry:
 
 @dataclass(frozen=True)
 class SweepEntry:
-    """One sweep as the report shows it: what it asks, a table of its points, its figures."""
+    """One study (a sweep, or a ticket comparison) as the report shows it: what it asks, a table of its
+    runs, findings and figures."""
 
     name: str
     question: str
@@ -35,6 +36,7 @@ class SweepEntry:
     rows: list[list[str]]
     findings: list[str]
     figures: tuple[Path, ...]
+    kind: str = "Sweep"
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ def render_markdown(data: ReportData, figure_link: Callable[[Path], str]) -> str
                        f"–{agg['generalization_step_max']})")
         out += [f"\n![{paper.preset} seeds]({figure_link(figure)})" for figure in paper.seed_figures]
         for sweep in paper.sweeps:
-            out += ["", f"### Sweep {sweep.name}: {sweep.question}", ""]
+            out += ["", f"### {sweep.kind} {sweep.name}: {sweep.question}", ""]
             out += [f"- {finding}" for finding in sweep.findings]
             out += [f"\n![{sweep.name}]({figure_link(figure)})" for figure in sweep.figures]
             out += ["", "| " + " | ".join(sweep.header) + " |", "|" + "---|" * len(sweep.header)]
@@ -216,7 +218,8 @@ def render_html(data: ReportData) -> str:
         parts += [_img(figure, f"{paper.preset} seeds") for figure in paper.seed_figures]
         for sweep in paper.sweeps:
             findings = "".join(f"<li>{html.escape(f)}</li>" for f in sweep.findings)
-            parts.append(f"<h3>Sweep {html.escape(sweep.name)}: {html.escape(sweep.question)}</h3><ul>{findings}</ul>")
+            parts.append(f"<h3>{sweep.kind} {html.escape(sweep.name)}: {html.escape(sweep.question)}</h3>"
+                         f"<ul>{findings}</ul>")
             parts += [_img(figure, sweep.name) for figure in sweep.figures]
             parts.append(_table(sweep.header, sweep.rows))
         for run in paper.runs:

@@ -83,6 +83,6 @@ def test_humayun_adversarial_accuracy_rises_after_clean_accuracy_settles(quick_r
 def test_humayun_local_complexity_rises_while_memorizing_then_falls(tmp_path):
     # init scale 8: the last hidden layer's boundaries crowd near the training images while the network
     # memorizes (peak near step 300-1000), then migrate away as test accuracy rises late
-    cfg = api.resolve("humayun2024", "grokking", ["device=cpu", "train.steps=5000", "eval.probes=[local_complexity]"])
-    facts = api.run(cfg, tmp_path / "grokking", show_progress=False).result.signature
+    cfg = api.resolve("humayun2024", "large_init", ["device=cpu", "train.steps=5000", "eval.probes=[local_complexity]"])
+    facts = api.run(cfg, tmp_path / "large_init", show_progress=False).result.signature
     assert facts["lc_rise_and_fall"] and facts["lc_peak_step"] < 2000, facts
