@@ -35,7 +35,7 @@ browser:
 	  else echo "chromium is missing and this is not root: the HTML report test will be skipped"; fi; }
 
 test: dev browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 
 test-fast: dev
 	$(BIN)/python -m pytest -m "not slow"

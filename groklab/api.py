@@ -591,7 +591,8 @@ def sweep_entry(sweep: SweepAnalysis, runs_dir: Path) -> SweepEntry:
     labels = get_preset(sweep.spec.preset).outcome_labels if sweep.spec.preset in discover() else {}
     question = next((study.question for study in (get_preset(sweep.spec.preset).studies.values()
                                                   if sweep.spec.preset in discover() else ())
-                     if study.grid.keys() == sweep.spec.grid.keys()), f"grid over {', '.join(sweep.spec.grid)}")
+                     if study.grid.keys() == sweep.spec.grid.keys() and study.scale == sweep.spec.scale),
+                    f"grid over {', '.join(sweep.spec.grid)}")
     header = [*sweep.spec.grid, "seed", "outcome", "memorization", "generalization", "details"]
     rows, phases = [], {}
     for point, result in sweep.points:

@@ -38,6 +38,12 @@ def signature_facts(cfg: RunConfig, history: History) -> dict[str, Any]:
         facts["final_neuron_ipr"] = last.get("neuron_ipr")
         facts["final_neuron_peak_share"] = last.get("neuron_peak_share")
         facts["initial_neuron_ipr"] = float(np.nan_to_num(history.column("neuron_ipr")[0]))
+    if cfg.task.name == "knowledge_graph":
+        splits = sorted(name for name in last if name.startswith("acc_"))
+        facts.update({f"final_{name}": last.get(name) for name in splits})
+        ood = last.get("acc_test_inferred_ood")
+        facts["ood_chance"] = cfg.task.chance_accuracy
+        facts["ood_generalizes"] = None if ood is None else ood >= cfg.analysis.generalization_threshold
     if "local_complexity" in cfg.eval.probes and history.has("lc_train"):
         series = deepest_layer_series(history)
         phases = complexity_phases(history.steps, history.column(series))

@@ -189,9 +189,100 @@ class MnistTaskCfg(Strict):
         return f"MNIST, {self.n_train} training images ({self.subset}), {self.n_test} test images"
 
 
+KG_DEFAULTS = {  # Wang et al. 2024's construction (composition.ipynb, comparison.ipynb)
+    "composition": {"n_entities": 2000, "ood_frac": 0.05, "test_frac": 0.005, "phi": 18.0},
+    "comparison": {"n_entities": 1000, "ood_frac": 0.1, "test_frac": 0.1, "phi": 12.6},
+}
+
+
+class KnowledgeGraphTaskCfg(Strict):
+    """Synthetic knowledge bases of Wang et al. 2024 (grokked transformers as implicit reasoners).
+
+    composition: every entity has `out_degree` distinct relations, each to a random tail; a two-hop query
+    (h, r1, r2) asks for r2(r1(h)). comparison: every entity has a value per attribute; a query asks whether
+    entity 1's value is below, equal to or above entity 2's. The training set is every atomic fact plus
+    round(phi x |ID atomic facts|) inferred facts; OOD facts/entities never appear in a training query.
+    """
+
+    name: Literal["knowledge_graph"] = "knowledge_graph"
+    kind: Literal["composition", "comparison"] = Field("composition", description="Which reasoning task.")
+    n_entities: int = Field(2000, ge=4, le=100_000, description="Entities (composition 2000, comparison 1000).")
+    n_relations: int = Field(200, ge=2, le=10_000, description="composition: relations.")
+    out_degree: int = Field(20, ge=1, description="composition: relations per entity (distinct, random tails).")
+    n_attributes: int = Field(20, ge=1, le=1000, description="comparison: attributes per entity.")
+    n_values: int = Field(20, ge=2, le=1000, description="comparison: attribute values 0..n_values-1.")
+    phi: float = Field(18.0, gt=0, description="Inferred facts per ID atomic fact in training (the paper's phi).")
+    ood_frac: float = Field(0.05, ge=0, lt=1, description="composition: share of atomic facts that are OOD "
+                            "(0.05); comparison: share of entities per attribute that are OOD (0.1).")
+    test_frac: float = Field(0.005, gt=0, lt=1, description="Share of ID inferred facts held out as the "
+                             "test_inferred_id split (composition 0.005, comparison 0.1).")
+    probe_size: int = Field(3000, ge=1, description="Largest evaluation split (examples drawn per split).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_defaults(cls, data: Any) -> Any:
+        """Fields left out take the paper's value for the chosen kind."""
+        kind = data.get("kind", "composition") if isinstance(data, dict) else None
+        return {**KG_DEFAULTS[kind], **data} if kind in KG_DEFAULTS else data
+
+    @model_validator(mode="after")
+    def _check(self) -> KnowledgeGraphTaskCfg:
+        id_share, keep = 1 - self.ood_frac, 1 - self.test_frac
+        if self.kind == "composition":
+            if self.out_degree > self.n_relations:
+                raise ValueError(f"out_degree={self.out_degree} exceeds n_relations={self.n_relations}: each "
+                                 "entity's relations are distinct")
+            available = self.out_degree * id_share * keep  # inferred candidates per ID atomic fact
+            needed = "out_degree"
+        else:
+            available = (round(self.n_entities * id_share) - 1) * keep
+            needed = "n_entities"
+        if self.phi > 0.98 * available:
+            raise ValueError(f"phi={self.phi} asks for more inferred facts than the knowledge base has (about "
+                             f"{available:.1f} per ID atomic fact): lower phi or raise {needed}")
+        return self
+
+    @property
+    def n_atomic(self) -> tuple[int, int]:
+        """(all atomic facts, ID atomic facts)."""
+        if self.kind == "composition":
+            total = self.n_entities * self.out_degree
+            return total, total - round(self.ood_frac * total)
+        return self.n_entities * self.n_attributes, (self.n_entities - round(self.ood_frac * self.n_entities)) \
+            * self.n_attributes
+
+    @property
+    def n_train(self) -> int:
+        """Training examples: every atomic fact plus round(phi x ID atomic facts) inferred ones."""
+        total, in_distribution = self.n_atomic
+        return total + round(self.phi * in_distribution)
+
+    @property
+    def vocab_size(self) -> int:
+        if self.kind == "composition":
+            return self.n_entities + self.n_relations + 1  # entities, relations, pad
+        return self.n_entities + self.n_attributes + self.n_values + 2 + 3 + 1  # ..., <q>, <mask>, 3 labels, pad
+
+    @property
+    def n_classes(self) -> int:
+        return self.vocab_size  # the answer is a token, as in the paper's language model
+
+    @property
+    def chance_accuracy(self) -> float:
+        return 1 / self.n_entities if self.kind == "composition" else 1 / 3
+
+    def describe(self) -> str:
+        if self.kind == "composition":
+            return (f"two-hop composition, {self.n_entities} entities, {self.n_relations} relations, out-degree "
+                    f"{self.out_degree}, phi {self.phi:g}")
+        return (f"comparison, {self.n_entities} entities, {self.n_attributes} attributes, {self.n_values} values, "
+                f"phi {self.phi:g}")
+
+
 TaskCfg = Annotated[
     Annotated[ModularTaskCfg, Tag("modular")] | Annotated[PairSumTaskCfg, Tag("pair_sum")]
-    | Annotated[LinearTeacherTaskCfg, Tag("linear_teacher")] | Annotated[MnistTaskCfg, Tag("mnist")],
+    | Annotated[LinearTeacherTaskCfg, Tag("linear_teacher")] | Annotated[MnistTaskCfg, Tag("mnist")]
+    | Annotated[KnowledgeGraphTaskCfg, Tag("knowledge_graph")],
     _named("modular"),
 ]
 
@@ -301,6 +392,9 @@ class OptimCfg(Strict):
     warmup_steps: int = Field(10, ge=0, description="Linear warmup: lr * min(1, (step+1)/warmup_steps).")
     schedule: Literal["constant", "cosine"] = Field("constant", description="Schedule after warmup.")
     min_lr_ratio: float = Field(0.1, ge=0, le=1, description="Final lr / peak lr for the cosine schedule.")
+    grad_clip: float | None = Field(
+        None, gt=0, description="Clip the global gradient norm to this value before each step; null: no clipping."
+    )
     embedding_lr: float | None = Field(
         None, gt=0, description="Own lr for the embedding/representation parameters (names starting with "
         "'embed'); null uses lr. Liu et al. 2022 train representation and decoder at different rates."

@@ -78,8 +78,11 @@ def sinusoidal_positions(seq_len: int, d_model: int) -> torch.Tensor:
 
 
 class Transformer(nn.Module):
-    def __init__(self, cfg: TransformerCfg, vocab_size: int, seq_len: int, n_classes: int) -> None:
+    def __init__(
+        self, cfg: TransformerCfg, vocab_size: int, seq_len: int, n_classes: int, pad_token: int | None = None
+    ) -> None:
         super().__init__()
+        self.pad_token = pad_token
         self.embed = nn.Embedding(vocab_size, cfg.d_model)
         if cfg.positions == "learned":
             self.pos = nn.Parameter(torch.randn(seq_len, cfg.d_model) / math.sqrt(cfg.d_model))
@@ -102,13 +105,18 @@ class Transformer(nn.Module):
                     param.normal_(0, 1 / math.sqrt(d_model))
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        """tokens: [B, T] -> logits at the last position: [B, n_classes]."""
+        """tokens: [B, T] -> logits at the answer position: [B, n_classes]. The answer position is the last
+        one, or with a pad token the last non-pad one (every block then computes all positions)."""
         x = self.embed(tokens) + self.pos
+        padded = self.pad_token is not None
         for i, block in enumerate(self.blocks):
-            x = block(x, last_only=i == len(self.blocks) - 1)
+            x = block(x, last_only=not padded and i == len(self.blocks) - 1)
+        if padded:
+            answer = (tokens != self.pad_token).sum(1) - 1
+            x = x[torch.arange(len(tokens), device=tokens.device), answer].unsqueeze(1)
         return self.unembed(self.final_norm(x[:, -1]))
 
 
 @MODELS.register("transformer")
 def build_transformer(cfg: TransformerCfg, data: TaskData) -> Transformer:
-    return Transformer(cfg, data.vocab_size, data.seq_len, data.n_classes)
+    return Transformer(cfg, data.vocab_size, data.seq_len, data.n_classes, data.pad_token)

@@ -22,6 +22,7 @@ PROBE_PANELS: dict[str, list[tuple[str, str]]] = {
         ("lc_train", "train"), ("lc_test", "test"), ("lc_random", "random")],
     "local complexity near training points, per hidden layer": [("lc_train_layer*", "layer ")],
     "adversarial vs clean test accuracy": [("adversarial_acc", "adversarial"), ("test_acc", "clean test")],
+    "accuracy per evaluation split": [("acc_*", ""), ("test_acc", "test")],
 }
 SERIES_COLORS = {"train": COLORS["train"], "test": COLORS["test"], "clean test": COLORS["test"],
                  "random": "tab:gray", "adversarial": "tab:purple", "": "tab:purple"}

@@ -8,7 +8,7 @@ from groklab.tasks.base import TaskData
 
 TASKS: Registry[Callable[[Any, int], TaskData]] = Registry("task")
 
-from groklab.tasks import linear_teacher, mnist, modular, pair_sum  # noqa: E402,F401  (registers)
+from groklab.tasks import knowledge_graph, linear_teacher, mnist, modular, pair_sum  # noqa: E402,F401  (registers)
 
 
 def build_task(cfg: Any, seed: int) -> TaskData:

@@ -165,6 +165,8 @@ def train(
             loss = objective.loss(model(inputs), targets)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if cfg.optim.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
             optimizer.step()
             if masks:
                 apply_mask(model, masks)
@@ -180,17 +182,20 @@ def evaluate(
     model: torch.nn.Module, data: TaskData, cfg: RunConfig, objective: Objective, order: BatchOrder, step: int,
     elapsed: float,
 ) -> dict:
-    """One history record: loss and accuracy on the whole train and test sets, and the parameter norm."""
+    """One history record: loss and accuracy on the whole train and test sets (and as loss_<split>,
+    acc_<split> on the task's further evaluation splits), and the parameter norm."""
     model.eval()
     train_loss, train_acc = measure(model, data.train_x, data.train_y, objective)
     test_loss, test_acc = measure(model, data.test_x, data.test_y, objective)
-    probes = measure_probes(model, data, cfg)
+    extra = measure_probes(model, data, cfg)
+    for name, (x, y) in data.eval_splits.items():
+        extra[f"loss_{name}"], extra[f"acc_{name}"] = measure(model, x, y, objective)
     model.train()
     total = cfg.train.steps
     return make_record(
         step, epoch=order.epoch_of(step), train_loss=train_loss, train_acc=train_acc, test_loss=test_loss,
         test_acc=test_acc, param_norm=param_norm(model), lr=lr_at(min(step, total - 1), total, cfg.optim),
-        elapsed_s=round(elapsed, 3), **probes,
+        elapsed_s=round(elapsed, 3), **extra,
     )
 
 

@@ -86,3 +86,10 @@ def test_humayun_local_complexity_rises_while_memorizing_then_falls(tmp_path):
     cfg = api.resolve("humayun2024", "large_init", ["device=cpu", "train.steps=5000", "eval.probes=[local_complexity]"])
     facts = api.run(cfg, tmp_path / "large_init", show_progress=False).result.signature
     assert facts["lc_rise_and_fall"] and facts["lc_peak_step"] < 2000, facts
+
+
+def test_wang_composition_groks_on_the_id_split_and_ood_stays_near_chance(quick_run):
+    handle = quick_run("wang2024_grokked_kg")
+    a, facts = handle.result.analysis, handle.result.signature
+    assert a.outcome == "grokked" and a.delay_ratio >= 2, a.to_dict()
+    assert facts["final_acc_test_inferred_ood"] < 0.1 and facts["ood_generalizes"] is False, facts
