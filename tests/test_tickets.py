@@ -19,7 +19,7 @@ def test_keep_top_keeps_exactly_the_largest_fraction_even_with_ties():
 
 @pytest.fixture(scope="module")
 def ticket_runs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("tickets")
+    out = tmp_path_factory.mktemp("tickets") / "comparison"  # its parent holds nothing else (report test)
     return api.tickets("minegishi2023_tickets", density=0.3, out=out, overrides=SHORT, show_progress=False)
 
 

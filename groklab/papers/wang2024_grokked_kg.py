@@ -37,13 +37,14 @@ COMPARISON = merged(CANONICAL, {"task": {"kind": "comparison"}})
 # noise at lr 1e-3, hence a memorization threshold of 97%); test-ID accuracy is 16% at step 4000 and rises
 # late to 88% at step 15000; OOD inferred accuracy stays at 0-10%. A smaller knowledge base (100 entities,
 # out-degree 10, phi 7.2) had not grokked after 9500 steps; weight decay 0.3 made test accuracy follow train
-# accuracy (no delay) and 1.0 prevented memorization.
+# accuracy (no delay) and 1.0 prevented memorization. The quick run stops once test-ID accuracy reaches 90%
+# (train.stop_at_test_acc, time to grok); raise or drop it to watch what follows.
 QUICK = merged(CANONICAL, {
     "seed": 0,
     "task": {"n_entities": 50, "n_relations": 20, "out_degree": 20, "phi": 15.0, "test_frac": 0.05},
     "model": {"n_layers": 2, "d_model": 64, "n_heads": 4, "d_mlp": 256},
     "optim": {"lr": 1e-3, "warmup_steps": 100},
-    "train": {"steps": 18_000, "batch_size": 256, "checkpoint_every": 2000},
+    "train": {"steps": 18_000, "batch_size": 256, "checkpoint_every": 2000, "stop_at_test_acc": 0.9},
     "eval": {"every": 1000, "log_points": 10},
     "analysis": {"memorization_threshold": 0.97},
 })
