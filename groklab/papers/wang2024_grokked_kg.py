@@ -39,6 +39,8 @@ COMPARISON = merged(CANONICAL, {"task": {"kind": "comparison"}})
 # out-degree 10, phi 7.2) had not grokked after 9500 steps; weight decay 0.3 made test accuracy follow train
 # accuracy (no delay) and 1.0 prevented memorization. The quick run stops once test-ID accuracy reaches 90%
 # (train.stop_at_test_acc, time to grok); raise or drop it to watch what follows.
+# Phi study, measured (seed 0, 18k steps): final test-ID accuracy 5.8% at phi 5.4 and 11.2% at phi 10.8 (both
+# still memorizing), 94% at step 17000 at phi 15: the order of the paper, but only phi 15 groks in this budget.
 QUICK = merged(CANONICAL, {
     "seed": 0,
     "task": {"n_entities": 50, "n_relations": 20, "out_degree": 20, "phi": 15.0, "test_frac": 0.05},
