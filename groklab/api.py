@@ -343,6 +343,7 @@ def _numeric_axis(spec: SweepSpec) -> str | None:
 
 TICKET_RUNS = ("dense", "ticket", "random_mask", "dense_matched_norm")
 TICKETS_FILE = "tickets.json"  # marks a tickets folder: preset, scale and density
+TICKETS_HEADER = ("run", "outcome", "generalization step", "speed-up vs dense")
 
 
 @dataclass(frozen=True)
@@ -364,6 +365,13 @@ class TicketsResult:
                 "outcomes": {name: r.analysis.outcome for name, r in self.runs.items()},
                 "speedup_vs_dense": {name: (dense / s if dense and s else None) for name, s in steps.items()},
                 "figure": str(self.figure)}
+
+    def table_rows(self) -> list[list[str]]:
+        """One row per run under TICKETS_HEADER: outcome, generalization step, speed-up vs dense."""
+        summary = self.to_dict()
+        speedup = summary["speedup_vs_dense"]
+        return [[name, summary["outcomes"][name], str(summary["generalization_steps"][name]),
+                 "-" if speedup[name] is None else f"{speedup[name]:.2f}x"] for name in TICKET_RUNS]
 
 
 def tickets(
@@ -628,8 +636,7 @@ def tickets_entry(result: TicketsResult, runs_dir: Path) -> SweepEntry:
     """A ticket comparison's table, findings and figure for the report."""
     summary = result.to_dict()
     speedup = summary["speedup_vs_dense"]
-    rows = [[name, summary["outcomes"][name], str(summary["generalization_steps"][name]),
-             "-" if speedup[name] is None else f"{speedup[name]:.2f}x"] for name in TICKET_RUNS]
+    rows = result.table_rows()
     steps = summary["generalization_steps"]
     ticket = steps["ticket"]
     beaten = [name for name in ("dense", "random_mask", "dense_matched_norm")
@@ -640,8 +647,8 @@ def tickets_entry(result: TicketsResult, runs_dir: Path) -> SweepEntry:
                 + (f" ({speedup['ticket']:.1f}x sooner than dense)" if speedup["ticket"] else "")]
     question = "does the magnitude-pruned ticket, rewound to its initialization, generalize sooner than the dense "
     question += "net, a random mask of the same density and the dense net at the ticket's weight norm?"
-    return SweepEntry(result.out.name, question, ["run", "outcome", "generalization step", "speed-up vs dense"],
-                      rows, findings, (result.figure,), kind="Tickets")
+    return SweepEntry(result.out.name, question, list(TICKETS_HEADER), rows, findings, (result.figure,),
+                      kind="Tickets")
 
 
 def _paper_sections(

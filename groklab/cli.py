@@ -141,12 +141,9 @@ def tickets_cmd(
         result = api.tickets(preset, scale, density, out, overrides, not quiet, retrain_steps)
     except USER_ERRORS as err:
         _fail(err)
-    summary = result.to_dict()
-    table = Table("run", "outcome", "generalization step", "speed-up vs dense")
-    for name in api.TICKET_RUNS:
-        speedup = summary["speedup_vs_dense"][name]
-        table.add_row(name, summary["outcomes"][name], str(summary["generalization_steps"][name]),
-                      "-" if speedup is None else f"{speedup:.2f}x")
+    table = Table(*api.TICKETS_HEADER)
+    for row in result.table_rows():
+        table.add_row(*row)
     Console(width=200).print(table)
     typer.echo(f"{result.figure}\ntickets: {result.out}")
 
