@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from groklab.config import (
 )
 from groklab.history import History, HistoryError, atomic_write_text, load_history, write_training_history
 from groklab.importers import SOURCE_FILE, import_run  # noqa: F401  (import_run re-exported for the CLI)
+from groklab.launch.slurm import JobState, job_of, job_states
 from groklab.plots import (
     plot_comparison,
     plot_curves,
@@ -188,7 +189,7 @@ def _train_and_finish(cfg: RunConfig, run_dir: Path, resume: bool, show_progress
 
     try:
         result = train(cfg, run_dir, resume=resume, show_progress=show_progress, tensorboard=tensorboard)
-    except BaseException as err:
+    except Exception as err:  # not SystemExit or KeyboardInterrupt: a stopped run is resumable, not failed
         write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
         raise
     return RunHandle(run_dir, result.state, analyze(run_dir))
@@ -469,23 +470,34 @@ class RunSummary:
     seed: int | None
     state: RunState
     outcome: str | None
+    job: JobState | None = None  # the scheduler's view of a run submitted with --executor slurm
 
 
 def status(root: Path = DEFAULT_RUNS_DIR) -> list[RunSummary]:
-    """State and outcome of every run folder under `root` (analysis is computed, nothing is written)."""
+    """State and outcome of every run folder under `root` (analysis is computed, nothing is written), merged
+    with the scheduler's view of runs submitted to SLURM: a queued or running run whose job has ended
+    without completing is shown as stopped, with the job's state."""
+    run_dirs = find_runs(root)
+    jobs = {run_dir: job["job_id"] for run_dir in run_dirs if (job := job_of(run_dir))}
+    job_state = job_states(list(jobs.values()))
     summaries = []
-    for run_dir in find_runs(root):
+    for run_dir in run_dirs:
         state = run_state(run_dir)
+        job = job_state[jobs[run_dir]] if run_dir in jobs else None
+        if job and not job.active and job.state != "COMPLETED" and state.state in ("queued", "running"):
+            state = replace(state, state="stopped", eta_s=None,
+                            note=f"its SLURM job ended {job.state}: submit again to resume it")
         try:
             result = analyze(run_dir, write=False)
             cfg, outcome = result.config, result.analysis.outcome
             if cfg is None:
                 summaries.append(RunSummary(run_dir, f"imported {result.source['format']}", None, None, state,
-                                            outcome))
+                                            outcome, job))
                 continue
         except (ConfigError, HistoryError):
             cfg, outcome = None, None
-        summaries.append(RunSummary(run_dir, cfg and cfg.preset, cfg and cfg.scale, cfg and cfg.seed, state, outcome))
+        summaries.append(RunSummary(run_dir, cfg and cfg.preset, cfg and cfg.scale, cfg and cfg.seed, state, outcome,
+                                    job))
     return summaries
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -22,6 +24,47 @@ from groklab.registry import RegistryError
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reproduce and analyze grokking experiments.")
 err_console = Console(stderr=True)
 USER_ERRORS = (ConfigError, HistoryError, RegistryError, FileExistsError, FileNotFoundError)
+
+
+class Executor(StrEnum):
+    local = "local"
+    slurm = "slurm"
+
+
+SLURM = "SLURM (--executor slurm)"
+ExecutorOpt = Annotated[Executor, typer.Option(help="local: train here; slurm: submit through submitit.")]
+PartitionOpt = Annotated[Optional[str], typer.Option(help="SLURM partition.", rich_help_panel=SLURM)]
+TimeOpt = Annotated[Optional[int], typer.Option(
+    "--time", help="Job time limit in minutes (default: calibrated estimate x 1.5 + 2).", rich_help_panel=SLURM)]
+CpusOpt = Annotated[int, typer.Option(min=1, help="CPUs per job.", rich_help_panel=SLURM)]
+GpusOpt = Annotated[int, typer.Option(min=0, help="GPUs per job.", rich_help_panel=SLURM)]
+MemOpt = Annotated[Optional[float], typer.Option(help="Memory per job in GB.", rich_help_panel=SLURM)]
+AccountOpt = Annotated[Optional[str], typer.Option(help="SLURM account to charge.", rich_help_panel=SLURM)]
+WaitOpt = Annotated[bool, typer.Option("--wait", help="Block until the jobs end, then analyze.",
+                                       rich_help_panel=SLURM)]
+
+
+def _resources(partition, time_min, cpus, gpus, mem_gb, account, max_parallel=None):  # noqa: ANN001, ANN202
+    from groklab.launch.slurm import SlurmResources
+
+    try:
+        return SlurmResources(partition=partition, time_min=time_min, cpus_per_task=cpus, gpus_per_node=gpus,
+                              mem_gb=mem_gb, account=account, max_parallel=max_parallel)
+    except ValidationError as err:
+        raise ConfigError([f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()]) from None
+
+
+def _submitted(submission, wait: bool) -> None:  # noqa: ANN001
+    from groklab.launch.submit import wait as wait_for
+
+    if submission.estimate is not None:
+        typer.echo(f"estimated {submission.estimate.describe()}; time limit {submission.time_limit_min} min")
+    for run_dir, job_id in zip(submission.run_dirs, submission.job_ids, strict=True):
+        typer.echo(f"submitted job {job_id}: {run_dir}")
+    if wait and submission.job_ids:
+        limit_s = submission.time_limit_min * 60 * 3 + 600  # requeues and queueing included
+        for job_id, state in wait_for(submission.job_ids, limit_s).items():
+            typer.echo(f"job {job_id}: {state}")
 
 
 def _fail(err: Exception) -> None:
@@ -42,8 +85,16 @@ def run_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the resolved config only.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
     tensorboard: Annotated[bool, typer.Option("--tensorboard", help="Mirror records to RUN_DIR/tensorboard.")] = False,
+    executor: ExecutorOpt = Executor.local,
+    partition: PartitionOpt = None,
+    time_min: TimeOpt = None,
+    cpus: CpusOpt = 1,
+    gpus: GpusOpt = 0,
+    mem_gb: MemOpt = None,
+    account: AccountOpt = None,
+    wait: WaitOpt = False,
 ) -> None:
-    """Train one run; prints the run folder as the last line of stdout."""
+    """Train one run; prints the run folder as the last line of stdout (with --executor slurm: submit it)."""
     if preset is not None and "=" in preset:  # `groklab run --config F a.b=c`: first override landed here
         overrides, preset = [preset, *(overrides or [])], None
     try:
@@ -55,6 +106,12 @@ def run_cmd(
             cfg = api.resolve(preset, scale, overrides, config, seed, device)
             if dry_run:
                 typer.echo(json.dumps(config_to_dict(cfg), indent=2))
+                return
+            if executor is Executor.slurm:
+                from groklab.launch.submit import submit_run
+
+                resources = _resources(partition, time_min, cpus, gpus, mem_gb, account)
+                _submitted(submit_run(cfg, resources, out), wait)
                 return
             handle = api.run(cfg, out, show_progress=not quiet, tensorboard=tensorboard)
     except USER_ERRORS as err:
@@ -101,10 +158,34 @@ def sweep_cmd(
     seeds: Annotated[int, typer.Option(min=1, help="Seeds 0..N-1 for every grid point.")] = 1,
     workers: Annotated[int, typer.Option(min=1, help="Points trained in parallel (processes).")] = 1,
     out: Annotated[Optional[Path], typer.Option(help="Sweep folder (default runs/sweeps/PRESET-SCALE-HASH).")] = None,
+    executor: ExecutorOpt = Executor.local,
+    partition: PartitionOpt = None,
+    time_min: TimeOpt = None,
+    cpus: CpusOpt = 1,
+    gpus: GpusOpt = 0,
+    mem_gb: MemOpt = None,
+    account: AccountOpt = None,
+    max_parallel: Annotated[Optional[int], typer.Option(min=1, help="Array jobs running at once.",
+                                                        rich_help_panel=SLURM)] = None,
+    wait: WaitOpt = False,
 ) -> None:
-    """Run a grid of runs locally; the same command again resumes a killed sweep without redoing points."""
+    """Run a grid of runs (locally, or as a SLURM job array); the same command again resumes a killed sweep
+    without redoing points."""
     try:
-        result = api.sweep(preset, axes, scale, seeds, workers, out)
+        if executor is Executor.slurm:
+            from groklab.launch.submit import submit_sweep
+
+            resources = _resources(partition, time_min, cpus, gpus, mem_gb, account, max_parallel)
+            submission = submit_sweep(preset, axes, resources, scale, seeds, out)
+            _submitted(submission, wait)
+            if not wait:
+                return
+            out = out or (submission.run_dirs[0].parent if submission.run_dirs else None)
+            if out is None:
+                raise ConfigError(["nothing was submitted and no --out was given: nothing to analyze"])
+            result = api.analyze_sweep(out)
+        else:
+            result = api.sweep(preset, axes, scale, seeds, workers, out)
     except USER_ERRORS as err:
         _fail(err)
     labels = api.get_preset(result.spec.preset).outcome_labels
@@ -184,14 +265,29 @@ def status_cmd(
     rows = api.status(runs_dir)
     if not rows:
         _fail(FileNotFoundError(f"no run folders (with config.yaml) under {runs_dir}"))
-    table = Table("run", "preset", "state", "step", "train acc", "test acc", "ETA", "outcome", "note")
+    table = Table("run", "preset", "state", "step", "train acc", "test acc", "ETA", "outcome", "job", "note")
     fmt = lambda x, spec: "-" if x is None else format(x, spec)  # noqa: E731
     for row in rows:
         s = row.state
         table.add_row(str(row.run_dir), f"{row.preset or '-'} ({row.scale or '-'}, seed {row.seed})", s.state,
                       f"{fmt(s.step, 'd')}/{fmt(s.total_steps, 'd')}", fmt(s.train_acc, ".3f"), fmt(s.test_acc, ".3f"),
-                      fmt(s.eta_s, ".0f") + ("s" if s.eta_s is not None else ""), row.outcome or "-", s.note)
+                      fmt(s.eta_s, ".0f") + ("s" if s.eta_s is not None else ""), row.outcome or "-",
+                      f"{row.job.job_id} {row.job.state}" if row.job else "-", s.note)
     Console(width=200).print(table)
+
+
+@app.command("cancel")
+def cancel_cmd(
+    runs_dir: Annotated[Path, typer.Argument(help="A run folder, a sweep folder or a folder of runs.")],
+) -> None:
+    """Cancel the queued or running SLURM jobs of the run folders here (what they wrote is kept: resume later)."""
+    from groklab.launch.submit import cancel_runs
+
+    cancelled = cancel_runs(runs_dir)
+    for run_dir, job_id in cancelled:
+        typer.echo(f"cancelled job {job_id}: {run_dir}")
+    if not cancelled:
+        typer.echo(f"no queued or running SLURM jobs under {runs_dir}")
 
 
 @app.command("report")

@@ -18,6 +18,8 @@ STATUS_FILE = "status.json"
 def write_status(run_dir: Path, state: State, **fields: Any) -> None:
     """Merge `fields` into status.json with the given state and a fresh heartbeat."""
     status = read_status(run_dir) or {}
+    if state != "failed":
+        status.pop("error", None)  # a resumed run is no longer the failure it was
     status.update(fields, state=state, updated_at=time.time(), pid=os.getpid(), host=socket.gethostname())
     atomic_write_text(run_dir / STATUS_FILE, json.dumps(status, indent=1))
 

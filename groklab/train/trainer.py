@@ -99,6 +99,46 @@ class BatchOrder:
         return self.x[rows], self.y[rows]
 
 
+@dataclass
+class Training:
+    """Everything one optimization step touches; `step(i)` trains on minibatch i."""
+
+    cfg: RunConfig
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    objective: Objective
+    order: BatchOrder
+    masks: dict[str, torch.Tensor] | None
+    initial_norm: float  # the norm train.fixed_weight_norm holds (the model at init, also on resume)
+
+    def step(self, step: int) -> None:
+        cfg, model, optimizer = self.cfg, self.model, self.optimizer
+        lr = lr_at(step, cfg.train.steps, cfg.optim)
+        for group in optimizer.param_groups:
+            group["lr"] = lr * group["lr_scale"]
+        inputs, targets = self.order.batch(step)
+        loss = self.objective.loss(model(inputs), targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.optim.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+        optimizer.step()
+        if self.masks:
+            apply_mask(model, self.masks)
+        if cfg.train.fixed_weight_norm:
+            rescale_to_norm(model, self.initial_norm)
+
+
+def set_up(cfg: RunConfig, device: torch.device) -> tuple[TaskData, Training]:
+    """The seeded task data and a fresh model, optimizer and batch order for `cfg`."""
+    data = build_task(cfg.task, cfg.seed).to(device)
+    objective = Objective(cfg, device)
+    model, masks = initial_model(cfg, data, objective, device)
+    optimizer = build_optimizer(model, cfg.optim)
+    order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
+    return data, Training(cfg, model, optimizer, objective, order, masks, param_norm(model))
+
+
 def train(
     cfg: RunConfig, run_dir: Path, resume: bool = False, show_progress: bool = True, tensorboard: bool = False
 ) -> TrainResult:
@@ -107,12 +147,8 @@ def train(
     With `tensorboard`, every history record is mirrored to run_dir/tensorboard.
     """
     device = resolve_device(cfg.device)
-    data = build_task(cfg.task, cfg.seed).to(device)
-    objective = Objective(cfg, device)
-    model, masks = initial_model(cfg, data, objective, device)
-    optimizer = build_optimizer(model, cfg.optim)
-    initial_norm = param_norm(model)  # the norm train.fixed_weight_norm holds (the model at init, also on resume)
-    order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
+    data, training = set_up(cfg, device)
+    model, optimizer, objective, order = training.model, training.optimizer, training.objective, training.order
     total = cfg.train.steps
     history_path, ckpt_dir = run_dir / "history.jsonl", run_dir / "checkpoints"
 
@@ -158,20 +194,7 @@ def train(
                 })
             if finished:
                 break
-            lr = lr_at(step, total, cfg.optim)
-            for group in optimizer.param_groups:
-                group["lr"] = lr * group["lr_scale"]
-            inputs, targets = order.batch(step)
-            loss = objective.loss(model(inputs), targets)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.optim.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
-            optimizer.step()
-            if masks:
-                apply_mask(model, masks)
-            if cfg.train.fixed_weight_norm:
-                rescale_to_norm(model, initial_norm)
+            training.step(step)
             progress.step(step + 1)
     progress.close()
     write_status(run_dir, state, step=step)
