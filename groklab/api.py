@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -172,6 +173,30 @@ def run(cfg: RunConfig, out: Path | None = None, show_progress: bool = True, ten
     dump_config(cfg, run_dir / "config.yaml")
     write_status(run_dir, "queued", total_steps=cfg.train.steps)
     return _train_and_finish(cfg, run_dir, False, show_progress, tensorboard)
+
+
+def run_seeds(cfg: RunConfig, seeds: int, out: Path | None = None, show_progress: bool = True) -> list[RunHandle]:
+    """Train seeds cfg.seed .. cfg.seed + seeds - 1, each into its own run folder (`out`/s<seed>, or the
+    usual fresh folder), as one batched computation when the config allows it, else one after another."""
+    from groklab.train.batched import train_seeds, unbatchable_reason
+
+    configs = [cfg.model_copy(update={"seed": cfg.seed + i}) for i in range(seeds)]
+    reason = unbatchable_reason(cfg)
+    if reason is not None:
+        logging.getLogger(__name__).info("training the seeds one after another: %s", reason)
+        return [run(c, out / f"s{c.seed}" if out else None, show_progress) for c in configs]
+    run_dirs = [new_run_dir(c, out / f"s{c.seed}" if out else None) for c in configs]
+    for c, run_dir in zip(configs, run_dirs, strict=True):
+        dump_config(c, run_dir / "config.yaml")
+        write_status(run_dir, "queued", total_steps=c.train.steps)
+    try:
+        results = train_seeds(configs, run_dirs, show_progress)
+    except Exception as err:
+        for run_dir in run_dirs:
+            write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
+        raise
+    return [RunHandle(run_dir, result.state, analyze(run_dir)) for run_dir, result in zip(run_dirs, results,
+                                                                                          strict=True)]
 
 
 def resume(run_dir: Path, show_progress: bool = True, tensorboard: bool = False) -> RunHandle:

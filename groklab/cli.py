@@ -85,6 +85,8 @@ def run_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and print the resolved config only.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
     tensorboard: Annotated[bool, typer.Option("--tensorboard", help="Mirror records to RUN_DIR/tensorboard.")] = False,
+    seeds: Annotated[int, typer.Option(min=1, help="Train N seeds (from --seed) as one batched computation, "
+                                       "each in its own run folder (--out DIR: DIR/s<seed>).")] = 1,
     executor: ExecutorOpt = Executor.local,
     partition: PartitionOpt = None,
     time_min: TimeOpt = None,
@@ -106,6 +108,15 @@ def run_cmd(
             cfg = api.resolve(preset, scale, overrides, config, seed, device)
             if dry_run:
                 typer.echo(json.dumps(config_to_dict(cfg), indent=2))
+                return
+            if seeds > 1 and executor is Executor.slurm:
+                raise ConfigError(["--seeds with --executor slurm: submit the seeds as an array with "
+                                   "`groklab sweep PRESET --seeds N --executor slurm`"])
+            if seeds > 1:
+                for handle in api.run_seeds(cfg, seeds, out, show_progress=not quiet):
+                    a = handle.result.analysis
+                    typer.echo(f"seed {handle.result.config.seed}: {handle.state}  outcome {a.outcome}  "
+                               f"generalization_step {a.generalization_step}  {handle.run_dir}")
                 return
             if executor is Executor.slurm:
                 from groklab.launch.submit import submit_run

@@ -269,7 +269,9 @@ class KnowledgeGraphTaskCfg(Strict):
 
     @property
     def chance_accuracy(self) -> float:
-        return 1 / self.n_entities if self.kind == "composition" else 1 / 3
+        if self.kind == "composition":
+            return 1 / self.n_entities
+        return (1 - 1 / self.n_values) / 2  # comparison: always answering "below" (ties are 1 in n_values)
 
     def describe(self) -> str:
         if self.kind == "composition":

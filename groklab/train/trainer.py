@@ -139,6 +139,79 @@ def set_up(cfg: RunConfig, device: torch.device) -> tuple[TaskData, Training]:
     return data, Training(cfg, model, optimizer, objective, order, masks, param_norm(model))
 
 
+class RunRecorder:
+    """One run's bookkeeping around its optimization steps: the evaluations on the schedule (history, status,
+    progress), checkpoints, and the stop rules (end of budget, train.stop_at_test_acc, non-finite loss).
+
+    Created before the first step: it restores the newest checkpoint into `training` when resuming."""
+
+    def __init__(self, cfg: RunConfig, run_dir: Path, data: TaskData, training: Training, resume: bool,
+                 show_progress: bool, tensorboard: bool = False, label: str | None = None) -> None:
+        self.cfg, self.run_dir, self.data, self.training = cfg, run_dir, data, training
+        self.total, self.start, self.elapsed_before = cfg.train.steps, 0, 0.0
+        self.ckpt_dir, history_path = run_dir / "checkpoints", run_dir / "history.jsonl"
+        device = next(training.model.parameters()).device
+        checkpoint = load_latest(self.ckpt_dir, device) if resume else None
+        self.resumed = checkpoint is not None
+        if checkpoint is not None:
+            training.model.load_state_dict(checkpoint["model"])
+            training.optimizer.load_state_dict(checkpoint["optimizer"])
+            torch.set_rng_state(checkpoint["torch_rng"])
+            self.start, self.elapsed_before = checkpoint["step"], checkpoint["elapsed_s"]
+        if resume:
+            dropped = keep_records_through(history_path, self.start if checkpoint else -1)
+            log.info("resuming %s at step %d (%d records after the checkpoint will be recomputed)",
+                     run_dir, self.start, dropped)
+        self.schedule = set(eval_steps(self.total, cfg.eval))
+        self.progress = ProgressReporter(label or cfg.preset or "run", self.total, self.start, show_progress)
+        self.state: str | None = None  # "completed" or "diverged" once the run is over
+        self.t0 = time.monotonic()
+        write_status(run_dir, "running", step=self.start, total_steps=self.total, device=str(device))
+        mirrors = [TensorBoardMirror(run_dir / "tensorboard")] if tensorboard else []
+        self.history = HistoryWriter(history_path, mirrors)
+
+    def evaluates(self, step: int) -> bool:
+        return step in self.schedule and not (self.resumed and step == self.start)
+
+    def due(self, step: int) -> bool:
+        """Whether `at(step)` reads the model (to evaluate or checkpoint it)."""
+        return self.evaluates(step) or step == self.total or (
+            step > self.start and step % self.cfg.train.checkpoint_every == 0)
+
+    def at(self, step: int) -> bool:
+        """Evaluate and checkpoint the model as it is before update `step`; True when the run is over."""
+        cfg, training = self.cfg, self.training
+        finished = step == self.total
+        if self.evaluates(step):
+            elapsed = self.elapsed_before + time.monotonic() - self.t0
+            record = evaluate(training.model, self.data, cfg, training.objective, training.order, step, elapsed)
+            self.history.write(record)
+            self.progress.evaluated(record)
+            eta = record["elapsed_s"] / max(step, 1) * (self.total - step)
+            write_status(self.run_dir, "running", step=step, train_acc=record["train_acc"],
+                         test_acc=record["test_acc"], eta_s=round(eta, 1))
+            if record["train_loss"] is None or record["test_loss"] is None:
+                log.warning("loss became non-finite at step %d: stopping the run as diverged", step)
+                return self._end("diverged", step)
+            stop = cfg.train.stop_at_test_acc
+            if stop is not None and record["test_acc"] >= stop:
+                log.info("test accuracy reached train.stop_at_test_acc=%s at step %d: stopping", stop, step)
+                finished = True
+        if step > self.start and (step % cfg.train.checkpoint_every == 0 or finished):
+            save_checkpoint(self.ckpt_dir, step, {
+                "model": training.model.state_dict(), "optimizer": training.optimizer.state_dict(),
+                "torch_rng": torch.get_rng_state(), "elapsed_s": self.elapsed_before + time.monotonic() - self.t0,
+            })
+        return self._end("completed", step) if finished else False
+
+    def _end(self, state: str, step: int) -> bool:
+        self.state = state
+        self.history.close()
+        self.progress.close()
+        write_status(self.run_dir, state, step=step)
+        return True
+
+
 def train(
     cfg: RunConfig, run_dir: Path, resume: bool = False, show_progress: bool = True, tensorboard: bool = False
 ) -> TrainResult:
@@ -146,59 +219,17 @@ def train(
 
     With `tensorboard`, every history record is mirrored to run_dir/tensorboard.
     """
-    device = resolve_device(cfg.device)
-    data, training = set_up(cfg, device)
-    model, optimizer, objective, order = training.model, training.optimizer, training.objective, training.order
-    total = cfg.train.steps
-    history_path, ckpt_dir = run_dir / "history.jsonl", run_dir / "checkpoints"
-
-    start, elapsed_before = 0, 0.0
-    checkpoint = load_latest(ckpt_dir, device) if resume else None
-    if checkpoint is not None:
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        torch.set_rng_state(checkpoint["torch_rng"])
-        start, elapsed_before = checkpoint["step"], checkpoint["elapsed_s"]
-    if resume:
-        dropped = keep_records_through(history_path, start if checkpoint else -1)
-        log.info("resuming %s at step %d (%d records after the checkpoint will be recomputed)", run_dir, start, dropped)
-
-    schedule = set(eval_steps(total, cfg.eval))
-    progress = ProgressReporter(cfg.preset or "run", total, start, enabled=show_progress)
-    t0 = time.monotonic()
-    state = "completed"
-    write_status(run_dir, "running", step=start, total_steps=total, device=str(device))
-    mirrors = [TensorBoardMirror(run_dir / "tensorboard")] if tensorboard else []
-    with HistoryWriter(history_path, mirrors) as history:
-        for step in range(start, total + 1):
-            finished = step == total
-            if step in schedule and not (checkpoint is not None and step == start):
-                record = evaluate(model, data, cfg, objective, order, step, elapsed_before + time.monotonic() - t0)
-                history.write(record)
-                progress.evaluated(record)
-                eta = record["elapsed_s"] / max(step, 1) * (total - step)
-                write_status(run_dir, "running", step=step, train_acc=record["train_acc"],
-                             test_acc=record["test_acc"], eta_s=round(eta, 1))
-                if record["train_loss"] is None or record["test_loss"] is None:
-                    state = "diverged"
-                    log.warning("loss became non-finite at step %d: stopping the run as diverged", step)
-                    break
-                stop = cfg.train.stop_at_test_acc
-                if stop is not None and record["test_acc"] >= stop:
-                    log.info("test accuracy reached train.stop_at_test_acc=%s at step %d: stopping", stop, step)
-                    finished = True
-            if step > start and (step % cfg.train.checkpoint_every == 0 or finished):
-                save_checkpoint(ckpt_dir, step, {
-                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "torch_rng": torch.get_rng_state(), "elapsed_s": elapsed_before + time.monotonic() - t0,
-                })
-            if finished:
-                break
+    data, training = set_up(cfg, resolve_device(cfg.device))
+    recorder = RunRecorder(cfg, run_dir, data, training, resume, show_progress, tensorboard)
+    step = recorder.start
+    try:
+        while not recorder.at(step):
             training.step(step)
-            progress.step(step + 1)
-    progress.close()
-    write_status(run_dir, state, step=step)
-    return TrainResult(state=state, step=step)
+            step += 1
+            recorder.progress.step(step)
+    finally:
+        recorder.progress.close()
+    return TrainResult(state=recorder.state, step=step)
 
 
 def evaluate(
