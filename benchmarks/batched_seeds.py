@@ -43,10 +43,11 @@ def main() -> None:
     parser.add_argument("--scale", default="quick")
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--timing-steps", type=int, default=100)
+    parser.add_argument("--run-steps", type=int, help="train.steps of the whole-run comparison (default: the scale's)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     torch.set_num_threads(2)
-    cfg = api.resolve(args.preset, args.scale)
+    cfg = api.resolve(args.preset, args.scale, [f"train.steps={args.run_steps}"] if args.run_steps else [])
     one, stacked = median_step_s(cfg, 1, args.timing_steps), median_step_s(cfg, args.seeds, args.timing_steps)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

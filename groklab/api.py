@@ -638,12 +638,13 @@ def sweep_entry(sweep: SweepAnalysis, runs_dir: Path) -> SweepEntry:
                                                   if sweep.spec.preset in discover() else ())
                      if study.grid.keys() == sweep.spec.grid.keys() and study.scale == sweep.spec.scale),
                     f"grid over {', '.join(sweep.spec.grid)}")
-    header = [*sweep.spec.grid, "seed", "outcome", "memorization", "generalization", "details"]
+    header = [*sweep.spec.grid, "seed", "outcome", "memorization", "generalization", "final train / test acc",
+              "details"]
     rows, phases = [], {}
     for point, result in sweep.points:
         values = [point.value(k) or "" for k in sweep.spec.grid] + [str(point.seed)]
         if result is None:
-            rows.append(values + ["not run", "-", "-", ""])
+            rows.append(values + ["not run", "-", "-", "-", ""])
             continue
         a = result.analysis
         phase = labels.get(a.outcome, a.outcome)
@@ -651,7 +652,9 @@ def sweep_entry(sweep: SweepAnalysis, runs_dir: Path) -> SweepEntry:
         details = [f"{k} {format_fact(v)}" for k, v in result.signature.items()]
         if a.slingshots is not None:
             details.append(f"slingshots {len(a.slingshots)}")
-        rows.append(values + [phase, str(a.memorization_step), str(a.generalization_step), ", ".join(details)])
+        accuracies = f"{a.final['train_acc']:.1%} / {a.final['test_acc']:.1%}"
+        rows.append(values + [phase, str(a.memorization_step), str(a.generalization_step), accuracies,
+                              ", ".join(details)])
     where = sweep.sweep_dir.relative_to(runs_dir) if sweep.sweep_dir != runs_dir else sweep.sweep_dir
     findings = [f"{len(sweep.points)} points in {where}; "
                 "outcomes: " + ", ".join(f"{k} {v}" for k, v in phases.items())]
