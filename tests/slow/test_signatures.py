@@ -1,5 +1,7 @@
 """Each small-model paper's quick scale shows its phenomenon, measured (not just that it ran)."""
 
+import shutil
+
 import pytest
 
 from groklab import api
@@ -60,10 +62,11 @@ def test_omnigrok_lu_picture_test_loss_is_u_shaped_over_the_weight_norm(tmp_path
     assert any(f.name.endswith("-final.png") for f in result.figures)
 
 
-def test_grokking_ticket_generalizes_long_before_dense_and_controls(tmp_path):
-    # the dense run trains its full quick budget (it generalizes near step 2800); the ticket and the controls
-    # retrain for 1500 steps: the ticket generalizes near step 100, the norm-matched dense (3600) and the
-    # random mask (never) must not have by then
+def test_grokking_ticket_generalizes_long_before_dense_and_controls(quick_run, tmp_path):
+    # the dense run is the quick run (it generalizes near step 2800), reused as a finished run; the ticket and
+    # the controls retrain for 1500 steps: the ticket generalizes near step 100, the norm-matched dense (3600)
+    # and the random mask (never) must not have by then
+    shutil.copytree(quick_run("minegishi2023_tickets").run_dir, tmp_path / "tickets" / "dense")
     result = api.tickets("minegishi2023_tickets", density=0.4, out=tmp_path / "tickets", show_progress=False,
                          retrain_steps=1500)
     steps = result.to_dict()["generalization_steps"]
