@@ -63,8 +63,10 @@ def _submitted(submission, wait: bool) -> None:  # noqa: ANN001
         typer.echo(f"submitted job {job_id}: {run_dir}")
     if wait and submission.job_ids:
         limit_s = submission.time_limit_min * 60 * 3 + 600  # requeues and queueing included
-        for job_id, state in wait_for(submission.job_ids, limit_s).items():
-            typer.echo(f"job {job_id}: {state}")
+        states = wait_for(submission.job_ids, limit_s)
+        for run_dir, job_id in zip(submission.run_dirs, submission.job_ids, strict=True):
+            outcome = api.analyze(run_dir).analysis.outcome if (run_dir / "history.jsonl").is_file() else "-"
+            typer.echo(f"job {job_id}: {states[job_id]}  outcome {outcome}  {run_dir}")
 
 
 def _fail(err: Exception) -> None:

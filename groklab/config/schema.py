@@ -472,11 +472,16 @@ class EvalCfg(Strict):
         "when its own loss is below eval.loss_threshold (regression tasks, Levi et al. 2024)."
     )
     loss_threshold: float | None = Field(None, gt=0, description="Per-sample loss threshold for accuracy=loss_below.")
-    probes: list[Literal["last_layer_norm", "rqi", "fourier", "local_complexity", "adversarial"]] = Field(
-        default_factory=list, description="Extra measurements of the model at every evaluation: last_layer_norm "
+    probes: list[Literal["last_layer_norm", "rqi", "fourier", "local_complexity", "adversarial", "progress"]] = Field(
+        default_factory=list, description="Extra measurements of the model at evaluations: last_layer_norm "
         "(Slingshot), rqi (Liu's representation quality index), fourier (neuron IPR of one-hidden-layer MLPs), "
         "local_complexity (Humayun et al.'s linear-region density near train, test and random points), "
-        "adversarial (test accuracy under a PGD attack)."
+        "adversarial (test accuracy under a PGD attack), progress (Nanda et al.'s key frequencies, restricted and "
+        "excluded loss, Fourier Gini coefficients, squared weight norm)."
+    )
+    probe_every: int | None = Field(
+        None, gt=0, description="Measure the probes only at evaluations whose step is a multiple of this (and at "
+        "the last step); None: at every evaluation. Each record with probes says what they cost (probe_s)."
     )
     lc_anchors: int = Field(128, ge=1, description="local_complexity: anchor points per set (train, test, random).")
     lc_radius: float = Field(0.5, gt=0, description="local_complexity: radius of the neighbourhood of each anchor.")
@@ -538,6 +543,12 @@ class RunConfig(Strict):
         ):
             raise ValueError("eval.probes fourier needs model.name=mlp, model.depth=2 and task.name=modular with "
                              "task.format=x_y and operation x+y or x*y")
+        if "progress" in self.eval.probes and not (
+            self.model.name == "transformer" and self.model.n_layers == 1 and self.task.name == "modular"
+            and self.task.operation == "x+y" and self.task.format == "x_y_eq"
+        ):
+            raise ValueError("eval.probes progress (Nanda et al.'s measures) needs a 1-layer transformer "
+                             "(model.name=transformer, model.n_layers=1) on task.operation=x+y, task.format=x_y_eq")
         if ({"local_complexity", "adversarial"} & set(self.eval.probes)
                 and not (self.model.name == "mlp" and self.task.name == "mnist")):
             raise ValueError("eval.probes local_complexity and adversarial need real-valued inputs and an MLP: "

@@ -23,9 +23,16 @@ PROBE_PANELS: dict[str, list[tuple[str, str]]] = {
     "local complexity near training points, per hidden layer": [("lc_train_layer*", "layer ")],
     "adversarial vs clean test accuracy": [("adversarial_acc", "adversarial"), ("test_acc", "clean test")],
     "accuracy per evaluation split": [("acc_*", ""), ("test_acc", "test")],
+    "restricted and excluded loss (Nanda)": [
+        ("restricted_loss", "restricted"), ("excluded_loss", "excluded"), ("train_loss", "train"),
+        ("test_loss", "test")],
+    "Gini of Fourier norms": [("gini_embed", "embedding"), ("gini_neuron_logits", "neuron-logit map")],
+    "total squared weights": [("weight_sq", "")],
 }
+LOG_PANELS = {"restricted and excluded loss (Nanda)", "total squared weights"}
 SERIES_COLORS = {"train": COLORS["train"], "test": COLORS["test"], "clean test": COLORS["test"],
-                 "random": "tab:gray", "adversarial": "tab:purple", "": "tab:purple"}
+                 "random": "tab:gray", "adversarial": "tab:purple", "": "tab:purple", "restricted": "tab:green",
+                 "excluded": "tab:red", "embedding": "tab:green", "neuron-logit map": "tab:red"}
 
 
 def _columns(history: History, name: str, label: str) -> list[tuple[str, str]]:
@@ -66,8 +73,10 @@ def plot_probes(history: History, analysis: Analysis, title: str = "") -> Figure
         else:
             series = panel_series(history, panel)
             for name, label in series:
-                ax.plot(steps[shown], history.column(name)[shown], color=SERIES_COLORS.get(label), label=label or None)
-            ax.set(title=panel)
+                values = history.column(name)[shown]
+                measured = np.isfinite(values)  # probes measured less often than accuracy (eval.probe_every)
+                ax.plot(steps[shown][measured], values[measured], color=SERIES_COLORS.get(label), label=label or None)
+            ax.set(title=panel, yscale="log" if panel in LOG_PANELS else "linear")
             if len(series) > 1:
                 ax.legend(loc="best", fontsize=8)
         for cycle in cycles:

@@ -241,7 +241,7 @@ def evaluate(
     model.eval()
     train_loss, train_acc = measure(model, data.train_x, data.train_y, objective)
     test_loss, test_acc = measure(model, data.test_x, data.test_y, objective)
-    extra = measure_probes(model, data, cfg)
+    extra = measure_probes(model, data, cfg, step)
     for name, (x, y) in data.eval_splits.items():
         extra[f"loss_{name}"], extra[f"acc_{name}"] = measure(model, x, y, objective)
     model.train()

@@ -1,0 +1,95 @@
+"""Nanda et al.'s progress measures against cases with a known answer."""
+
+import math
+
+import pytest
+import torch
+
+from groklab import api
+from groklab.config import ConfigError, validate_config
+from groklab.history import load_history
+from groklab.probes.progress import (
+    addition_inputs,
+    excluded_loss,
+    fourier_basis,
+    frequency_norms,
+    gini,
+    key_frequencies,
+    restricted_loss,
+    sum_directions,
+)
+
+P = 23
+KEYS = [3, 7]
+
+
+def fourier_algorithm_logits(p, keys, scale=50.0):
+    """The logits of the Fourier algorithm: sum over key frequencies of cos(w_k (a + b - c))."""
+    inputs, labels = addition_inputs(p)
+    a, b = inputs[:, 0].double(), inputs[:, 1].double()
+    c = torch.arange(p).double()
+    logits = sum(torch.cos(2 * math.pi * k * ((a + b)[:, None] - c[None, :]) / p) for k in keys)
+    return scale * logits, labels
+
+
+def test_fourier_basis_is_orthonormal():
+    basis = fourier_basis(P)
+    torch.testing.assert_close(basis @ basis.T, torch.eye(P, dtype=torch.float64))
+
+
+def test_fourier_algorithm_has_restricted_loss_near_zero_and_large_excluded_loss():
+    logits, labels = fourier_algorithm_logits(P, KEYS)
+    everything = torch.arange(P * P)
+    full = torch.nn.functional.cross_entropy(logits, labels).item()
+    restricted = restricted_loss(logits, labels, sum_directions(P, KEYS))
+    assert full < 1e-3 and restricted == pytest.approx(full, abs=1e-9)  # nothing outside the key directions
+    excluded = excluded_loss(logits, labels, sum_directions(P, KEYS), everything)
+    assert excluded == pytest.approx(math.log(P), rel=1e-6)  # nothing left: uniform logits
+    one_removed = excluded_loss(logits, labels, sum_directions(P, [KEYS[0]]), everything)
+    assert full < one_removed < excluded  # the other frequency still carries some of the answer
+    # wrong frequencies: restricting to them throws the algorithm away
+    assert restricted_loss(logits, labels, sum_directions(P, [1, 2])) == pytest.approx(math.log(P), rel=1e-6)
+
+
+def test_neurons_of_one_frequency_give_the_key_frequencies_and_noise_gives_none():
+    inputs, _ = addition_inputs(P)
+    a, b = inputs[:, 0].double(), inputs[:, 1].double()
+    phases = torch.linspace(0, 3, 8)  # neurons as in the trained network: ReLU(cos(w a + phi) + cos(w b + psi))
+    neurons = [torch.relu(torch.cos(2 * math.pi * k * a / P + phase) + torch.cos(2 * math.pi * k * b / P + 2 * phase))
+               for k in KEYS for phase in phases]
+    assert key_frequencies(torch.stack(neurons, dim=1), P) == KEYS
+    torch.manual_seed(0)
+    assert key_frequencies(torch.randn(P * P, 64), P) == []
+
+
+def test_gini_and_frequency_norms():
+    assert gini(torch.ones(10)) == pytest.approx(0.0)
+    assert gini(torch.tensor([0.0] * 9 + [5.0])) == pytest.approx(0.9)
+    x = torch.arange(P).double()
+    embed = torch.stack([torch.cos(2 * math.pi * 5 * x / P), torch.sin(2 * math.pi * 5 * x / P)], dim=1)
+    norms = frequency_norms(embed, P)
+    assert int(norms.argmax()) + 1 == 5 and norms.sum() == pytest.approx(norms[4].item())
+    assert gini(norms) == pytest.approx(1 - 1 / len(norms))
+
+
+def test_progress_probe_records_series_on_its_schedule(tmp_path, tiny):
+    tiny["eval"] = {"every": 10, "log_points": 0, "probes": ["progress"], "probe_every": 50}
+    tiny["train"]["steps"] = 100
+    handle = api.run(validate_config(tiny), tmp_path / "run", show_progress=False)
+    history = load_history(handle.run_dir / "history.jsonl")
+    measured = [r["step"] for r in history.records if "restricted_loss" in r]
+    assert measured == [0, 50, 100]
+    first = history.records[0]
+    assert first["n_key_freqs"] == 0  # a random network has no key frequencies
+    assert first["probe_s"] > 0 and first["weight_sq"] > 0
+    # no key frequencies: restricted logits are constant per class (loss at least log p), nothing is excluded
+    assert first["restricted_loss"] >= math.log(23) - 1e-9
+    assert first["excluded_loss"] == pytest.approx(first["train_loss"], rel=1e-4)
+    assert (handle.run_dir / "figures" / "probes.png").is_file()
+
+
+def test_progress_probe_needs_the_papers_setting(tiny):
+    tiny["eval"]["probes"] = ["progress"]
+    tiny["task"]["operation"] = "x-y"
+    with pytest.raises(ConfigError, match="progress.*x\\+y"):
+        validate_config(tiny)
