@@ -576,7 +576,10 @@ def draw_run_figures(result: RunAnalysis, title: str, folder: Path, prefix: str)
     figures = {"curves": lambda: plot_curves(history, analysis, title),
                "detail": lambda: plot_detail(history, analysis, title)}
     if probe_panels(history) or analysis.slingshots is not None:
-        figures["probes"] = lambda: plot_probes(history, analysis, title)
+        phases = {k: v for k, v in result.signature.items() if k.endswith("_phase")}
+        keys = result.signature.get("key_freqs")
+        probe_title = title if keys is None else f"{title}  ·  key frequencies {', '.join(map(str, keys)) or 'none'}"
+        figures["probes"] = lambda: plot_probes(history, analysis, probe_title, phases)
     spectra = neuron_spectra_pair(result.config, result.run_dir) if result.config else None
     if spectra is not None:
         figures["neurons"] = lambda: plot_neuron_spectra(*spectra, title)

@@ -38,6 +38,15 @@ def signature_facts(cfg: RunConfig, history: History) -> dict[str, Any]:
         facts["final_neuron_ipr"] = last.get("neuron_ipr")
         facts["final_neuron_peak_share"] = last.get("neuron_peak_share")
         facts["initial_neuron_ipr"] = float(np.nan_to_num(history.column("neuron_ipr")[0]))
+    if "progress" in cfg.eval.probes and history.has("restricted_loss"):
+        from groklab.analysis.progress import progress_phases
+
+        measured = [r for r in history.records if "restricted_loss" in r]
+        facts["key_freqs"] = sorted(int(k.removeprefix("key_freq_")) for k in measured[-1] if k.startswith("key_freq_"))
+        memorized = first_step_at(history.steps, history.column("train_acc"), cfg.analysis.memorization_threshold)
+        facts.update(progress_phases(history.steps, memorized, history.column("test_loss"),
+                                     history.column("restricted_loss"), history.column("excluded_loss"),
+                                     history.column("weight_sq")))
     if cfg.task.name == "knowledge_graph":
         splits = sorted(name for name in last if name.startswith("acc_"))
         facts.update({f"final_{name}": last.get(name) for name in splits})

@@ -2,10 +2,12 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from groklab import api
+from groklab.analysis.progress import progress_phases
 from groklab.config import ConfigError, validate_config
 from groklab.history import load_history
 from groklab.probes.progress import (
@@ -93,3 +95,20 @@ def test_progress_probe_needs_the_papers_setting(tiny):
     tiny["task"]["operation"] = "x-y"
     with pytest.raises(ConfigError, match="progress.*x\\+y"):
         validate_config(tiny)
+
+
+def test_phases_from_measured_series():
+    """A history shaped like the paper's: memorized by step 100, restricted loss falls from 400, test loss
+    falls 700-900 while the weights shrink, excluded loss rises during circuit formation."""
+    steps = np.arange(0, 1100, 100)
+    test_loss = np.array([4.0, 5.0, 5.2, 5.2, 5.1, 5.0, 4.9, 2.0, 0.2, 0.01, 0.01])
+    restricted = np.array([4.6, 4.6, 4.5, 4.0, 0.5, 0.2, 0.1, 0.05, 0.01, 0.01, 0.01])
+    excluded = np.array([4.0, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0, 6.0, 6.0])
+    weight_sq = np.array([100, 110, 108, 100, 95, 90, 85, 60, 40, 30, 28.0])
+    facts = progress_phases(steps, 100, test_loss, restricted, excluded, weight_sq)
+    assert facts["memorization_phase"] == [0, 100]
+    assert facts["circuit_formation_phase"] == [100, 700] and facts["cleanup_phase"] == [700, 900]
+    assert facts["restricted_fall_step"] == 500 and facts["test_fall_step"] == 800  # halfway down in log
+    assert facts["restricted_falls_first"] and facts["excluded_rises_in_formation"] and facts["weight_falls_in_cleanup"]
+    flat = progress_phases(steps, 100, np.full(11, 5.0), restricted, excluded, weight_sq)
+    assert flat["cleanup_phase"] is None and flat["restricted_falls_first"] is None  # test loss never falls

@@ -32,7 +32,7 @@ PROBE_PANELS: dict[str, list[tuple[str, str]]] = {
 LOG_PANELS = {"restricted and excluded loss (Nanda)", "total squared weights"}
 SERIES_COLORS = {"train": COLORS["train"], "test": COLORS["test"], "clean test": COLORS["test"],
                  "random": "tab:gray", "adversarial": "tab:purple", "": "tab:purple", "restricted": "tab:green",
-                 "excluded": "tab:red", "embedding": "tab:green", "neuron-logit map": "tab:red"}
+                 "excluded": "tab:purple", "embedding": "tab:green", "neuron-logit map": "tab:purple"}
 
 
 def _columns(history: History, name: str, label: str) -> list[tuple[str, str]]:
@@ -52,9 +52,13 @@ def probe_panels(history: History) -> list[str]:
     return [title for title, series in PROBE_PANELS.items() if _columns(history, *series[0])]
 
 
-def plot_probes(history: History, analysis: Analysis, title: str = "") -> Figure:
+PHASE_COLORS = {"memorization_phase": "tab:blue", "circuit_formation_phase": "tab:orange", "cleanup_phase": "tab:green"}
+
+
+def plot_probes(history: History, analysis: Analysis, title: str = "", phases: dict | None = None) -> Figure:
     """One panel per probe series over steps, plus accuracies; with Slingshots, the training loss (log y) and
-    each cycle's spike as a vertical line."""
+    each cycle's spike as a vertical line; `phases` (name -> [start, end] steps, e.g. Nanda et al.'s
+    memorization, circuit formation and cleanup) shaded in every panel."""
     steps = history.steps
     shown, xscale = step_axis(steps)
     names = probe_panels(history)
@@ -66,7 +70,6 @@ def plot_probes(history: History, analysis: Analysis, title: str = "") -> Figure
             for split in ("train", "test"):
                 ax.plot(steps[shown], history.column(f"{split}_acc")[shown], color=COLORS[split], label=split)
             ax.set(ylim=(-0.02, 1.02), title="accuracy")
-            ax.legend(loc="lower right")
         elif panel == "train_loss":
             ax.plot(steps[shown], history.column("train_loss")[shown], color=COLORS["train"])
             ax.set(yscale="log", title="train loss")
@@ -81,6 +84,12 @@ def plot_probes(history: History, analysis: Analysis, title: str = "") -> Figure
                 ax.legend(loc="best", fontsize=8)
         for cycle in cycles:
             ax.axvline(cycle["spike_step"], color="tab:orange", linewidth=0.8, alpha=0.6)
+        for name, span in (phases or {}).items():
+            if span:
+                ax.axvspan(max(span[0], 1), span[1], color=PHASE_COLORS.get(name, "tab:gray"), alpha=0.12,
+                           label=name.removesuffix("_phase").replace("_", " ") if panel == "accuracy" else None)
+        if panel == "accuracy":
+            ax.legend(loc="lower right", fontsize=8)
         ax.set(xscale=xscale if not cycles else "linear", xlabel="step")
     note = f"  ·  {len(cycles)} Slingshot cycles (orange)" if analysis.slingshots is not None else ""
     fig.suptitle(f"{title}{note}")

@@ -96,3 +96,13 @@ def test_wang_composition_groks_on_the_id_split_and_ood_stays_near_chance(quick_
     a, facts = handle.result.analysis, handle.result.signature
     assert a.outcome == "grokked" and a.delay_ratio >= 2, a.to_dict()
     assert facts["final_acc_test_inferred_ood"] < 0.1 and facts["ood_generalizes"] is False, facts
+
+
+def test_nanda_progress_measures_show_the_three_phases(quick_run):
+    handle = quick_run("nanda2023")
+    facts = handle.result.signature
+    assert 1 <= len(facts["key_freqs"]) <= 6, facts["key_freqs"]  # a few key frequencies, as in the paper
+    assert facts["restricted_falls_first"] and facts["excluded_rises_in_formation"] and facts["weight_falls_in_cleanup"]
+    start, end = facts["cleanup_phase"]
+    assert facts["circuit_formation_phase"] == [handle.result.analysis.memorization_step, start] and start < end
+    assert (handle.run_dir / "figures" / "probes.png").is_file()
