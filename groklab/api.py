@@ -38,6 +38,7 @@ from groklab.plots import (
     plot_comparison,
     plot_curves,
     plot_detail,
+    plot_embedding_planes,
     plot_final_metrics,
     plot_measured_vs_predicted,
     plot_neuron_spectra,
@@ -580,6 +581,14 @@ def draw_run_figures(result: RunAnalysis, title: str, folder: Path, prefix: str)
         keys = result.signature.get("key_freqs")
         probe_title = title if keys is None else f"{title}  ·  key frequencies {', '.join(map(str, keys)) or 'none'}"
         figures["probes"] = lambda: plot_probes(history, analysis, probe_title, phases)
+    if result.config and {"embedding", "progress"} & set(result.config.eval.probes):
+        from groklab.probes.embedding import checkpoint_embeddings, projection_panels
+
+        found = checkpoint_embeddings(result.run_dir)
+        if found:
+            step, weight = found[-1]
+            panels = [(name, points.numpy()) for name, points in projection_panels(weight, result.config)]
+            figures["embedding"] = lambda: plot_embedding_planes(panels, f"{title}: embedding at step {step}")
     spectra = neuron_spectra_pair(result.config, result.run_dir) if result.config else None
     if spectra is not None:
         figures["neurons"] = lambda: plot_neuron_spectra(*spectra, title)
@@ -588,6 +597,27 @@ def draw_run_figures(result: RunAnalysis, title: str, folder: Path, prefix: str)
         drawn.append(folder / f"{prefix}{name}.png")
         save_figure(draw(), drawn[-1])
     return tuple(drawn)
+
+
+MEASURES = ("embedding",)
+
+
+def plot_measure(run_dir: Path, measure: str, out: Path | None = None) -> Path:
+    """Draw `measure` across a run's kept checkpoints (train.keep_checkpoints_every) into `out` (default
+    RUN/figures/<measure>-across-training.png)."""
+    if measure not in MEASURES:
+        raise ConfigError([f"unknown measure '{measure}'; choose one of: {', '.join(MEASURES)}"])
+    from groklab.probes.embedding import embedding_across_training
+
+    cfg = load_config(run_dir / "config.yaml")
+    panels = embedding_across_training(run_dir, cfg)
+    if not panels:
+        raise ConfigError([f"{run_dir} has no checkpoint with a token embedding (model {cfg.model.name})"])
+    out = out or run_dir / "figures" / f"{measure}-across-training.png"
+    note = "" if cfg.train.keep_checkpoints_every else " (only the newest was kept: set train.keep_checkpoints_every)"
+    save_figure(plot_embedding_planes([(name, points.numpy()) for name, points in panels],
+                                      f"{cfg.preset or 'run'}: embedding across training{note}"), out)
+    return out
 
 
 def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:

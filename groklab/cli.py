@@ -289,6 +289,20 @@ def status_cmd(
     Console(width=200).print(table)
 
 
+@app.command("plot")
+def plot_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+    measure: Annotated[str, typer.Option(help="What to draw across the run's kept checkpoints: embedding.")],
+    out: Annotated[Optional[Path], typer.Option(help="PNG file (default RUN/figures/MEASURE-across-training.png).")]
+    = None,
+) -> None:
+    """Draw a measure across a run's kept checkpoints (train.keep_checkpoints_every), e.g. the embedding's circles."""
+    try:
+        typer.echo(str(api.plot_measure(run_dir, measure, out)))
+    except USER_ERRORS as err:
+        _fail(err)
+
+
 @app.command("cancel")
 def cancel_cmd(
     runs_dir: Annotated[Path, typer.Argument(help="A run folder, a sweep folder or a folder of runs.")],

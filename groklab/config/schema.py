@@ -454,6 +454,10 @@ class TrainCfg(Strict):
         "constrained runs; set the norm through model.init_scale)."
     )
     checkpoint_every: int = Field(1000, ge=1, description="Steps between checkpoints (also taken at the end).")
+    keep_checkpoints_every: int | None = Field(
+        None, ge=1, description="Keep the checkpoints at multiples of this step (others are pruned; the newest is "
+        "always kept): for analyses across training such as `groklab plot RUN --measure embedding`."
+    )
     stop_at_test_acc: float | None = Field(
         None, gt=0, le=1, description="Stop at the first evaluation with test accuracy at or above this "
         "(time-to-grok measurements); null trains all steps."
@@ -472,12 +476,14 @@ class EvalCfg(Strict):
         "when its own loss is below eval.loss_threshold (regression tasks, Levi et al. 2024)."
     )
     loss_threshold: float | None = Field(None, gt=0, description="Per-sample loss threshold for accuracy=loss_below.")
-    probes: list[Literal["last_layer_norm", "rqi", "fourier", "local_complexity", "adversarial", "progress"]] = Field(
+    probes: list[Literal["last_layer_norm", "rqi", "fourier", "local_complexity", "adversarial", "progress",
+                         "embedding"]] = Field(
         default_factory=list, description="Extra measurements of the model at evaluations: last_layer_norm "
         "(Slingshot), rqi (Liu's representation quality index), fourier (neuron IPR of one-hidden-layer MLPs), "
         "local_complexity (Humayun et al.'s linear-region density near train, test and random points), "
         "adversarial (test accuracy under a PGD attack), progress (Nanda et al.'s key frequencies, restricted and "
-        "excluded loss, Fourier Gini coefficients, squared weight norm)."
+        "excluded loss, Fourier Gini coefficients, squared weight norm), embedding (effective rank of the token "
+        "embedding and, for modular tasks, its strongest Fourier frequency and that frequency's share)."
     )
     probe_every: int | None = Field(
         None, gt=0, description="Measure the probes only at evaluations whose step is a multiple of this (and at "
@@ -549,6 +555,13 @@ class RunConfig(Strict):
         ):
             raise ValueError("eval.probes progress (Nanda et al.'s measures) needs a 1-layer transformer "
                              "(model.name=transformer, model.n_layers=1) on task.operation=x+y, task.format=x_y_eq")
+        keep = self.train.keep_checkpoints_every
+        if keep is not None and keep % self.train.checkpoint_every:
+            raise ValueError(f"train.keep_checkpoints_every={keep} must be a multiple of train.checkpoint_every="
+                             f"{self.train.checkpoint_every} (only written checkpoints can be kept)")
+        if "embedding" in self.eval.probes and self.model.name not in ("transformer", "repr_mlp", "token_sum_mlp"):
+            raise ValueError(f"eval.probes embedding needs a model with a token embedding (transformer, repr_mlp, "
+                             f"token_sum_mlp); model {self.model.name} has none")
         if ({"local_complexity", "adversarial"} & set(self.eval.probes)
                 and not (self.model.name == "mlp" and self.task.name == "mnist")):
             raise ValueError("eval.probes local_complexity and adversarial need real-valued inputs and an MLP: "

@@ -13,10 +13,11 @@ CANONICAL = {
     "optim": {"name": "adamw", "lr": 1e-3, "betas": [0.9, 0.98], "weight_decay": 1.0, "warmup_steps": 10},
     # Full batch, so one step is one epoch. The code runs 50k epochs; the paper's figures end near
     # 40k, and grokking (cleanup) ends near 13k: we take 40k.
-    "train": {"steps": 40_000, "batch_size": None, "loss_dtype": "float64", "checkpoint_every": 1000},
-    # Progress measures (key frequencies, restricted/excluded loss, Gini, weight norm) every 1000 epochs, as
-    # the code's take_metrics_every_n_epochs.
-    "eval": {"every": 100, "log_points": 60, "probes": ["progress"], "probe_every": 1000},
+    "train": {"steps": 40_000, "batch_size": None, "loss_dtype": "float64", "checkpoint_every": 1000,
+              "keep_checkpoints_every": 2000},  # for `groklab plot RUN --measure embedding` (about 3 MB each)
+    # Progress measures (key frequencies, restricted/excluded loss, Gini, weight norm) and the embedding's
+    # geometry every 1000 epochs, as the code's take_metrics_every_n_epochs.
+    "eval": {"every": 100, "log_points": 60, "probes": ["progress", "embedding"], "probe_every": 1000},
 }
 
 # Quick: same architecture family and optimizer, scaled so it groks in about a minute on 2 CPU cores:
@@ -26,7 +27,7 @@ QUICK = merged(CANONICAL, {
     "task": {"p": 53, "train_frac": 0.4},
     "model": {"d_model": 64, "d_mlp": 256},
     "optim": {"lr": 3e-3},
-    "train": {"steps": 5000, "checkpoint_every": 500},
+    "train": {"steps": 5000, "checkpoint_every": 500, "keep_checkpoints_every": 500},
     "eval": {"every": 50, "log_points": 40, "probe_every": 250},
 })
 

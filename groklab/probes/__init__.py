@@ -14,7 +14,7 @@ from groklab.tasks.base import TaskData
 
 PROBES: Registry[Callable[[nn.Module, TaskData, Any], dict[str, float]]] = Registry("probe")
 
-from groklab.probes import adversarial, fourier, geometry, norms, progress, rqi  # noqa: E402,F401  (registers)
+from groklab.probes import adversarial, embedding, fourier, geometry, norms, progress, rqi  # noqa: E402,F401  (registers)
 
 
 def probes_due(step: int, cfg: Any) -> bool:

@@ -20,8 +20,9 @@ def checkpoints(folder: Path) -> list[Path]:
     return sorted(folder.glob(f"{PREFIX}*.pt"), key=_step_of) if folder.is_dir() else []
 
 
-def save_checkpoint(folder: Path, step: int, state: dict[str, Any]) -> Path:
-    """Write `state` for `step` atomically, then remove older checkpoints."""
+def save_checkpoint(folder: Path, step: int, state: dict[str, Any], keep_every: int | None = None) -> Path:
+    """Write `state` for `step` atomically, then remove older checkpoints, except those at multiples of
+    `keep_every` (kept for analyses across training, e.g. `groklab plot RUN --measure embedding`)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{PREFIX}{step:09d}.pt"
     tmp = path.with_suffix(".pt.tmp")
@@ -31,7 +32,8 @@ def save_checkpoint(folder: Path, step: int, state: dict[str, Any]) -> Path:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     for older in checkpoints(folder)[:-1]:
-        older.unlink()
+        if not (keep_every and _step_of(older) % keep_every == 0):
+            older.unlink()
     return path
 
 

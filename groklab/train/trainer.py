@@ -201,7 +201,7 @@ class RunRecorder:
             save_checkpoint(self.ckpt_dir, step, {
                 "model": training.model.state_dict(), "optimizer": training.optimizer.state_dict(),
                 "torch_rng": torch.get_rng_state(), "elapsed_s": self.elapsed_before + time.monotonic() - self.t0,
-            })
+            }, cfg.train.keep_checkpoints_every)
         return self._end("completed", step) if finished else False
 
     def _end(self, state: str, step: int) -> bool:
