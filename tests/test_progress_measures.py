@@ -84,6 +84,8 @@ def test_progress_probe_records_series_on_its_schedule(tmp_path, tiny):
     first = history.records[0]
     assert first["n_key_freqs"] == 0  # a random network has no key frequencies
     assert first["probe_s"] > 0 and first["weight_sq"] > 0
+    per_parameter = [v for k, v in first.items() if k.startswith("weight_sq_")]
+    assert "weight_sq_embed_weight" in first and sum(per_parameter) == pytest.approx(first["weight_sq"])
     # no key frequencies: restricted logits are constant per class (loss at least log p), nothing is excluded
     assert first["restricted_loss"] >= math.log(23) - 1e-9
     assert first["excluded_loss"] == pytest.approx(first["train_loss"], rel=1e-4)

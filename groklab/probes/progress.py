@@ -122,7 +122,8 @@ def check_applicable(model: nn.Module, cfg) -> None:
 @torch.no_grad()
 def progress(model: nn.Module, data, cfg) -> dict[str, float]:
     """n_key_freqs; key_freq_<k> = 1 for each key frequency k; restricted_loss; excluded_loss (all key
-    frequencies removed) and excluded_loss_k<k> (one removed); gini_embed, gini_neuron_logits; weight_sq."""
+    frequencies removed) and excluded_loss_k<k> (one removed); gini_embed, gini_neuron_logits; weight_sq and
+    weight_sq_<parameter> (sums of squared weights)."""
     check_applicable(model, cfg)
     p = cfg.task.p
     inputs, labels = addition_inputs(p)
@@ -149,5 +150,7 @@ def progress(model: nn.Module, data, cfg) -> dict[str, float]:
     neuron_logits = (model.unembed.weight[:p] @ model.blocks[0].mlp[2].weight).cpu()  # [p, d_mlp]
     values["gini_embed"] = gini(frequency_norms(embed, p))
     values["gini_neuron_logits"] = gini(frequency_norms(neuron_logits, p))
-    values["weight_sq"] = float(sum(param.double().pow(2).sum() for param in model.parameters()))
+    squares = {name: float(param.double().pow(2).sum()) for name, param in model.named_parameters()}
+    values["weight_sq"] = sum(squares.values())
+    values.update({f"weight_sq_{name.replace('.', '_')}": value for name, value in squares.items()})
     return values
