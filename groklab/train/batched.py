@@ -129,5 +129,6 @@ def train_seeds(cfgs: list[RunConfig], run_dirs: list[Path], show_progress: bool
             step += 1
             recorders[0].progress.step(step)
     finally:
-        recorders[0].progress.close()
+        for recorder in recorders:
+            recorder.close()
     return [results[seed] for seed in range(len(recorders))]

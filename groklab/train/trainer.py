@@ -206,10 +206,14 @@ class RunRecorder:
 
     def _end(self, state: str, step: int) -> bool:
         self.state = state
-        self.history.close()
-        self.progress.close()
+        self.close()
         write_status(self.run_dir, state, step=step)
         return True
+
+    def close(self) -> None:
+        """Close the history file and the progress display (also when training stops with an error)."""
+        self.history.close()
+        self.progress.close()
 
 
 def train(
@@ -228,7 +232,7 @@ def train(
             step += 1
             recorder.progress.step(step)
     finally:
-        recorder.progress.close()
+        recorder.close()
     return TrainResult(state=recorder.state, step=step)
 
 
