@@ -36,8 +36,9 @@ def test_linear_estimator_grokking_time_matches_the_prediction_over_lambda(tmp_p
 
 
 def test_liu_phase_diagram_has_all_four_phases(tmp_path):
-    # one point from each region of the measured phase diagram (docs/presets.md)
-    result = api.sweep("liu2022_effective", ["optim.lr=3e-5,1e-4,3e-4", "optim.weight_decay=7,10"],
+    # one point in each region of the measured phase diagram (docs/presets.md): comprehension (1e-4, 10),
+    # grokking (1e-4, 7), memorization (3e-4, 7), confusion (3e-4, 10)
+    result = api.sweep("liu2022_effective", ["optim.lr=1e-4,3e-4", "optim.weight_decay=7,10"],
                        workers=2, out=tmp_path / "sweep", report_line=lambda line: None)
     phases = {api.get_preset("02").outcome_labels[r.analysis.outcome] for _, r in result.points}
     assert phases == {"comprehension", "grokking", "memorization", "confusion"}, phases
