@@ -65,7 +65,8 @@ def _submitted(submission, wait: bool) -> None:  # noqa: ANN001
         limit_s = submission.time_limit_min * 60 * 3 + 600  # requeues and queueing included
         states = wait_for(submission.job_ids, limit_s)
         for run_dir, job_id in zip(submission.run_dirs, submission.job_ids, strict=True):
-            outcome = api.analyze(run_dir).analysis.outcome if (run_dir / "history.jsonl").is_file() else "-"
+            analysis = run_dir / "analysis.json"  # written by the job when it finished training
+            outcome = json.loads(analysis.read_text())["outcome"] if analysis.is_file() else "-"
             typer.echo(f"job {job_id}: {states[job_id]}  outcome {outcome}  {run_dir}")
 
 
