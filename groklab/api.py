@@ -625,6 +625,8 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
 
     Run folders are only read: figures for the report are drawn into `out/figures`.
     """
+    from groklab.accelerate import find_speedups, speedup_entry  # it builds on this module
+
     sweeps = [analyze_sweep(sweep_dir, out / "figures") for sweep_dir in find_sweeps(runs_dir)]
     ticket_results = []
     for folder in find_tickets(runs_dir):
@@ -634,10 +636,13 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
             continue
     in_studies = {sweep.sweep_dir / point.name for sweep in sweeps for point, _ in sweep.points}
     in_studies |= {t.out / name for t in ticket_results for name in TICKET_RUNS}
-    runs = [run_dir for run_dir in find_runs(runs_dir) if run_dir not in in_studies]
+    speedups = find_speedups(runs_dir)
+    runs = [run_dir for run_dir in find_runs(runs_dir) if run_dir not in in_studies
+            and not any(folder in run_dir.parents for folder in speedups)]
     studies = [(s.spec.preset, sweep_entry(s, runs_dir)) for s in sweeps]
     studies += [(t.preset, tickets_entry(t, runs_dir)) for t in ticket_results]
-    if not runs and not studies:
+    across = [speedup_entry(folder, runs_dir, out / "figures") for folder in speedups]
+    if not runs and not studies and not across:
         raise FileNotFoundError(f"no run folders (with config.yaml) under {runs_dir}")
     figures = out / "figures"
     entries, curves = [], []
@@ -656,7 +661,7 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
     if curves:
         comparison = figures / "comparison.png"
         save_figure(plot_comparison(curves), comparison)
-    data = ReportData(runs_dir, entries, _paper_sections(entries, studies, figures), comparison)
+    data = ReportData(runs_dir, entries, _paper_sections(entries, studies, figures), comparison, across)
     out.mkdir(parents=True, exist_ok=True)
     md, page = out / "report.md", out / "report.html"
     atomic_write_text(md, render_markdown(data, lambda path: str(path.relative_to(out))))

@@ -164,6 +164,38 @@ def suite_cmd(
     typer.echo(f"report: {results / 'report' / 'report.html'} (and report.md)\nresults: {results}")
 
 
+@app.command("speedup")
+def speedup_cmd(
+    presets: Annotated[Optional[list[str]], typer.Argument(
+        help="Preset ids or aliases (default: the ten replication presets).")] = None,
+    accelerators: Annotated[str, typer.Option(
+        help="Comma-separated: grokfast_ema, grokfast_ma, orthogonal, stablemax.")] = "grokfast_ema,orthogonal,stablemax",
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per preset and accelerator (batched).")] = 3,
+    scale: Annotated[str, typer.Option(help="Preset scale.")] = "quick",
+    out: Annotated[Optional[Path], typer.Option(help="Folder (default runs/speedup-SCALE). Rerunning reuses it.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+) -> None:
+    """Steps to generalization of each preset with and without each grokking accelerator, as a table."""
+    from groklab.accelerate import SPEEDUP_HEADER, SpeedupSpec, default_presets, run_speedup, speedup_rows
+
+    folder = out or api.DEFAULT_RUNS_DIR / f"speedup-{scale}"
+    try:
+        spec = SpeedupSpec(presets=[api.get_preset(p).id for p in presets] if presets else default_presets(),
+                           accelerators=[a.strip() for a in accelerators.split(",") if a.strip()], seeds=seeds,
+                           scale=scale)
+        arms = run_speedup(spec, folder, show_progress=not quiet)
+    except (*USER_ERRORS, KeyError) as err:
+        _fail(err)
+    rows, findings = speedup_rows(arms)
+    table = Table(*SPEEDUP_HEADER)
+    for row in rows:
+        table.add_row(*row)
+    Console(width=200).print(table)
+    for finding in findings:
+        typer.echo(finding)
+    typer.echo(f"results: {folder} (groklab report {folder} draws the table and figure)")
+
+
 @app.command("sweep")
 def sweep_cmd(
     preset: Annotated[str, typer.Argument(help="Preset id or alias (see `groklab papers`).")],

@@ -54,6 +54,17 @@ def test_seed_paper09_memorizing_with_estimate_and_weight_decay_advice():
     assert slope > 0 and forecast > 100_000
 
 
+def test_a_test_accuracy_creeping_up_gives_no_forecast_instead_of_an_astronomical_one():
+    steps = np.arange(50, 3001, 50)
+    test_acc = 0.001 + 0.0015 * np.log10(steps)  # the softmax-collapse run: rising by 0.15% per decade
+    history = History([make_record(int(s), train_loss=1e-7, train_acc=1.0, test_loss=38.0, test_acc=float(a))
+                       for s, a in zip(steps, test_acc, strict=True)])
+    slope, forecast = trend_forecast(history, 0.95)
+    assert slope > 1e-3 and forecast is None  # the line reaches 95% only after about 10^630 steps
+    analysis, diagnosis = run(history, RunFacts(n_classes=113))
+    assert analysis.outcome == "memorizing" and diagnosis.summary
+
+
 def test_seed_paper03_grokked_with_the_delay():
     records = [(0, 0.01, 0.01), (1400, 1.0, 0.05), (9400, 1.0, 0.3), (13_000, 1.0, 0.99), (40_000, 1.0, 0.9996)]
     history = History([make_record(s, train_loss=0.0048, train_acc=tr, test_loss=0.0103, test_acc=te)

@@ -60,3 +60,10 @@ def test_mlp_one_hot_input_and_init_scale():
     assert sum(isinstance(m, torch.nn.Linear) for m in small.net) == 3
     torch.testing.assert_close(large.net[0].weight, 8 * small.net[0].weight)
     assert small(DATA.train_x[:5]).shape == (5, DATA.n_classes)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_mlp_on_tokens_equals_the_dense_product_with_concatenated_one_hots(bias):
+    model = build_model(MLPCfg(width=16, depth=3, bias=bias), DATA)
+    one_hots = torch.nn.functional.one_hot(DATA.train_x[:20], DATA.vocab_size).flatten(1).float()
+    torch.testing.assert_close(model(DATA.train_x[:20]), model.net(one_hots))

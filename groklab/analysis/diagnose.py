@@ -37,6 +37,9 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None or math.isnan(x) else f"{100 * x:.2f}%"
 
 
+MAX_FORECAST_EXPONENT = 300  # a line that needs more than 10^300 steps is no forecast (and overflows a float)
+
+
 def trend_forecast(history: History, threshold: float, tail: float = 0.3) -> tuple[float, int | None]:
     """Slope of test accuracy per decade of steps over the last `tail` of the run (in log steps), and the
     step at which that straight line in log(step) reaches `threshold` (None if it is not rising)."""
@@ -52,7 +55,8 @@ def trend_forecast(history: History, threshold: float, tail: float = 0.3) -> tup
     slope, intercept = np.polyfit(logs[recent], acc[recent], 1)
     if slope <= 1e-3:
         return float(slope), None
-    return float(slope), int(10 ** ((threshold - intercept) / slope))
+    exponent = (threshold - intercept) / slope
+    return float(slope), int(10**exponent) if exponent <= MAX_FORECAST_EXPONENT else None
 
 
 def _not_learning(a: Analysis, facts: RunFacts) -> Diagnosis:

@@ -404,6 +404,43 @@ class OptimCfg(Strict):
     embedding_weight_decay: float | None = Field(
         None, ge=0, description="Own weight decay for the embedding parameters; null uses weight_decay."
     )
+    grad_filter: Literal["none", "ema", "ma"] = Field(
+        "none", description="Grokfast (Lee et al. 2024): add lambda x a low-pass filtered gradient to each "
+        "gradient before the step. ema: exponential average with grad_filter_alpha; ma: mean of the last "
+        "grad_filter_window gradients (applied once the window is full; memory = window x parameters)."
+    )
+    grad_filter_alpha: float = Field(0.98, gt=0, lt=1, description="Grokfast-EMA momentum alpha.")
+    grad_filter_lambda: float | None = Field(
+        None, ge=0, description="Grokfast amplification lambda; null: the reference code's default for the filter "
+        "(2 for ema, 5 for ma)."
+    )
+    grad_filter_window: int = Field(100, ge=1, le=10_000, description="Grokfast-MA window size.")
+    orthogonal: bool = Field(
+        False, description="⊥Grad (Prieto et al. 2025): before the step, remove from each parameter tensor's "
+        "gradient its component along the weights and rescale it to its original norm (⊥AdamW, ⊥SGD)."
+    )
+
+    @model_validator(mode="after")
+    def _check_filter(self) -> OptimCfg:
+        # The Grokfast README's MNIST command sets alpha and lambda but not the filter, so it runs none:
+        # a filter setting without its filter is refused instead of silently ignored.
+        used = {"ema": ("grad_filter_alpha", "grad_filter_lambda"), "ma": ("grad_filter_window", "grad_filter_lambda"),
+                "none": ()}[self.grad_filter]
+        unused = [name for name in ("grad_filter_alpha", "grad_filter_lambda", "grad_filter_window")
+                  if name not in used and getattr(self, name) != OptimCfg.model_fields[name].default]
+        if unused:
+            settings = ", ".join(f"optim.{name}={getattr(self, name)}" for name in unused)
+            needs = "optim.grad_filter=ma" if "grad_filter_window" in unused else "optim.grad_filter=ema"
+            raise ValueError(f"{settings}: no effect with optim.grad_filter={self.grad_filter}; set {needs} "
+                             f"to use it, or leave it out")
+        return self
+
+    @property
+    def filter_lambda(self) -> float:
+        """grad_filter_lambda, or the Grokfast code's default for the chosen filter."""
+        if self.grad_filter_lambda is not None:
+            return self.grad_filter_lambda
+        return {"ema": 2.0, "ma": 5.0}.get(self.grad_filter, 0.0)
 
 
 # ------------------------------------------------------------------ training/eval
@@ -434,13 +471,16 @@ class TrainCfg(Strict):
     batch_size: int | None = Field(
         None, ge=1, description="Minibatch size; null means full batch. Batches are reshuffled every epoch."
     )
-    loss: Literal["cross_entropy", "mse", "template_mse"] = Field(
-        "cross_entropy", description="mse regresses one-hot targets (or a regression task's targets); "
+    loss: Literal["cross_entropy", "stablemax", "mse", "template_mse"] = Field(
+        "cross_entropy", description="stablemax: cross-entropy over StableMax instead of softmax (Prieto et al. "
+        "2025: s(x) = x+1 for x >= 0, 1/(1-x) below; no softmax collapse); "
+        "mse regresses one-hot targets (or a regression task's targets); "
         "template_mse regresses a fixed random template per class and predicts the nearest (Liu et al. 2022)."
     )
     template_dim: int = Field(30, ge=1, description="Length of each class template for loss=template_mse.")
-    loss_dtype: Literal["float32", "float64"] = Field(
-        "float32", description="Precision of the loss computation (float64 avoids late float32 loss spikes)."
+    loss_dtype: Literal["float16", "float32", "float64"] = Field(
+        "float32", description="Precision of the loss computation (float64 avoids late float32 loss spikes and "
+        "delays softmax collapse; float16 brings it on early, Prieto et al. 2025)."
     )
     mask: MaskCfg | None = Field(
         None, description="Train only the kept entries of the weight matrices; the others stay 0. The surviving "
@@ -477,13 +517,15 @@ class EvalCfg(Strict):
     )
     loss_threshold: float | None = Field(None, gt=0, description="Per-sample loss threshold for accuracy=loss_below.")
     probes: list[Literal["last_layer_norm", "rqi", "fourier", "local_complexity", "adversarial", "progress",
-                         "embedding"]] = Field(
+                         "embedding", "softmax_collapse"]] = Field(
         default_factory=list, description="Extra measurements of the model at evaluations: last_layer_norm "
         "(Slingshot), rqi (Liu's representation quality index), fourier (neuron IPR of one-hidden-layer MLPs), "
         "local_complexity (Humayun et al.'s linear-region density near train, test and random points), "
         "adversarial (test accuracy under a PGD attack), progress (Nanda et al.'s key frequencies, restricted and "
         "excluded loss, Fourier Gini coefficients, squared weight norm), embedding (effective rank of the token "
-        "embedding and, for modular tasks, its strongest Fourier frequency and that frequency's share)."
+        "embedding and, for modular tasks, its strongest Fourier frequency and that frequency's share), "
+        "softmax_collapse (Prieto et al.'s share of training samples whose softmax rounds to one-hot and whose "
+        "loss gradient is exactly zero, in train.loss_dtype)."
     )
     probe_every: int | None = Field(
         None, gt=0, description="Measure the probes only at evaluations whose step is a multiple of this (and at "
@@ -555,6 +597,9 @@ class RunConfig(Strict):
         ):
             raise ValueError("eval.probes progress (Nanda et al.'s measures) needs a 1-layer transformer "
                              "(model.name=transformer, model.n_layers=1) on task.operation=x+y, task.format=x_y_eq")
+        if "softmax_collapse" in self.eval.probes and self.train.loss not in ("cross_entropy", "stablemax"):
+            raise ValueError(f"eval.probes softmax_collapse measures a classifier's softmax: it needs train.loss="
+                             f"cross_entropy or stablemax, not {self.train.loss}")
         keep = self.train.keep_checkpoints_every
         if keep is not None and keep % self.train.checkpoint_every:
             raise ValueError(f"train.keep_checkpoints_every={keep} must be a multiple of train.checkpoint_every="

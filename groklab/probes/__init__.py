@@ -14,7 +14,9 @@ from groklab.tasks.base import TaskData
 
 PROBES: Registry[Callable[[nn.Module, TaskData, Any], dict[str, float]]] = Registry("probe")
 
-from groklab.probes import adversarial, embedding, fourier, geometry, norms, progress, rqi  # noqa: E402,F401  (registers)
+from groklab.probes import (  # noqa: E402,F401  (registers)
+    adversarial, collapse, embedding, fourier, geometry, norms, progress, rqi,
+)
 
 
 def probes_due(step: int, cfg: Any) -> bool:

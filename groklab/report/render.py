@@ -57,6 +57,7 @@ class ReportData:
     runs: list[RunEntry]
     papers: list[PaperSection]
     comparison: Path | None
+    across_presets: list[SweepEntry] = field(default_factory=list)  # studies over many presets (accelerators)
 
 
 def _pct(x: float | None) -> str:
@@ -152,6 +153,14 @@ def _run_lines(run: RunEntry) -> list[tuple[str, str]]:
     return lines
 
 
+def _markdown_study(study: SweepEntry, figure_link: Callable[[Path], str]) -> list[str]:
+    """A study's findings, figures and table as Markdown lines."""
+    out = [f"- {finding}" for finding in study.findings]
+    out += [f"\n![{study.name}]({figure_link(figure)})" for figure in study.figures]
+    out += ["", "| " + " | ".join(study.header) + " |", "|" + "---|" * len(study.header)]
+    return out + ["| " + " | ".join(row) + " |" for row in study.rows]
+
+
 def render_markdown(data: ReportData, figure_link: Callable[[Path], str]) -> str:
     """The report as Markdown; `figure_link` maps a figure path to the link written in the page."""
     outcomes, states = _counts(data)
@@ -163,6 +172,8 @@ def render_markdown(data: ReportData, figure_link: Callable[[Path], str]) -> str
     out += ["| " + " | ".join(row) + " |" for row in _summary_rows(data)]
     if data.comparison:
         out += ["", f"![all runs]({figure_link(data.comparison)})"]
+    for study in data.across_presets:
+        out += ["", f"## {study.kind} {study.name}: {study.question}", ""] + _markdown_study(study, figure_link)
     for paper in data.papers:
         out += ["", f"## {paper.preset}: {paper.title}", "", _paper_line(paper)]
         for scale, agg in paper.seeds.items():
@@ -171,11 +182,7 @@ def render_markdown(data: ReportData, figure_link: Callable[[Path], str]) -> str
                        f"–{agg['generalization_step_max']})")
         out += [f"\n![{paper.preset} seeds]({figure_link(figure)})" for figure in paper.seed_figures]
         for sweep in paper.sweeps:
-            out += ["", f"### {sweep.kind} {sweep.name}: {sweep.question}", ""]
-            out += [f"- {finding}" for finding in sweep.findings]
-            out += [f"\n![{sweep.name}]({figure_link(figure)})" for figure in sweep.figures]
-            out += ["", "| " + " | ".join(sweep.header) + " |", "|" + "---|" * len(sweep.header)]
-            out += ["| " + " | ".join(row) + " |" for row in sweep.rows]
+            out += ["", f"### {sweep.kind} {sweep.name}: {sweep.question}", ""] + _markdown_study(sweep, figure_link)
         for run in paper.runs:
             out += ["", f"### {run.name}", ""]
             out += [f"- **{label}**: {text}" for label, text in _run_lines(run)]
@@ -202,6 +209,13 @@ def _img(path: Path, alt: str) -> str:
     return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
 
 
+def _html_study(study: SweepEntry) -> str:
+    """A study's findings, figures and table as HTML."""
+    findings = "".join(f"<li>{html.escape(f)}</li>" for f in study.findings)
+    figures = "".join(_img(figure, study.name) for figure in study.figures)
+    return f"<ul>{findings}</ul>{figures}{_table(study.header, study.rows)}"
+
+
 def render_html(data: ReportData) -> str:
     """The report as one self-contained HTML page (figures embedded as data URIs)."""
     outcomes, states = _counts(data)
@@ -212,16 +226,16 @@ def render_html(data: ReportData) -> str:
              "<h2>Summary table</h2>", _table(SUMMARY_HEADER, _summary_rows(data), "summary")]
     if data.comparison:
         parts.append(_img(data.comparison, "all runs"))
+    for study in data.across_presets:
+        parts.append(f"<h2>{study.kind} {html.escape(study.name)}: {html.escape(study.question)}</h2>"
+                     + _html_study(study))
     for paper in data.papers:
         parts.append(f"<h2>{html.escape(paper.preset)}: {html.escape(paper.title)}</h2>"
                      f"<p>{html.escape(_paper_line(paper))}</p>")
         parts += [_img(figure, f"{paper.preset} seeds") for figure in paper.seed_figures]
         for sweep in paper.sweeps:
-            findings = "".join(f"<li>{html.escape(f)}</li>" for f in sweep.findings)
             parts.append(f"<h3>{sweep.kind} {html.escape(sweep.name)}: {html.escape(sweep.question)}</h3>"
-                         f"<ul>{findings}</ul>")
-            parts += [_img(figure, sweep.name) for figure in sweep.figures]
-            parts.append(_table(sweep.header, sweep.rows))
+                         + _html_study(sweep))
         for run in paper.runs:
             items = "".join(f"<li><b>{html.escape(label)}</b>: {html.escape(text)}</li>"
                             for label, text in _run_lines(run))

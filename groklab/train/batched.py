@@ -3,7 +3,7 @@
 The seeds' parameters are stacked along a leading seed axis; one forward and backward pass through
 torch.func.vmap computes every seed's loss and gradients, and one optimizer updates the stacked tensors. Adam,
 AdamW and SGD update element by element, so the stacked optimizer is exactly N independent ones; gradient
-clipping is done per seed. Each seed keeps its own data split, initialization, batch order and run folder
+clipping, ⊥Grad and the Grokfast filters work per seed. Each seed keeps its own data split, initialization, batch order and run folder
 (history, status, checkpoints), which a normal `groklab run --resume` can continue.
 """
 
@@ -17,6 +17,7 @@ from torch.func import functional_call, vmap
 
 from groklab.config.schema import RunConfig
 from groklab.optim import build_optimizer, lr_at
+from groklab.train.gradients import GradientPipeline
 from groklab.train.trainer import RunRecorder, Training, TrainResult, resolve_device, set_up
 
 
@@ -52,6 +53,7 @@ class StackedTraining:
                 if not torch.equal(buffer, self.buffers[name]):
                     raise ValueError(f"buffer {name} differs between seeds: these seeds cannot be batched")
         self.optimizer = build_optimizer(self.stacked, self.cfg.optim)
+        self.gradients = GradientPipeline(self.cfg.optim, stacked=True)
         self.losses = vmap(self._loss)
         self._full_batch = None
         if all(t.order.size == t.order.n for t in trainings):  # full batch: the same tensors every step
@@ -74,23 +76,13 @@ class StackedTraining:
         loss = self.losses(self.params, inputs, targets).sum()  # seeds do not interact: sum of separate losses
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if cfg.optim.grad_clip is not None:
-            self._clip_per_seed(cfg.optim.grad_clip)
+        self.gradients.apply(list(self.params.items()))
         self.optimizer.step()
 
     @torch.no_grad()
-    def _clip_per_seed(self, max_norm: float) -> None:
-        """torch.nn.utils.clip_grad_norm_ applied to each seed's gradients separately."""
-        grads = [p.grad for p in self.params.values() if p.grad is not None]
-        norms = torch.stack([g.flatten(1).pow(2).sum(1) for g in grads]).sum(0).sqrt()
-        factor = (max_norm / (norms + 1e-6)).clamp(max=1.0)
-        for g in grads:
-            g.mul_(factor.view(-1, *[1] * (g.dim() - 1)))
-
-    @torch.no_grad()
     def unstack(self, seed: int) -> None:
-        """Copy seed `seed`'s parameters and optimizer state into its own model and optimizer (for evaluation
-        and checkpoints, which then work exactly as in a single run)."""
+        """Copy seed `seed`'s parameters, optimizer state and gradient-filter memory into its own model,
+        optimizer and pipeline (for evaluation and checkpoints, which then work exactly as in a single run)."""
         training = self.trainings[seed]
         for name, param in training.model.named_parameters():
             param.copy_(self.params[name][seed])
@@ -99,6 +91,7 @@ class StackedTraining:
         per_seed = {index: {key: value[seed] if torch.is_tensor(value) and value.shape == shapes[index] else value
                             for key, value in entry.items()} for index, entry in state["state"].items()}
         training.optimizer.load_state_dict({"state": per_seed, "param_groups": state["param_groups"]})
+        training.gradients.load_state_dict(self.gradients.state_dict(seed))
 
 
 def train_seeds(cfgs: list[RunConfig], run_dirs: list[Path], show_progress: bool = True) -> list[TrainResult]:

@@ -9,10 +9,20 @@ from groklab.config.schema import RunConfig
 from groklab.train.seeding import generator
 
 
+def log_stablemax(logits: torch.Tensor) -> torch.Tensor:
+    """log StableMax over the last axis: s(x) / sum s, with s(x) = x + 1 for x >= 0 and 1 / (1 - x) below.
+
+    Unlike exp, s grows linearly, so a confident prediction's probability does not round to exactly 1 and its
+    gradient does not vanish (no softmax collapse)."""
+    s = torch.where(logits >= 0, logits.clamp(min=0) + 1, 1 / (1 - logits.clamp(max=0)))
+    return s.log() - s.sum(-1, keepdim=True).log()
+
+
 class Objective:
     """Per-sample loss and correctness for train.loss and eval.accuracy.
 
-    cross_entropy: logits over the classes. mse: regression onto one-hot classes (or onto real targets of
+    cross_entropy: logits over the classes. stablemax: cross-entropy of StableMax(logits) (Prieto et al.
+    2025). mse: regression onto one-hot classes (or onto real targets of
     regression tasks), averaged over the outputs. template_mse (Liu et al. 2022): each class has a fixed
     random N(0, 1) template of train.template_dim numbers, seeded; the model regresses onto its class's
     template and a prediction is the nearest template."""
@@ -33,6 +43,8 @@ class Objective:
         outputs = outputs.to(getattr(torch, self.cfg.train.loss_dtype))
         if self.cfg.train.loss == "cross_entropy":
             return F.cross_entropy(outputs, targets, reduction="none")
+        if self.cfg.train.loss == "stablemax":
+            return -log_stablemax(outputs).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
         if self.templates is not None:
             goal = self.templates[targets]
         else:

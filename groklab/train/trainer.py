@@ -18,6 +18,7 @@ from groklab.optim import build_optimizer, lr_at
 from groklab.probes import measure_probes
 from groklab.tasks import TaskData, build_task
 from groklab.train.checkpoint import load_latest, save_checkpoint
+from groklab.train.gradients import GradientPipeline
 from groklab.train.masks import apply_mask, build_mask
 from groklab.train.objective import Objective
 from groklab.train.progress import ProgressReporter
@@ -110,6 +111,7 @@ class Training:
     order: BatchOrder
     masks: dict[str, torch.Tensor] | None
     initial_norm: float  # the norm train.fixed_weight_norm holds (the model at init, also on resume)
+    gradients: GradientPipeline  # grad filter, ⊥Grad and clipping between backward and step
 
     def step(self, step: int) -> None:
         cfg, model, optimizer = self.cfg, self.model, self.optimizer
@@ -120,8 +122,7 @@ class Training:
         loss = self.objective.loss(model(inputs), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if cfg.optim.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+        self.gradients.apply(list(model.named_parameters()))
         optimizer.step()
         if self.masks:
             apply_mask(model, self.masks)
@@ -136,7 +137,8 @@ def set_up(cfg: RunConfig, device: torch.device) -> tuple[TaskData, Training]:
     model, masks = initial_model(cfg, data, objective, device)
     optimizer = build_optimizer(model, cfg.optim)
     order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
-    return data, Training(cfg, model, optimizer, objective, order, masks, param_norm(model))
+    return data, Training(cfg, model, optimizer, objective, order, masks, param_norm(model),
+                          GradientPipeline(cfg.optim))
 
 
 class RunRecorder:
@@ -156,6 +158,7 @@ class RunRecorder:
         if checkpoint is not None:
             training.model.load_state_dict(checkpoint["model"])
             training.optimizer.load_state_dict(checkpoint["optimizer"])
+            training.gradients.load_state_dict(checkpoint.get("gradients", {}))
             torch.set_rng_state(checkpoint["torch_rng"])
             self.start, self.elapsed_before = checkpoint["step"], checkpoint["elapsed_s"]
         if resume:
@@ -200,6 +203,7 @@ class RunRecorder:
         if step > self.start and (step % cfg.train.checkpoint_every == 0 or finished):
             save_checkpoint(self.ckpt_dir, step, {
                 "model": training.model.state_dict(), "optimizer": training.optimizer.state_dict(),
+                "gradients": training.gradients.state_dict(),
                 "torch_rng": torch.get_rng_state(), "elapsed_s": self.elapsed_before + time.monotonic() - self.t0,
             }, cfg.train.keep_checkpoints_every)
         return self._end("completed", step) if finished else False

@@ -1,0 +1,223 @@
+"""Grokking accelerators across presets: each preset's quick scale as it is (the baseline) and with Grokfast,
+⊥Grad or StableMax added, for several seeds, and the steps each needs to reach its generalization threshold.
+
+A speed-up folder holds speedup.json (what was asked) and `<preset>/<accelerator>/s<seed>/` run folders.
+Running the same command again reuses finished runs and resumes killed ones.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from groklab import api
+from groklab.config import ConfigError, RunConfig
+from groklab.history import atomic_write_text
+from groklab.plots import plot_speedup, save_figure
+from groklab.report.render import SweepEntry
+from groklab.sweep import point_state
+
+SPEEDUP_FILE = "speedup.json"
+BASELINE = "baseline"
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    """A named set of overrides that a preset may or may not admit."""
+
+    overrides: tuple[str, ...]
+    description: str
+    classifier_only: bool = False  # needs a softmax classifier (cross-entropy loss)
+
+
+ACCELERATORS: dict[str, Accelerator] = {
+    "grokfast_ema": Accelerator(("optim.grad_filter=ema",), "Grokfast-EMA, alpha 0.98, lambda 2 (Lee et al. 2024)"),
+    "grokfast_ma": Accelerator(("optim.grad_filter=ma",), "Grokfast-MA, window 100, lambda 5 (Lee et al. 2024)"),
+    "orthogonal": Accelerator(("optim.orthogonal=true",), "⊥Grad on the preset's optimizer (Prieto et al. 2025)"),
+    "stablemax": Accelerator(("train.loss=stablemax", "train.loss_dtype=float64"),
+                             "StableMax cross-entropy in float64 (Prieto et al. 2025)", classifier_only=True),
+}
+DEFAULT_ACCELERATORS = ("grokfast_ema", "orthogonal", "stablemax")
+ACCELERATOR_PRESETS = ("lee2024_grokfast", "prieto2025_stablemax")  # the accelerators' own papers
+
+
+def default_presets() -> list[str]:
+    """The ten replication presets (the accelerators' own presets excluded)."""
+    return [p.id for p in api.presets() if p.id not in ACCELERATOR_PRESETS]
+
+
+def arm_overrides(accelerator: str, cfg: RunConfig) -> tuple[list[str] | None, str]:
+    """The overrides that add `accelerator` to `cfg`, or None and why it does not apply."""
+    if accelerator == BASELINE:
+        return [], ""
+    chosen = ACCELERATORS[accelerator]
+    if chosen.classifier_only and cfg.train.loss != "cross_entropy":
+        return None, f"needs cross-entropy; the preset trains with {cfg.train.loss}"
+    if cfg.optim.grad_filter != "none" and accelerator.startswith("grokfast"):
+        return None, f"the preset already filters gradients ({cfg.optim.grad_filter})"
+    return list(chosen.overrides), ""
+
+
+@dataclass(frozen=True)
+class SpeedupSpec:
+    presets: list[str]
+    accelerators: list[str]
+    seeds: int = 3
+    scale: str = "quick"
+    first_seed: int | None = None  # None: each preset's own seed
+    fixed: list[str] = field(default_factory=list)  # overrides applied to every arm (e.g. a shorter budget)
+
+    def check(self) -> None:
+        """Refuse unknown accelerators or presets before any run starts."""
+        problems = [f"unknown accelerator '{a}'; choose from {', '.join(ACCELERATORS)}"
+                    for a in self.accelerators if a not in ACCELERATORS]
+        for preset in self.presets:
+            try:
+                api.get_preset(preset).config_dict(self.scale)
+            except KeyError as err:
+                problems.append(str(err).strip("'\""))
+        if problems:
+            raise ConfigError(problems)
+
+
+@dataclass
+class Arm:
+    """One preset with one accelerator (or none): the steps each seed needed and what it concluded."""
+
+    preset: str
+    accelerator: str
+    budget: int
+    steps: list[int | None] = field(default_factory=list)  # per seed; None: threshold not reached
+    outcomes: list[str] = field(default_factory=list)
+    skipped: str = ""  # why the accelerator does not apply to this preset
+
+    @property
+    def median(self) -> float | None:
+        """Median steps over seeds, a seed that never reached the threshold counting as infinitely many;
+        None when that median is infinite (or nothing ran)."""
+        if not self.steps:
+            return None
+        value = statistics.median([math.inf if s is None else s for s in self.steps])
+        return None if math.isinf(value) else value
+
+
+def run_speedup(spec: SpeedupSpec, out: Path, show_progress: bool = True) -> list[Arm]:
+    """Train every (preset, accelerator) arm with spec.seeds seeds into `out` (batched where possible;
+    finished runs are reused, killed ones resumed) and return the arms."""
+    spec.check()
+    configs = {(preset, arm): _arm_config(spec, preset, arm) for preset in spec.presets
+               for arm in [BASELINE, *spec.accelerators]}
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / SPEEDUP_FILE, json.dumps(asdict(spec), indent=2))
+    for (preset, arm), (cfg, _) in configs.items():
+        if cfg is not None:
+            _train_arm(cfg, out / preset / arm, spec.seeds, show_progress)
+    return load_speedup(out)
+
+
+def _arm_config(spec: SpeedupSpec, preset: str, arm: str) -> tuple[RunConfig | None, str]:
+    base = api.resolve(preset, spec.scale, overrides=spec.fixed, seed=spec.first_seed)
+    overrides, reason = arm_overrides(arm, base)
+    if overrides is None:
+        return None, reason
+    return api.resolve(preset, spec.scale, overrides=[*spec.fixed, *overrides], seed=spec.first_seed), ""
+
+
+def _train_arm(cfg: RunConfig, folder: Path, seeds: int, show_progress: bool) -> None:
+    run_dirs = [folder / f"s{cfg.seed + i}" for i in range(seeds)]
+    states = [point_state(d) for d in run_dirs]
+    if all(state == "new" for state in states):
+        api.run_seeds(cfg, seeds, folder, show_progress)
+        return
+    for i, (run_dir, state) in enumerate(zip(run_dirs, states, strict=True)):
+        if state == "unfinished":
+            api.resume(run_dir, show_progress)
+        elif state == "new":
+            api.run(cfg.model_copy(update={"seed": cfg.seed + i}), run_dir, show_progress)
+
+
+def load_speedup(out: Path) -> list[Arm]:
+    """The arms of a speed-up folder, read from its runs' histories (runs not yet finished count as missing)."""
+    spec = SpeedupSpec(**json.loads((out / SPEEDUP_FILE).read_text()))
+    arms = []
+    for preset in spec.presets:
+        for name in [BASELINE, *spec.accelerators]:
+            cfg, reason = _arm_config(spec, preset, name)
+            arm = Arm(preset, name, budget=(cfg.train.steps if cfg else 0), skipped=reason)
+            for run_dir in sorted((out / preset / name).glob("s*")) if cfg else ():
+                if point_state(run_dir) == "finished":
+                    analysis = api.analyze(run_dir, write=False).analysis
+                    arm.steps.append(analysis.generalization_step)
+                    arm.outcomes.append(analysis.outcome)
+            arms.append(arm)
+    return arms
+
+
+def find_speedups(root: Path) -> list[Path]:
+    """Speed-up folders at or below `root`."""
+    return sorted(p.parent for p in root.rglob(SPEEDUP_FILE)) if root.is_dir() else []
+
+
+SPEEDUP_HEADER = ["preset", "accelerator", "steps to generalization (per seed)", "median", "speed-up vs baseline",
+                  "outcomes"]
+
+
+def speedup_rows(arms: list[Arm]) -> tuple[list[list[str]], list[str]]:
+    """Table rows and findings (where an accelerator helps, where it hurts)."""
+    baseline = {a.preset: a for a in arms if a.accelerator == BASELINE}
+    rows, helped, hurt = [], [], []
+    for arm in arms:
+        if arm.skipped:
+            rows.append([arm.preset, arm.accelerator, "n/a", "-", "-", arm.skipped])
+            continue
+        if not arm.steps:
+            rows.append([arm.preset, arm.accelerator, "not run", "-", "-", ""])
+            continue
+        steps = ", ".join(str(s) if s is not None else f">{arm.budget}" for s in arm.steps)
+        median = f"{arm.median:g}" if arm.median is not None else f">{arm.budget}"
+        ratio, verdict = _speedup(baseline.get(arm.preset), arm)
+        if verdict == "helps":
+            helped.append(f"{arm.preset} {arm.accelerator} ({ratio})")
+        elif verdict == "hurts":
+            hurt.append(f"{arm.preset} {arm.accelerator} ({ratio})")
+        counts: dict[str, int] = {}
+        for outcome in arm.outcomes:
+            counts[outcome] = counts.get(outcome, 0) + 1
+        rows.append([arm.preset, arm.accelerator, steps, median, ratio,
+                     ", ".join(f"{k} {v}" for k, v in counts.items())])
+    findings = ["faster than the baseline: " + (", ".join(helped) or "none"),
+                "slower than the baseline or not reaching the threshold where it did: " + (", ".join(hurt) or "none")]
+    return rows, findings
+
+
+def _speedup(base: Arm | None, arm: Arm) -> tuple[str, str]:
+    """('3.1x', 'helps'|'hurts'|'same'|'') comparing median steps; an infinite median is the budget, a bound."""
+    if arm.accelerator == BASELINE or base is None or not base.steps:
+        return "-", ""
+    a, b = arm.median, base.median
+    if a is None and b is None:
+        return "neither reached", ""
+    if a is None:
+        return f"<{b / arm.budget:.2g}x", "hurts"
+    if b is None:
+        return f">{base.budget / a:.2g}x", "helps"
+    ratio = b / a
+    return f"{ratio:.2g}x", "helps" if ratio > 1.25 else "hurts" if ratio < 0.8 else "same"
+
+
+def speedup_entry(out: Path, runs_dir: Path, figures_dir: Path) -> SweepEntry:
+    """A speed-up folder as a report section: the table, findings and the figure."""
+    spec = SpeedupSpec(**json.loads((out / SPEEDUP_FILE).read_text()))
+    arms = load_speedup(out)
+    rows, findings = speedup_rows(arms)
+    where = out.relative_to(runs_dir) if out != runs_dir else out
+    findings.insert(0, f"{len(spec.presets)} presets at the {spec.scale} scale, {spec.seeds} seeds each, in {where}; "
+                    "a seed that does not reach the preset's generalization threshold counts as its budget (a bound)")
+    figure = figures_dir / f"{out.name}-speedup.png"
+    save_figure(plot_speedup(arms), figure)
+    question = ("how many steps does each preset need to generalize with and without "
+                + ", ".join(ACCELERATORS[a].description for a in spec.accelerators) + "?")
+    return SweepEntry(out.name, question, SPEEDUP_HEADER, rows, findings, (figure,), kind="Accelerators")

@@ -1,0 +1,72 @@
+"""Prieto, Barsbey, Mediano, Birdal 2025: grokking at the edge of numerical stability (StableMax, ⊥Grad)."""
+
+from groklab.presets import Preset, ReportedOutcome, Study, merged
+
+# Canonical: LucasPrietoAl/grokking-at-the-edge-of-numerical-stability, run_main_experiments.sh Figure 1
+# (StableMax row): (a+b) mod 113 on the concatenated one-hots, 40% training data, full batch, an MLP
+# 226-200-200-113 with ReLU and no biases, AdamW lr 0.01, betas (0.9, 0.999), eps 1e-25, no weight decay,
+# StableMax cross-entropy in float64, 80,000 epochs, seed 42.
+CANONICAL = {
+    "seed": 42,
+    "task": {"name": "modular", "operation": "x+y", "p": 113, "train_frac": 0.4, "format": "x_y"},
+    "model": {"name": "mlp", "width": 200, "depth": 3, "activation": "relu", "bias": False},
+    "optim": {"name": "adamw", "lr": 0.01, "betas": [0.9, 0.999], "eps": 1e-25, "weight_decay": 0.0,
+              "warmup_steps": 0},
+    "train": {"steps": 80_000, "batch_size": None, "loss": "stablemax", "loss_dtype": "float64",
+              "checkpoint_every": 5000},
+    "eval": {"every": 500, "log_points": 60, "probes": ["softmax_collapse"]},
+}
+
+# Figure 1's other rows: softmax cross-entropy in float64 (collapse delayed, no grokking) and ⊥AdamW, which
+# generalizes within 300 epochs. The ⊥AdamW row runs at the optimizer settings the code ends up using (see notes).
+CANONICAL_SOFTMAX = merged(CANONICAL, {"optim": {"betas": [0.9, 0.99]}, "train": {"loss": "cross_entropy"}})
+CANONICAL_ORTHOGONAL = merged(CANONICAL, {
+    "optim": {"betas": [0.9, 0.999], "eps": 1e-8, "orthogonal": True},
+    "train": {"steps": 300, "loss": "cross_entropy", "loss_dtype": "float32", "checkpoint_every": 100},
+    "eval": {"every": 10},
+})
+
+# Quick: the canonical data and model with float32 softmax cross-entropy, 3000 full-batch steps; the
+# study below compares it with StableMax and ⊥AdamW at the same budget.
+QUICK = merged(CANONICAL, {
+    "optim": {"betas": [0.9, 0.99]},
+    "train": {"steps": 3000, "loss": "cross_entropy", "loss_dtype": "float32", "checkpoint_every": 500},
+    "eval": {"every": 50, "log_points": 40},
+})
+
+PRESET = Preset(
+    id="prieto2025_stablemax",
+    alias="12",
+    title="Grokking at the edge of numerical stability",
+    citation="Prieto, Barsbey, Mediano, Birdal. ICLR 2025, arXiv:2501.04697",
+    url="https://github.com/LucasPrietoAl/grokking-at-the-edge-of-numerical-stability",
+    version=1,
+    scales={"canonical": CANONICAL, "canonical_softmax": CANONICAL_SOFTMAX,
+            "canonical_orthogonal": CANONICAL_ORTHOGONAL, "quick": QUICK},
+    reported=ReportedOutcome(
+        outcome="grokked",
+        summary="without regularization, softmax cross-entropy stops learning once the training samples' softmax "
+        "rounds to one-hot (softmax collapse); StableMax groks without weight decay over tens of thousands of "
+        "epochs; ⊥AdamW generalizes within 300 epochs without a long delay (Figure 1)",
+    ),
+    studies={
+        "stability": Study(
+            scale="quick", grid={"train.loss": ["cross_entropy", "stablemax"], "optim.orthogonal": ["false", "true"]},
+            question="Does StableMax avoid softmax collapse, and does ⊥AdamW generalize without the delay?",
+        ),
+    },
+    notes=(
+        "Paper vs code. ⊥AdamW: grokking_experiments.py builds OrthoGrad(params, AdamW, lr, weight_decay) and then "
+        "loads the plain AdamW's state dict into the wrapper; that replaces the wrapper's parameter groups but not "
+        "the wrapped AdamW's, which keeps torch's defaults betas (0.9, 0.999) and eps 1e-8 (REFERENCE.md flagged "
+        "this). We run ⊥AdamW at those effective values rather than the intended (0.9, 0.99) and 1e-25. The "
+        "projection is per parameter tensor, rescaled to the gradient's norm, with 1e-30 guards, as orthograd.py. "
+        "StableMax: s(x) = x + 1 (x >= 0), 1/(1 - x) (x < 0), loss in float64; the code adds 1e-30 inside 1/(1 - x), "
+        "which changes nothing in float64 at these logits. Softmax collapse is measured as the code's logger does "
+        "(share of training samples whose sum of exp(z - max z) is exactly 1 in the loss precision), plus the "
+        "share whose loss gradient is exactly zero. The code shuffles the full batch every epoch; the order of a "
+        "full batch does not change our sum beyond rounding, so we do not. Quick: the paper's figures use "
+        "80,000 epochs for StableMax; the quick scale keeps 3000 steps and lr 0.01, enough for the float32 "
+        "softmax run to collapse and for ⊥AdamW to generalize."
+    ),
+)
