@@ -68,6 +68,12 @@ def signature_facts(cfg: RunConfig, history: History) -> dict[str, Any]:
         facts["late_adversarial_gain"] = late["to_acc"] - late["from_acc"] if late else None
         facts["robustness_delay_ratio"] = robustness["delay_ratio"]
         facts["final_adversarial_acc"] = last.get("adversarial_acc")
+    if "softmax_collapse" in cfg.eval.probes and history.has("sc_frac"):
+        collapse = history.column("sc_frac")
+        facts["final_sc_frac"] = last.get("sc_frac")
+        facts["max_sc_frac"] = float(np.nanmax(collapse))
+        facts["sc_half_step"] = first_step_at(history.steps, collapse, 0.5)
+        facts["final_zero_grad_frac"] = last.get("zero_grad_frac")
     return facts
 
 

@@ -42,7 +42,7 @@ PRESET = Preset(
     scales={"canonical": CANONICAL, "canonical_ma": CANONICAL_MA, "canonical_baseline": CANONICAL_BASELINE,
             "quick": QUICK, "quick_baseline": QUICK_BASELINE},
     reported=ReportedOutcome(
-        outcome="generalized",
+        outcome="grokked",
         summary="x*y mod 97: the unfiltered baseline reaches 95% validation accuracy at 39,890 steps; Grokfast-EMA "
         "(alpha 0.98, lambda 2, wd 0.005) at 910 and Grokfast-MA (window 100, lambda 5, wd 0.01) at 790, about "
         "50x fewer (README table, GTX 1080 Ti)",

@@ -1,5 +1,5 @@
-"""Probe series of one run (RQI, neuron IPR, last-layer norm, local complexity, adversarial accuracy) next to
-the accuracies, Slingshots marked."""
+"""Probe series of one run (RQI, neuron IPR, last-layer norm, local complexity, adversarial accuracy, progress
+measures, softmax collapse) next to the accuracies, Slingshots marked."""
 
 from __future__ import annotations
 
@@ -28,11 +28,14 @@ PROBE_PANELS: dict[str, list[tuple[str, str]]] = {
         ("test_loss", "test")],
     "Gini of Fourier norms": [("gini_embed", "embedding"), ("gini_neuron_logits", "neuron-logit map")],
     "total squared weights": [("weight_sq", "")],
+    "softmax collapse (share of training samples)": [
+        ("sc_frac", "loss rounds to 0"), ("zero_grad_frac", "gradient exactly 0")],
 }
 LOG_PANELS = {"restricted and excluded loss (Nanda)", "total squared weights"}
 SERIES_COLORS = {"train": COLORS["train"], "test": COLORS["test"], "clean test": COLORS["test"],
                  "random": "tab:gray", "adversarial": "tab:purple", "": "tab:purple", "restricted": "tab:green",
-                 "excluded": "tab:purple", "embedding": "tab:green", "neuron-logit map": "tab:purple"}
+                 "excluded": "tab:purple", "embedding": "tab:green", "neuron-logit map": "tab:purple",
+                 "loss rounds to 0": "tab:red", "gradient exactly 0": "black"}
 
 
 def _columns(history: History, name: str, label: str) -> list[tuple[str, str]]:

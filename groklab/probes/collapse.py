@@ -12,22 +12,21 @@ CHUNK = 8192
 
 @PROBES.register("softmax_collapse")
 def softmax_collapse(model: torch.nn.Module, data, cfg) -> dict[str, float]:
-    """On the training set, in train.loss_dtype: sc_frac, the share of samples whose softmax denominator
-    sum_j exp(z_j - max z) rounds to exactly 1 (every other class absorbed, the paper's code's test); and
-    zero_grad_frac, the share whose gradient of the run's own loss with respect to the logits is exactly zero
-    (those samples no longer train)."""
+    """On the training set, with the run's own loss in train.loss_dtype: sc_frac, the share of samples whose
+    loss rounds to exactly zero (their predicted probability of the label is exactly 1: the paper's zero-terms
+    measure; for softmax, every other class is absorbed in the sum of exponentials); and zero_grad_frac, the
+    share whose loss gradient with respect to the logits is exactly zero (those samples no longer train)."""
     objective = Objective(cfg, data.train_x.device)
     dtype = getattr(torch, cfg.train.loss_dtype)
     collapsed, zero_grad = 0, 0
     for start in range(0, len(data.train_y), CHUNK):
         with torch.no_grad():
             logits = model(data.train_x[start : start + CHUNK]).to(dtype)
-        targets = data.train_y[start : start + CHUNK]
-        shifted = logits - logits.amax(-1, keepdim=True)
-        collapsed += int((shifted.exp().sum(-1) == 1).sum())
         logits.requires_grad_(True)
         with torch.enable_grad():
-            (grad,) = torch.autograd.grad(objective.per_sample(logits, targets).sum(), logits)
+            losses = objective.per_sample(logits, data.train_y[start : start + CHUNK])
+            (grad,) = torch.autograd.grad(losses.sum(), logits)
+        collapsed += int((losses == 0).sum())
         zero_grad += int((grad == 0).all(-1).sum())
     n = len(data.train_y)
     return {"sc_frac": collapsed / n, "zero_grad_frac": zero_grad / n}

@@ -107,3 +107,21 @@ def test_nanda_progress_measures_show_the_three_phases(quick_run):
     start, end = facts["cleanup_phase"]
     assert facts["circuit_formation_phase"] == [handle.result.analysis.memorization_step, start] and start < end
     assert (handle.run_dir / "figures" / "probes.png").is_file()
+
+
+def test_grokfast_ema_reaches_the_threshold_within_a_few_times_the_papers_step(quick_run):
+    a = quick_run("lee2024_grokfast").result.analysis
+    assert a.generalization_step is not None and a.generalization_step <= 3 * 910  # the baseline needs 39,890
+
+
+def test_prieto_softmax_collapses_stablemax_does_not_and_orthogonal_adamw_has_no_delay(quick_run, tmp_path):
+    softmax = quick_run("prieto2025_stablemax").result
+    assert softmax.analysis.final["test_acc"] < 0.02  # memorized, test at chance
+    assert softmax.signature["max_sc_frac"] >= 0.25  # a share of the training samples has collapsed
+    stablemax = api.run(api.resolve("prieto2025_stablemax", overrides=[
+        "train.loss=stablemax", "train.loss_dtype=float64", "train.steps=2000", "eval.every=250"]),
+        tmp_path / "stablemax", show_progress=False).result
+    assert stablemax.signature["max_sc_frac"] == 0 and stablemax.signature["final_zero_grad_frac"] == 0
+    orthogonal = api.run(api.resolve("prieto2025_stablemax", "canonical_orthogonal"), tmp_path / "orthogonal",
+                         show_progress=False).result.analysis
+    assert orthogonal.outcome == "generalized" and orthogonal.generalization_step <= 300
