@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 from groklab import api
@@ -69,6 +73,7 @@ class SpeedupSpec:
     scale: str = "quick"
     first_seed: int | None = None  # None: each preset's own seed
     fixed: list[str] = field(default_factory=list)  # overrides applied to every arm (e.g. a shorter budget)
+    stop_at_generalization: bool = True  # stop each run once test accuracy reaches the preset's threshold
 
     def check(self) -> None:
         """Refuse unknown accelerators or presets before any run starts."""
@@ -104,17 +109,28 @@ class Arm:
         return None if math.isinf(value) else value
 
 
-def run_speedup(spec: SpeedupSpec, out: Path, show_progress: bool = True) -> list[Arm]:
+def run_speedup(spec: SpeedupSpec, out: Path, workers: int = 1, show_progress: bool = True,
+                report: Callable[[str], None] = print) -> list[Arm]:
     """Train every (preset, accelerator) arm with spec.seeds seeds into `out` (batched where possible;
-    finished runs are reused, killed ones resumed) and return the arms."""
+    finished runs are reused, killed ones resumed), `workers` arms at a time, and return the arms."""
     spec.check()
-    configs = {(preset, arm): _arm_config(spec, preset, arm) for preset in spec.presets
+    configs = {(preset, arm): _arm_config(spec, preset, arm)[0] for preset in spec.presets
                for arm in [BASELINE, *spec.accelerators]}
+    todo = [(key, cfg) for key, cfg in configs.items() if cfg is not None]
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / SPEEDUP_FILE, json.dumps(asdict(spec), indent=2))
-    for (preset, arm), (cfg, _) in configs.items():
-        if cfg is not None:
+    if workers == 1:
+        for (preset, arm), cfg in todo:
             _train_arm(cfg, out / preset / arm, spec.seeds, show_progress)
+        return load_speedup(out)
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_train_arm_worker, cfg, out / preset / arm, spec.seeds, threads): (preset, arm)
+                   for (preset, arm), cfg in todo}
+        for done, future in enumerate(as_completed(futures), 1):
+            preset, arm = futures[future]
+            error = future.exception()
+            report(f"[{done}/{len(todo)}] {preset} {arm}: " + (f"failed: {error}" if error else "done"))
     return load_speedup(out)
 
 
@@ -123,7 +139,16 @@ def _arm_config(spec: SpeedupSpec, preset: str, arm: str) -> tuple[RunConfig | N
     overrides, reason = arm_overrides(arm, base)
     if overrides is None:
         return None, reason
+    if spec.stop_at_generalization:  # the steps to the threshold are all the table needs
+        overrides.append(f"train.stop_at_test_acc={base.analysis.generalization_threshold}")
     return api.resolve(preset, spec.scale, overrides=[*spec.fixed, *overrides], seed=spec.first_seed), ""
+
+
+def _train_arm_worker(cfg: RunConfig, folder: Path, seeds: int, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    _train_arm(cfg, folder, seeds, show_progress=False)
 
 
 def _train_arm(cfg: RunConfig, folder: Path, seeds: int, show_progress: bool) -> None:

@@ -173,6 +173,7 @@ def speedup_cmd(
     seeds: Annotated[int, typer.Option(min=1, help="Seeds per preset and accelerator (batched).")] = 3,
     scale: Annotated[str, typer.Option(help="Preset scale.")] = "quick",
     out: Annotated[Optional[Path], typer.Option(help="Folder (default runs/speedup-SCALE). Rerunning reuses it.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Arms trained at a time (processes, CPU threads shared).")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
 ) -> None:
     """Steps to generalization of each preset with and without each grokking accelerator, as a table."""
@@ -183,7 +184,7 @@ def speedup_cmd(
         spec = SpeedupSpec(presets=[api.get_preset(p).id for p in presets] if presets else default_presets(),
                            accelerators=[a.strip() for a in accelerators.split(",") if a.strip()], seeds=seeds,
                            scale=scale)
-        arms = run_speedup(spec, folder, show_progress=not quiet)
+        arms = run_speedup(spec, folder, workers, show_progress=not quiet, report=typer.echo)
     except (*USER_ERRORS, KeyError) as err:
         _fail(err)
     rows, findings = speedup_rows(arms)

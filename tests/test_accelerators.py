@@ -148,7 +148,7 @@ def test_speedup_table_runs_every_arm_reuses_finished_runs_and_reaches_the_repor
     histories = sorted((tmp_path / "speedup").rglob("history.jsonl"))
     assert len(histories) == 2 * 3 + 2 * 2  # levi has no StableMax arm
     stamps = [h.stat().st_mtime_ns for h in histories]
-    again = run_speedup(spec, tmp_path / "speedup", show_progress=False)
+    again = run_speedup(spec, tmp_path / "speedup", workers=2, show_progress=False, report=lambda line: None)
     assert [h.stat().st_mtime_ns for h in histories] == stamps  # nothing trained twice
     rows, findings = speedup_rows(again)
     assert ["levi2023_linear", "stablemax", "n/a"] == rows[5][:3] and len(rows) == 6
