@@ -10,6 +10,8 @@ from groklab import api
 from groklab.analysis.progress import progress_phases
 from groklab.config import ConfigError, validate_config
 from groklab.history import load_history
+from groklab.tasks import build_task
+from groklab.models import build_model
 from groklab.probes.progress import (
     addition_inputs,
     excluded_loss,
@@ -17,6 +19,7 @@ from groklab.probes.progress import (
     frequency_norms,
     gini,
     key_frequencies,
+    progress,
     restricted_loss,
     sum_directions,
 )
@@ -27,7 +30,7 @@ KEYS = [3, 7]
 
 def fourier_algorithm_logits(p, keys, scale=50.0):
     """The logits of the Fourier algorithm: sum over key frequencies of cos(w_k (a + b - c))."""
-    inputs, labels = addition_inputs(p)
+    inputs, labels = addition_inputs(p, with_equals=True)
     a, b = inputs[:, 0].double(), inputs[:, 1].double()
     c = torch.arange(p).double()
     logits = sum(torch.cos(2 * math.pi * k * ((a + b)[:, None] - c[None, :]) / p) for k in keys)
@@ -54,7 +57,7 @@ def test_fourier_algorithm_has_restricted_loss_near_zero_and_large_excluded_loss
 
 
 def test_neurons_of_one_frequency_give_the_key_frequencies_and_noise_gives_none():
-    inputs, _ = addition_inputs(P)
+    inputs, _ = addition_inputs(P, with_equals=True)
     a, b = inputs[:, 0].double(), inputs[:, 1].double()
     phases = torch.linspace(0, 3, 8)  # neurons as in the trained network: ReLU(cos(w a + phi) + cos(w b + psi))
     neurons = [torch.relu(torch.cos(2 * math.pi * k * a / P + phase) + torch.cos(2 * math.pi * k * b / P + 2 * phase))
@@ -90,6 +93,40 @@ def test_progress_probe_records_series_on_its_schedule(tmp_path, tiny):
     assert first["restricted_loss"] >= math.log(23) - 1e-9
     assert first["excluded_loss"] == pytest.approx(first["train_loss"], rel=1e-4)
     assert (handle.run_dir / "figures" / "probes.png").is_file()
+
+
+def fourier_mlp(p, keys, width=256, seed=0):
+    """A quadratic one-hidden-layer MLP on [a, b] one-hots that computes a + b with the given frequencies
+    (Gromov's construction, each neuron one of `keys`), as a config and a model holding those weights."""
+    cfg = validate_config({
+        "task": {"name": "modular", "operation": "x+y", "p": p, "train_frac": 0.5, "format": "x_y"},
+        "model": {"name": "mlp", "width": width, "depth": 2, "activation": "quadratic", "bias": False},
+        "eval": {"probes": ["progress"]}, "device": "cpu"})
+    data = build_task(cfg.task, 0)
+    model = build_model(cfg.model, data)
+    g = torch.Generator().manual_seed(seed)
+    freqs = torch.tensor(keys).repeat(width // len(keys)).double()
+    phases = 2 * math.pi * torch.rand(width, 2, generator=g, dtype=torch.float64)
+    angle = 2 * math.pi * freqs[:, None] * torch.arange(p).double()[None, :] / p
+    with torch.no_grad():
+        model.net[0].weight.copy_(torch.cat([torch.cos(angle + phases[:, :1]), torch.cos(angle + phases[:, 1:])], 1))
+        model.net[2].weight.copy_(torch.cos(angle + phases.sum(1, keepdim=True)).T / 4)
+    return cfg, data, model
+
+
+def test_mlp_computing_addition_with_two_frequencies_has_those_keys_and_a_low_restricted_loss():
+    cfg, data, model = fourier_mlp(P, KEYS)
+    values = progress(model, data, cfg)
+    assert [k for k in KEYS if values.get(f"key_freq_{k}")] == KEYS and values["n_key_freqs"] == 2
+    inputs, labels = addition_inputs(P, with_equals=False)
+    full = torch.nn.functional.cross_entropy(model(inputs).double(), labels).item()
+    assert (model(inputs).argmax(1) == labels).all()  # the construction computes a + b
+    assert values["restricted_loss"] < full  # the other frequencies the squares make are only noise
+    assert values["excluded_loss"] > math.log(P)  # without the key directions the answer is gone
+    assert values["gini_neuron_logits"] > 0.8  # two of eleven frequencies hold all of the output weights
+    random_cfg, random_data, random_model = fourier_mlp(P, KEYS)
+    torch.nn.init.normal_(random_model.net[0].weight)
+    assert progress(random_model, random_data, random_cfg)["n_key_freqs"] == 0
 
 
 def test_progress_probe_needs_the_papers_setting(tiny):

@@ -591,12 +591,13 @@ class RunConfig(Strict):
         ):
             raise ValueError("eval.probes fourier needs model.name=mlp, model.depth=2 and task.name=modular with "
                              "task.format=x_y and operation x+y or x*y")
-        if "progress" in self.eval.probes and not (
-            self.model.name == "transformer" and self.model.n_layers == 1 and self.task.name == "modular"
-            and self.task.operation == "x+y" and self.task.format == "x_y_eq"
+        if "progress" in self.eval.probes and not (self.task.name == "modular" and self.task.operation == "x+y" and (
+            (self.model.name == "transformer" and self.model.n_layers == 1 and self.task.format == "x_y_eq")
+            or (self.model.name == "mlp" and self.model.depth == 2 and self.task.format == "x_y"))
         ):
-            raise ValueError("eval.probes progress (Nanda et al.'s measures) needs a 1-layer transformer "
-                             "(model.name=transformer, model.n_layers=1) on task.operation=x+y, task.format=x_y_eq")
+            raise ValueError("eval.probes progress (Nanda et al.'s measures) needs task.operation=x+y and a 1-layer "
+                             "transformer (model.n_layers=1) on task.format=x_y_eq, or a one-hidden-layer MLP "
+                             "(model.depth=2) on task.format=x_y")
         if "softmax_collapse" in self.eval.probes and self.train.loss not in ("cross_entropy", "stablemax"):
             raise ValueError(f"eval.probes softmax_collapse measures a classifier's softmax: it needs train.loss="
                              f"cross_entropy or stablemax, not {self.train.loss}")

@@ -1,10 +1,11 @@
-"""Nanda et al. 2023's progress measures for a transformer on (a + b) mod p.
+"""Nanda et al. 2023's progress measures for a 1-layer transformer or a one-hidden-layer MLP on (a + b) mod p.
 
 Definitions follow mechanistic-interpretability-grokking/progress-measures-paper (transformers.py):
 - the Fourier basis of Z_p: the constant, then cos and sin of 2 pi k x / p for k = 1..(p-1)/2, normalized;
 - key frequencies: the MLP activations at the answer position over all p^2 inputs, centred per neuron and
   transformed in both operands; each neuron's frequency is the k whose {1, cos k, sin k}^2 block holds most of
-  its variance; the key frequencies are those of the neurons where that share is at least KEY_SHARE;
+  its variance; the key frequencies are those of the neurons where that share is at least KEY_SHARE (for a
+  one-hidden-layer MLP on one-hots, the neuron's input weights take the place of its activations);
 - restricted loss: the logits projected onto cos(w_k (a+b)) and sin(w_k (a+b)) of the key frequencies, plus the
   mean of what the projection removed (the bias correction), scored on all p^2 inputs;
 - excluded loss: the logits with those directions removed, scored on the training inputs only (all key
@@ -53,9 +54,24 @@ def neuron_frequencies(activations: torch.Tensor, p: int) -> tuple[torch.Tensor,
     return best + 1, best_share
 
 
+def input_weight_frequencies(w_a: torch.Tensor, w_b: torch.Tensor, p: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first layer's weights from each operand's one-hot, [p, neurons] each -> (each neuron's frequency
+    1..(p-1)/2, the share of its non-constant weight power that frequency holds). The MLP counterpart of
+    neuron_frequencies (Gromov 2023; Doshi et al. 2024 read a neuron's frequency off its input weights: the
+    activation spectrum of a quadratic neuron spreads over k and 2k)."""
+    basis = fourier_basis(p)
+    power = (basis @ w_a.double()).pow(2) + (basis @ w_b.double()).pow(2)  # [p, neurons]
+    per_frequency = torch.stack([power[2 * k - 1] + power[2 * k] for k in range(1, (p - 1) // 2 + 1)])
+    best_share, best = (per_frequency / per_frequency.sum(0).clamp_min(1e-30)).max(dim=0)
+    return best + 1, best_share
+
+
 def key_frequencies(activations: torch.Tensor, p: int, share: float = KEY_SHARE) -> list[int]:
     """The frequencies of the neurons that one frequency explains at least `share` of (sorted, unique)."""
-    frequency, explained = neuron_frequencies(activations, p)
+    return frequencies_above(*neuron_frequencies(activations, p), share)
+
+
+def frequencies_above(frequency: torch.Tensor, explained: torch.Tensor, share: float = KEY_SHARE) -> list[int]:
     return sorted({int(k) for k in frequency[explained >= share]})
 
 
@@ -104,18 +120,31 @@ def frequency_norms(matrix: torch.Tensor, p: int) -> torch.Tensor:
     return torch.stack([power[2 * k - 1] + power[2 * k] for k in range(1, (p - 1) // 2 + 1)]).sqrt()
 
 
-def addition_inputs(p: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every [a, b, =] sequence in a-major order and its answer (a + b) mod p."""
+def addition_inputs(p: int, with_equals: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every [a, b, =] (or [a, b]) sequence in a-major order and its answer (a + b) mod p."""
     a, b = torch.arange(p).repeat_interleave(p), torch.arange(p).repeat(p)
-    return torch.stack([a, b, torch.full_like(a, p)], dim=1), (a + b) % p
+    columns = [a, b, torch.full_like(a, p)] if with_equals else [a, b]
+    return torch.stack(columns, dim=1), (a + b) % p
 
 
-def check_applicable(model: nn.Module, cfg) -> None:
-    task = cfg.task
-    if not (cfg.model.name == "transformer" and cfg.model.n_layers == 1 and task.name == "modular"
-            and task.operation == "x+y" and task.format == "x_y_eq"):
-        raise ValueError("eval.probes progress measures a 1-layer transformer on task.operation=x+y with "
-                         "task.format=x_y_eq (Nanda et al. 2023's setting)")
+def is_one_hidden_layer_mlp(cfg) -> bool:
+    return cfg.model.name == "mlp" and cfg.model.depth == 2 and cfg.task.format == "x_y"
+
+
+def circuit_parts(model: nn.Module, cfg) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    """(the module whose output is the neuron activations, the [p, d] embedding of the first operand, the
+    [p, neurons] neuron-logit map) of a 1-layer transformer (embedding; W_U W_out) or of a one-hidden-layer
+    MLP on concatenated one-hots (the first layer's columns for the first operand; the output layer)."""
+    task, p = cfg.task, cfg.task.p
+    if task.name != "modular" or task.operation != "x+y":
+        raise ValueError("eval.probes progress measures modular addition: it needs task.operation=x+y")
+    if cfg.model.name == "transformer" and cfg.model.n_layers == 1 and task.format == "x_y_eq":
+        mlp = model.blocks[0].mlp
+        return mlp[1], model.embed.weight[:p], model.unembed.weight[:p] @ mlp[2].weight
+    if is_one_hidden_layer_mlp(cfg):
+        return model.net[1], model.net[0].weight[:, :p].T, model.net[2].weight[:p]
+    raise ValueError("eval.probes progress measures a 1-layer transformer on task.format=x_y_eq or a "
+                     "one-hidden-layer MLP (model.depth=2) on task.format=x_y (Nanda et al. 2023's settings)")
 
 
 @PROBES.register("progress")
@@ -124,12 +153,12 @@ def progress(model: nn.Module, data, cfg) -> dict[str, float]:
     """n_key_freqs; key_freq_<k> = 1 for each key frequency k; restricted_loss; excluded_loss (all key
     frequencies removed) and excluded_loss_k<k> (one removed); gini_embed, gini_neuron_logits; weight_sq and
     weight_sq_<parameter> (sums of squared weights)."""
-    check_applicable(model, cfg)
+    neurons, embed, neuron_logits = circuit_parts(model, cfg)
     p = cfg.task.p
-    inputs, labels = addition_inputs(p)
+    inputs, labels = addition_inputs(p, with_equals=cfg.task.format == "x_y_eq")
     inputs = inputs.to(data.train_x.device)
     captured = {}
-    hook = model.blocks[0].mlp[1].register_forward_hook(lambda m, i, o: captured.update(acts=o))
+    hook = neurons.register_forward_hook(lambda m, i, o: captured.update(acts=o))
     was_training = model.training
     model.eval()
     try:
@@ -137,8 +166,11 @@ def progress(model: nn.Module, data, cfg) -> dict[str, float]:
     finally:
         hook.remove()
         model.train(was_training)
-    activations = captured["acts"].reshape(p * p, -1).cpu()
-    keys = key_frequencies(activations, p)
+    if is_one_hidden_layer_mlp(cfg):
+        first = model.net[0].weight.cpu()
+        keys = frequencies_above(*input_weight_frequencies(first[:, :p].T, first[:, p : 2 * p].T, p))
+    else:
+        keys = key_frequencies(captured["acts"].reshape(p * p, -1).cpu(), p)
     train_rows = (data.train_x[:, 0] * p + data.train_x[:, 1]).cpu()
     directions = sum_directions(p, keys)
     values = {"n_key_freqs": float(len(keys)), "restricted_loss": restricted_loss(logits, labels, directions),
@@ -146,10 +178,8 @@ def progress(model: nn.Module, data, cfg) -> dict[str, float]:
     for i, k in enumerate(keys):
         values[f"key_freq_{k}"] = 1.0
         values[f"excluded_loss_k{k}"] = excluded_loss(logits, labels, directions[:, 2 * i : 2 * i + 2], train_rows)
-    embed = model.embed.weight[:p].cpu()
-    neuron_logits = (model.unembed.weight[:p] @ model.blocks[0].mlp[2].weight).cpu()  # [p, d_mlp]
-    values["gini_embed"] = gini(frequency_norms(embed, p))
-    values["gini_neuron_logits"] = gini(frequency_norms(neuron_logits, p))
+    values["gini_embed"] = gini(frequency_norms(embed.cpu(), p))
+    values["gini_neuron_logits"] = gini(frequency_norms(neuron_logits.cpu(), p))
     squares = {name: float(param.double().pow(2).sum()) for name, param in model.named_parameters()}
     values["weight_sq"] = sum(squares.values())
     values.update({f"weight_sq_{name.replace('.', '_')}": value for name, value in squares.items()})
