@@ -96,7 +96,6 @@ class Arm:
     accelerator: str
     budget: int
     steps: list[int | None] = field(default_factory=list)  # per seed; None: threshold not reached
-    outcomes: list[str] = field(default_factory=list)
     skipped: str = ""  # why the accelerator does not apply to this preset
 
     @property
@@ -174,9 +173,7 @@ def load_speedup(out: Path) -> list[Arm]:
             arm = Arm(preset, name, budget=(cfg.train.steps if cfg else 0), skipped=reason)
             for run_dir in sorted((out / preset / name).glob("s*")) if cfg else ():
                 if point_state(run_dir) == "finished":
-                    analysis = api.analyze(run_dir, write=False).analysis
-                    arm.steps.append(analysis.generalization_step)
-                    arm.outcomes.append(analysis.outcome)
+                    arm.steps.append(api.analyze(run_dir, write=False).analysis.generalization_step)
             arms.append(arm)
     return arms
 
@@ -187,7 +184,7 @@ def find_speedups(root: Path) -> list[Path]:
 
 
 SPEEDUP_HEADER = ["preset", "accelerator", "steps to generalization (per seed)", "median", "speed-up vs baseline",
-                  "outcomes"]
+                  "seeds that reached it"]
 
 
 def speedup_rows(arms: list[Arm]) -> tuple[list[list[str]], list[str]]:
@@ -208,11 +205,8 @@ def speedup_rows(arms: list[Arm]) -> tuple[list[list[str]], list[str]]:
             helped.append(f"{arm.preset} {arm.accelerator} ({ratio})")
         elif verdict == "hurts":
             hurt.append(f"{arm.preset} {arm.accelerator} ({ratio})")
-        counts: dict[str, int] = {}
-        for outcome in arm.outcomes:
-            counts[outcome] = counts.get(outcome, 0) + 1
-        rows.append([arm.preset, arm.accelerator, steps, median, ratio,
-                     ", ".join(f"{k} {v}" for k, v in counts.items())])
+        reached = sum(s is not None for s in arm.steps)
+        rows.append([arm.preset, arm.accelerator, steps, median, ratio, f"{reached}/{len(arm.steps)}"])
     findings = ["faster than the baseline: " + (", ".join(helped) or "none"),
                 "slower than the baseline or not reaching the threshold where it did: " + (", ".join(hurt) or "none")]
     return rows, findings
