@@ -13,12 +13,18 @@ import pytest
 from groklab import api
 from groklab.sweep import _run_point
 
-LONGEST_FIRST = ["wang2024_grokked_kg", "power2022", "humayun2024", "thilak2022_slingshot"]
+LONGEST_FIRST = ["wang2024_grokked_kg", "power2022", "prieto2025_stablemax", "humayun2024", "thilak2022_slingshot",
+                 "lee2024_grokfast"]
+# runs besides the presets' quick scales that signature tests compare with them: name -> (preset, overrides)
+VARIANTS = {
+    "prieto2025_stablemax:stablemax": ("prieto2025_stablemax", [
+        "train.loss=stablemax", "train.loss_dtype=float64", "train.steps=2000", "eval.every=250"]),
+}
 
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory):
-    """quick_run(preset_id) -> RunHandle of that preset's quick scale."""
+    """quick_run(preset_id) -> RunHandle of that preset's quick scale (or of a named VARIANTS run)."""
     folder = tmp_path_factory.mktemp("quick")
     trained: dict[str, BaseException | None] = {}
     handles = {}
@@ -26,8 +32,11 @@ def quick_run(tmp_path_factory):
     def train_all() -> None:
         ids = LONGEST_FIRST + [p.id for p in api.presets() if p.id not in LONGEST_FIRST]
         configs = {i: api.resolve(i, "quick", overrides=["device=cpu"]) for i in ids}
+        configs |= {name: api.resolve(preset, "quick", overrides=["device=cpu", *overrides])
+                    for name, (preset, overrides) in VARIANTS.items()}
         with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
-            futures = {i: pool.submit(_run_point, configs[i], str(folder / i), 1) for i in ids}
+            futures = {i: pool.submit(_run_point, cfg, str(folder / i.replace(":", "-")), 1)
+                       for i, cfg in configs.items()}
             for i, future in futures.items():
                 trained[i] = future.exception()
 
@@ -37,8 +46,9 @@ def quick_run(tmp_path_factory):
         if trained[preset_id] is not None:
             raise trained[preset_id]
         if preset_id not in handles:
-            result = api.analyze(folder / preset_id)
-            handles[preset_id] = api.RunHandle(folder / preset_id, result.state, result)
+            run_dir = folder / preset_id.replace(":", "-")
+            result = api.analyze(run_dir)
+            handles[preset_id] = api.RunHandle(run_dir, result.state, result)
         return handles[preset_id]
 
     return get
