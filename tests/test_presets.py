@@ -53,3 +53,18 @@ def test_scale_validates_builds_and_trains_two_steps(preset_id, scale):
 def test_alias_resolves_to_the_same_config():
     assert api.resolve("03") == api.resolve("nanda2023")
     assert api.resolve("01", "canonical") == api.resolve("power2022", "canonical")
+
+
+STUDIES = [(p.id, name) for p in PRESETS for name in p.studies]
+
+
+@pytest.mark.parametrize("preset_id,study", STUDIES)
+def test_every_point_of_every_preset_study_validates(preset_id, study):
+    """`groklab suite` runs these grids: a point that fails validation would stop the suite's study."""
+    from groklab.sweep import resolve_points
+
+    chosen = api.get_preset(preset_id).studies[study]
+    spec = api.sweep_spec(preset_id, api.study_arguments(chosen), chosen.scale, chosen.seeds)
+    points = resolve_points(spec, lambda preset, scale, overrides, seed: api.resolve(
+        preset, scale, overrides=overrides, seed=seed))
+    assert len(points) == len(spec.points()) >= 2
