@@ -18,7 +18,7 @@ def full_sequence_logits(model, tokens):
     return model.unembed(model.final_norm(x))[:, -1]
 
 
-@pytest.mark.parametrize("norm", ["pre", "post", "none"])
+@pytest.mark.parametrize("norm", ["pre", "post", "none", "pre_normalized_residual"])
 @pytest.mark.parametrize("positions", ["learned", "sinusoidal"])
 def test_last_position_shortcut_equals_full_computation(norm, positions):
     torch.manual_seed(0)

@@ -302,8 +302,10 @@ class TransformerCfg(Strict):
     n_heads: int = Field(4, ge=1, description="Attention heads; must divide d_model.")
     d_mlp: int = Field(512, ge=1, description="Hidden width of each block's MLP.")
     activation: Literal["relu", "gelu"] = Field("relu", description="MLP activation.")
-    norm: Literal["pre", "post", "none"] = Field(
-        "post", description="LayerNorm placement in each block: post (Power), pre (Grokfast), none (Nanda)."
+    norm: Literal["pre", "post", "none", "pre_normalized_residual"] = Field(
+        "post", description="LayerNorm placement in each block: post (Power), pre, none (Nanda), "
+        "pre_normalized_residual (Grokfast's main.py: the normalized input is also the residual, "
+        "x <- ln1(x) + attn(ln1(x)), then x + mlp(ln2(x)))."
     )
     final_norm: bool = Field(False, description="LayerNorm before the unembedding (pre-LN models, danielmamay).")
     positions: Literal["learned", "sinusoidal"] = Field("learned", description="Positional encoding.")

@@ -93,6 +93,9 @@ class Block(nn.Module):
             x = self.ln1(residual + self.attn(table or x, last_only))
             return self.ln2(x + self.mlp(x))
         attn_in = TokenTable(self.ln1(table.rows), table.tokens) if table else self.ln1(x)
+        if self.norm == "pre_normalized_residual":  # Grokfast's main.py: x <- ln1(x) + attn(ln1(x))
+            normalized = self.ln1(x)
+            residual = normalized[:, -1:] if last_only else normalized
         x = residual + self.attn(attn_in, last_only)
         return x + self.mlp(self.ln2(x))
 

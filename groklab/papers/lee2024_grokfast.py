@@ -3,7 +3,8 @@
 from groklab.presets import Preset, ReportedOutcome, Study, merged
 
 # Canonical: ironjr/grokfast main.py (README's algorithmic runs): x*y mod 97 at 50% training data, a 2-layer
-# pre-LN decoder (width 128, 4 heads, GELU MLP 4x, biases, learned positions, final LayerNorm), Adam with
+# decoder (width 128, 4 heads, GELU MLP 4x, biases, learned positions, final LayerNorm) whose blocks add the
+# attention output to the normalized input (x <- ln1(x) + attn(ln1(x)), as main.py's Block), Adam with
 # weight decay as coupled L2, lr 1e-3, betas (0.9, 0.98), 10-step warmup, batch 512, 3e5-step budget, seed 0;
 # the EMA filter with the README's alpha 0.98, lambda 2, weight decay 0.005.
 ADAM = {"name": "adam", "lr": 1e-3, "betas": [0.9, 0.98], "eps": 1e-8, "weight_decay": 0.0, "warmup_steps": 10}
@@ -12,7 +13,8 @@ CANONICAL = {
     "task": {"name": "modular", "operation": "x*y", "p": 97, "train_frac": 0.5, "format": "x_op_y_eq"},
     "model": {
         "name": "transformer", "n_layers": 2, "d_model": 128, "n_heads": 4, "d_mlp": 512, "activation": "gelu",
-        "norm": "pre", "final_norm": True, "positions": "learned", "attn_bias": True, "mlp_bias": True,
+        "norm": "pre_normalized_residual", "final_norm": True, "positions": "learned", "attn_bias": True,
+        "mlp_bias": True,
         "init": "pytorch",
     },
     "optim": {**ADAM, "weight_decay": 0.005, "grad_filter": "ema"},  # alpha 0.98, lambda 2: the defaults
@@ -26,6 +28,9 @@ CANONICAL_MA = {**CANONICAL, "optim": {**ADAM, "weight_decay": 0.01, "grad_filte
 CANONICAL_BASELINE = {**CANONICAL, "optim": ADAM}
 
 # Quick: the canonical data, model and EMA filter with a 3000-step budget, stopping at 95% test accuracy.
+# Measured (seed 0, 2 cores): EMA reaches 95% at step 1400; the unfiltered baseline (wd 0) sits near 50% test
+# accuracy from step 750 to the end of the budget. With standard pre-LN blocks instead, the baseline itself
+# reaches 86% by step 713 and the filter does not help: the block form matters.
 QUICK = merged(CANONICAL, {"train": {"steps": 3000, "checkpoint_every": 500},
                            "eval": {"every": 50, "log_points": 40}})
 QUICK_BASELINE = {**QUICK, "optim": ADAM}
@@ -59,9 +64,11 @@ PRESET = Preset(
         "h <- alpha h + (1-alpha) g, g <- g + lambda h; MA: once 100 gradients are stored, g <- g + lambda x "
         "their mean). main.py's defaults (alpha 0.99, lambda 5) differ from the README's EMA row (0.98, 2); we "
         "take the README's rows, which are the reported numbers. The optimizer is torch Adam, so weight decay "
-        "is coupled L2 as in main.py (not AdamW). Differences from main.py: our multiplication table includes "
-        "y = 0 (97 more equations, 9409 instead of 9312); the blocks are standard pre-LN (main.py adds the "
-        "attention output to the normalized input, x = ln(x) + attn(ln(x))); 97 output classes instead of 99; "
+        "is coupled L2 as in main.py (not AdamW). The blocks follow main.py's Block, which adds the attention "
+        "output to the normalized input (model.norm=pre_normalized_residual): with standard pre-LN blocks our "
+        "unfiltered baseline generalizes by step ~1000 and the filter shows no gain. Differences from main.py: "
+        "our multiplication table includes y = 0 (97 more equations, 9409 instead of 9312); 97 output classes "
+        "instead of 99; "
         "our warmup gives lr/10 on the first step where LambdaLR gives 0; the last partial minibatch of an "
         "epoch is dropped. The README's MNIST command does not pass --filter and so runs no filter (issue #16): "
         "groklab refuses a grad_filter_alpha/lambda without optim.grad_filter. The filter study runs all three "
