@@ -190,7 +190,7 @@ SPEEDUP_HEADER = ["preset", "accelerator", "steps to generalization (per seed)",
 def speedup_rows(arms: list[Arm]) -> tuple[list[list[str]], list[str]]:
     """Table rows and findings (where an accelerator helps, where it hurts)."""
     baseline = {a.preset: a for a in arms if a.accelerator == BASELINE}
-    rows, helped, hurt = [], [], []
+    rows, helped, hurt, mixed = [], [], [], []
     for arm in arms:
         if arm.skipped:
             rows.append([arm.preset, arm.accelerator, "n/a", "-", "-", arm.skipped])
@@ -201,14 +201,19 @@ def speedup_rows(arms: list[Arm]) -> tuple[list[list[str]], list[str]]:
         steps = ", ".join(str(s) if s is not None else f">{arm.budget}" for s in arm.steps)
         median = f"{arm.median:g}" if arm.median is not None else f">{arm.budget}"
         ratio, verdict = _speedup(baseline.get(arm.preset), arm)
-        if verdict == "helps":
-            helped.append(f"{arm.preset} {arm.accelerator} ({ratio})")
-        elif verdict == "hurts":
-            hurt.append(f"{arm.preset} {arm.accelerator} ({ratio})")
         reached = sum(s is not None for s in arm.steps)
+        base = baseline.get(arm.preset)
+        fewer = base is not None and reached < sum(s is not None for s in base.steps)
+        label = f"{arm.preset} {arm.accelerator} ({ratio}, {reached}/{len(arm.steps)} seeds)"
+        if verdict == "helps":
+            (mixed if fewer else helped).append(label)
+        elif verdict == "hurts" or (verdict == "same" and fewer):
+            hurt.append(label)
         rows.append([arm.preset, arm.accelerator, steps, median, ratio, f"{reached}/{len(arm.steps)}"])
     findings = ["faster than the baseline: " + (", ".join(helped) or "none"),
-                "slower than the baseline or not reaching the threshold where it did: " + (", ".join(hurt) or "none")]
+                "faster in the median, but fewer seeds reach the threshold than without it: "
+                + (", ".join(mixed) or "none"),
+                "slower than the baseline, or fewer seeds reaching the threshold: " + (", ".join(hurt) or "none")]
     return rows, findings
 
 
