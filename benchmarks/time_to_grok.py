@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import torch
-
 from torch.utils.flop_counter import FlopCounterMode
 
 from groklab import api

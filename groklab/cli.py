@@ -169,10 +169,12 @@ def speedup_cmd(
     presets: Annotated[Optional[list[str]], typer.Argument(
         help="Preset ids or aliases (default: the ten replication presets).")] = None,
     accelerators: Annotated[str, typer.Option(
-        help="Comma-separated: grokfast_ema, grokfast_ma, orthogonal, stablemax.")] = "grokfast_ema,orthogonal,stablemax",
+        help="Comma-separated: grokfast_ema, grokfast_ma, orthogonal, stablemax.",
+    )] = "grokfast_ema,orthogonal,stablemax",
     seeds: Annotated[int, typer.Option(min=1, help="Seeds per preset and accelerator (batched).")] = 3,
     scale: Annotated[str, typer.Option(help="Preset scale.")] = "quick",
-    out: Annotated[Optional[Path], typer.Option(help="Folder (default runs/speedup-SCALE). Rerunning reuses it.")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        help="Folder (default runs/speedup-SCALE). Rerunning reuses it.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Arms trained at a time (processes, CPU threads shared).")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
 ) -> None:

@@ -118,7 +118,8 @@ def test_resume_restores_the_filter_memory(tmp_path, tiny, grad_filter):
     (cut / "checkpoints" / "step_000000100.pt").unlink()
     write_status(cut, "stopped", step=50)
     api.resume(cut, show_progress=False)
-    first, second = [[json.loads(line) for line in (d / "history.jsonl").read_text().splitlines()] for d in (whole, cut)]
+    first, second = [[json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+                     for run in (whole, cut)]
     assert [r["step"] for r in first] == [r["step"] for r in second]
     for a, b in zip(first, second, strict=True):
         assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-5), a["step"]
@@ -151,7 +152,7 @@ def test_speedup_table_runs_every_arm_reuses_finished_runs_and_reaches_the_repor
     again = run_speedup(spec, tmp_path / "speedup", workers=2, show_progress=False, report=lambda line: None)
     assert [h.stat().st_mtime_ns for h in histories] == stamps  # nothing trained twice
     rows, findings = speedup_rows(again)
-    assert ["levi2023_linear", "stablemax", "n/a"] == rows[5][:3] and len(rows) == 6
+    assert rows[5][:3] == ["levi2023_linear", "stablemax", "n/a"] and len(rows) == 6
     assert load_speedup(tmp_path / "speedup")[1].steps == by_name[("nanda2023", "orthogonal")].steps
     md, _ = api.report(tmp_path, tmp_path / "report")
     text = md.read_text()

@@ -10,7 +10,6 @@ from groklab import api
 from groklab.analysis.progress import progress_phases
 from groklab.config import ConfigError, validate_config
 from groklab.history import load_history
-from groklab.tasks import build_task
 from groklab.models import build_model
 from groklab.probes.progress import (
     addition_inputs,
@@ -23,6 +22,7 @@ from groklab.probes.progress import (
     restricted_loss,
     sum_directions,
 )
+from groklab.tasks import build_task
 
 P = 23
 KEYS = [3, 7]

@@ -15,7 +15,14 @@ from groklab.tasks.base import TaskData
 PROBES: Registry[Callable[[nn.Module, TaskData, Any], dict[str, float]]] = Registry("probe")
 
 from groklab.probes import (  # noqa: E402,F401  (registers)
-    adversarial, collapse, embedding, fourier, geometry, norms, progress, rqi,
+    adversarial,
+    collapse,
+    embedding,
+    fourier,
+    geometry,
+    norms,
+    progress,
+    rqi,
 )
 
 

@@ -3,8 +3,8 @@
 The seeds' parameters are stacked along a leading seed axis; one forward and backward pass through
 torch.func.vmap computes every seed's loss and gradients, and one optimizer updates the stacked tensors. Adam,
 AdamW and SGD update element by element, so the stacked optimizer is exactly N independent ones; gradient
-clipping, ⊥Grad and the Grokfast filters work per seed. Each seed keeps its own data split, initialization, batch order and run folder
-(history, status, checkpoints), which a normal `groklab run --resume` can continue.
+clipping, ⊥Grad and the Grokfast filters work per seed. Each seed keeps its own data split, initialization,
+batch order and run folder (history, status, checkpoints), which a normal `groklab run --resume` can continue.
 """
 
 from __future__ import annotations
