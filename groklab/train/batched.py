@@ -76,7 +76,7 @@ class StackedTraining:
         loss = self.losses(self.params, inputs, targets).sum()  # seeds do not interact: sum of separate losses
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self.gradients.apply(list(self.params.items()))
+        self.gradients.apply(self.params.items())
         self.optimizer.step()
 
     @torch.no_grad()

@@ -9,6 +9,7 @@ seed axis (batched seeds), where norms and projections are taken per seed.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 
 import torch
 
@@ -28,13 +29,16 @@ class GradientPipeline:
 
     def __init__(self, cfg: OptimCfg, stacked: bool = False) -> None:
         self.cfg, self.stacked = cfg, stacked
+        self.active = cfg.grad_filter != "none" or cfg.orthogonal or cfg.grad_clip is not None
         self.ema: dict[str, torch.Tensor] = {}  # Grokfast-EMA: the running average h of each gradient
         self.window: dict[str, deque[torch.Tensor]] = {}  # Grokfast-MA: the last `window` gradients
         self.window_sum: dict[str, torch.Tensor] = {}
 
     @torch.no_grad()
-    def apply(self, named_params: NamedParams) -> None:
-        """Transform the parameters' .grad in place."""
+    def apply(self, named_params: Iterable[tuple[str, torch.nn.Parameter]]) -> None:
+        """Transform the parameters' .grad in place (nothing to do, and no per-step work, when none is set)."""
+        if not self.active:
+            return
         params = [(name, p) for name, p in named_params if p.grad is not None]
         if self.cfg.grad_filter == "ema":
             self._filter_ema(params)

@@ -122,7 +122,7 @@ class Training:
         loss = self.objective.loss(model(inputs), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self.gradients.apply(list(model.named_parameters()))
+        self.gradients.apply(model.named_parameters())
         optimizer.step()
         if self.masks:
             apply_mask(model, self.masks)
