@@ -90,7 +90,7 @@ class SpeedupSpec:
 
 @dataclass
 class Arm:
-    """One preset with one accelerator (or none): the steps each seed needed and what it concluded."""
+    """One preset with one accelerator (or none): the steps each seed needed to reach the threshold."""
 
     preset: str
     accelerator: str
@@ -163,9 +163,14 @@ def _train_arm(cfg: RunConfig, folder: Path, seeds: int, show_progress: bool) ->
             api.run(cfg.model_copy(update={"seed": cfg.seed + i}), run_dir, show_progress)
 
 
+def read_spec(out: Path) -> SpeedupSpec:
+    """What a speed-up folder was asked to measure (its speedup.json)."""
+    return SpeedupSpec(**json.loads((out / SPEEDUP_FILE).read_text()))
+
+
 def load_speedup(out: Path) -> list[Arm]:
     """The arms of a speed-up folder, read from its runs' histories (runs not yet finished count as missing)."""
-    spec = SpeedupSpec(**json.loads((out / SPEEDUP_FILE).read_text()))
+    spec = read_spec(out)
     arms = []
     for preset in spec.presets:
         for name in [BASELINE, *spec.accelerators]:
@@ -234,7 +239,7 @@ def _speedup(base: Arm | None, arm: Arm) -> tuple[str, str]:
 
 def speedup_entry(out: Path, runs_dir: Path, figures_dir: Path) -> SweepEntry:
     """A speed-up folder as a report section: the table, findings and the figure."""
-    spec = SpeedupSpec(**json.loads((out / SPEEDUP_FILE).read_text()))
+    spec = read_spec(out)
     arms = load_speedup(out)
     rows, findings = speedup_rows(arms)
     where = out.relative_to(runs_dir) if out != runs_dir else out
