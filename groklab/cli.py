@@ -19,11 +19,12 @@ from groklab import api
 from groklab.config import ConfigError, config_to_dict
 from groklab.history import HistoryError, load_history
 from groklab.importers import LogFormatError
+from groklab.launch import SubmissionError
 from groklab.registry import RegistryError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reproduce and analyze grokking experiments.")
 err_console = Console(stderr=True)
-USER_ERRORS = (ConfigError, HistoryError, RegistryError, FileExistsError, FileNotFoundError)
+USER_ERRORS = (ConfigError, HistoryError, RegistryError, FileExistsError, FileNotFoundError, SubmissionError)
 
 
 class Executor(StrEnum):

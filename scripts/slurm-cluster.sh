@@ -92,6 +92,8 @@ AccountingStorageHost=localhost
 JobAcctGatherType=jobacct_gather/none
 JobRequeue=1
 MinJobAge=30
+# submitit ignores the SIGTERM of scancel: the SIGKILL follows after 5 s instead of the default 30
+KillWait=5
 SchedulerParameters=sched_interval=1
 NodeName=$HOST CPUs=$CPUS RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP

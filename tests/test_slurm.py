@@ -155,3 +155,13 @@ def test_too_short_time_limit_is_refused_before_submitting(cluster, tmp_path, ti
     assert proc.returncode == 2
     assert "--time 1 min is shorter" in proc.stderr and "calibration estimates" in proc.stderr
     assert not run_dir.exists()
+
+
+def test_refused_submission_is_a_clear_error_and_leaves_no_folder(cluster, tmp_path, tiny):
+    config = write_config(tmp_path, tiny, steps=300)
+    run_dir = tmp_path / "refused"
+    proc = groklab_cli("run", "--config", str(config), "--out", str(run_dir), "--executor", "slurm",
+                       "--partition", "nosuch")
+    assert proc.returncode == 2
+    assert "sbatch refused the submission: Batch job submission failed: Invalid partition" in proc.stderr
+    assert "Traceback" not in proc.stderr and not run_dir.exists()  # the same --out works on the next try

@@ -1,1 +1,5 @@
 """Where runs execute: locally (groklab.sweep, groklab.api) or as SLURM jobs through submitit (here)."""
+
+
+class SubmissionError(RuntimeError):
+    """sbatch refused the jobs (the cluster did not answer, or a resource such as the partition is unknown)."""

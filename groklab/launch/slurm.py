@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from groklab.config import ConfigError
 from groklab.history import atomic_write_text
+from groklab.launch import SubmissionError
 
 JOB_FILE = "slurm.json"
 SAFETY_FACTOR = 1.5  # time limit = estimate x this + START_MARGIN_MIN, when no limit is given
@@ -88,8 +89,14 @@ def submit(run_dirs: list[Path], resources: SlurmResources, time_min: int, log_d
         slurm_array_parallelism=resources.max_parallel or len(run_dirs),
         slurm_signal_delay_s=resources.signal_delay_s, slurm_additional_parameters=extra,
     )
-    with executor.batch():
-        jobs = [executor.submit(RunJob(), str(run_dir)) for run_dir in run_dirs]
+    try:
+        with executor.batch():
+            jobs = [executor.submit(RunJob(), str(run_dir)) for run_dir in run_dirs]
+    except submitit.core.utils.FailedJobError as err:
+        lines = str(err).strip().splitlines() or ["no reason given"]
+        reason = lines[-1].removeprefix("sbatch: error: ")
+        raise SubmissionError(f"sbatch refused the submission: {reason}. Check that the cluster answers "
+                              "(`sinfo`) and that the partition and account exist; nothing was submitted") from err
     for run_dir, job in zip(run_dirs, jobs, strict=True):
         atomic_write_text(run_dir / JOB_FILE, json.dumps({
             "job_id": job.job_id, "submitted_at": time.time(), "time_limit_min": time_min,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from groklab import api
 from groklab.config import RunConfig, config_to_dict, dump_config
+from groklab.launch import SubmissionError
 from groklab.launch.slurm import (
     SlurmResources,
     cancel,
@@ -42,7 +44,11 @@ def submit_run(cfg: RunConfig, resources: SlurmResources, out: Path | None = Non
     limit = time_limit_min(estimate.total_s, resources, f"{cfg.preset or 'this run'} ({cfg.scale})")
     run_dir = api.new_run_dir(cfg, out)
     _prepare(cfg, run_dir)
-    job_ids = submit([run_dir], resources, limit, run_dir / "slurm", f"groklab-{cfg.preset or 'run'}")
+    try:
+        job_ids = submit([run_dir], resources, limit, run_dir / "slurm", f"groklab-{cfg.preset or 'run'}")
+    except SubmissionError as err:  # the folder holds only what _prepare wrote: a rerun may use it again
+        shutil.rmtree(run_dir)
+        raise SubmissionError(f"{err} (the prepared folder {run_dir} was removed)") from err
     return Submission([run_dir], job_ids, limit, estimate)
 
 
@@ -75,7 +81,11 @@ def submit_sweep(
             run_dir.mkdir(parents=True, exist_ok=True)
             _prepare(cfg, run_dir)
         run_dirs.append(run_dir)
-    job_ids = submit(run_dirs, resources, limit, sweep_dir / "slurm", f"groklab-{spec.preset}-sweep")
+    try:
+        job_ids = submit(run_dirs, resources, limit, sweep_dir / "slurm", f"groklab-{spec.preset}-sweep")
+    except SubmissionError as err:
+        raise SubmissionError(f"{err} (the prepared points stay in {sweep_dir}: the same command submits them "
+                              "again)") from err
     return Submission(run_dirs, job_ids, limit, longest)
 
 

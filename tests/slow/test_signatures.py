@@ -35,19 +35,19 @@ def test_linear_estimator_grokking_time_matches_the_prediction_over_lambda(tmp_p
     assert any(f.name.endswith("-predicted.png") for f in result.figures)
 
 
-def test_liu_phase_diagram_has_all_four_phases(tmp_path):
-    # one point in each region of the measured phase diagram (docs/presets.md): comprehension (1e-4, 10),
-    # grokking (1e-4, 7), memorization (3e-4, 7), confusion (3e-4, 10)
-    result = api.sweep("liu2022_effective", ["optim.lr=1e-4,3e-4", "optim.weight_decay=7,10"],
-                       workers=2, out=tmp_path / "sweep", report_line=lambda line: None)
-    phases = {api.get_preset("02").outcome_labels[r.analysis.outcome] for _, r in result.points}
-    assert phases == {"comprehension", "grokking", "memorization", "confusion"}, phases
+def test_liu_phase_diagram_has_all_four_phases(quick_run):
+    # one point in each region of the measured phase diagram (docs/presets.md), decoder (lr, weight decay):
+    # grokking (1e-4, 7) is the quick scale, comprehension (1e-4, 10), memorization (3e-4, 7), confusion (3e-4, 10)
+    names = ["liu2022_effective"] + [f"liu2022_effective:{phase}" for phase in ("comprehension", "memorization",
+                                                                                  "confusion")]
+    labels = api.get_preset("02").outcome_labels
+    phases = [labels[quick_run(name).result.analysis.outcome] for name in names]
+    assert phases == ["grokking", "comprehension", "memorization", "confusion"], phases
 
 
-def test_omnigrok_constrained_norm_generalizes_without_the_delay(quick_run, tmp_path):
+def test_omnigrok_constrained_norm_generalizes_without_the_delay(quick_run):
     grokked = quick_run("liu2022_omnigrok").result.analysis
-    cfg = api.resolve("liu2022_omnigrok", "constrained", ["device=cpu"])
-    constrained = api.run(cfg, tmp_path / "constrained", show_progress=False).result.analysis
+    constrained = quick_run("liu2022_omnigrok:constrained").result.analysis
     assert grokked.outcome == "grokked"
     assert constrained.outcome == "generalized" and constrained.generalization_step < grokked.memorization_step
     assert constrained.final["test_acc"] >= grokked.final["test_acc"] - 0.01
@@ -65,11 +65,11 @@ def test_omnigrok_lu_picture_test_loss_is_u_shaped_over_the_weight_norm(tmp_path
 
 def test_grokking_ticket_generalizes_long_before_dense_and_controls(quick_run, tmp_path):
     # the dense run is the quick run (it generalizes near step 2800), reused as a finished run; the ticket and
-    # the controls retrain for 1500 steps: the ticket generalizes near step 100, the norm-matched dense (3600)
+    # the controls retrain for 600 steps: the ticket generalizes near step 100, the norm-matched dense (3600)
     # and the random mask (never) must not have by then
     shutil.copytree(quick_run("minegishi2023_tickets").run_dir, tmp_path / "tickets" / "dense")
     result = api.tickets("minegishi2023_tickets", density=0.4, out=tmp_path / "tickets", show_progress=False,
-                         retrain_steps=1500)
+                         retrain_steps=600)
     steps = result.to_dict()["generalization_steps"]
     assert steps["ticket"] is not None and 2 * steps["ticket"] <= steps["dense"], steps
     assert steps["random_mask"] is None and steps["dense_matched_norm"] is None, steps
@@ -84,11 +84,10 @@ def test_humayun_adversarial_accuracy_rises_after_clean_accuracy_settles(quick_r
     assert (handle.run_dir / "figures" / "probes.png").stat().st_size > 0
 
 
-def test_humayun_local_complexity_rises_while_memorizing_then_falls(tmp_path):
+def test_humayun_local_complexity_rises_while_memorizing_then_falls(quick_run):
     # init scale 8: the last hidden layer's boundaries crowd near the training images while the network
     # memorizes (peak near step 300-1000), then migrate away as test accuracy rises late
-    cfg = api.resolve("humayun2024", "large_init", ["device=cpu", "train.steps=5000", "eval.probes=[local_complexity]"])
-    facts = api.run(cfg, tmp_path / "large_init", show_progress=False).result.signature
+    facts = quick_run("humayun2024:large_init").result.signature
     assert facts["lc_rise_and_fall"] and facts["lc_peak_step"] < 2000, facts
 
 
@@ -114,12 +113,11 @@ def test_grokfast_ema_reaches_the_threshold_within_a_few_times_the_papers_step(q
     assert a.generalization_step is not None and a.generalization_step <= 3 * 910  # the baseline needs 39,890
 
 
-def test_prieto_softmax_collapses_stablemax_does_not_and_orthogonal_adamw_has_no_delay(quick_run, tmp_path):
+def test_prieto_softmax_collapses_stablemax_does_not_and_orthogonal_adamw_has_no_delay(quick_run):
     softmax = quick_run("prieto2025_stablemax").result
     assert softmax.analysis.final["test_acc"] < 0.02  # memorized, test at chance
     assert softmax.signature["max_sc_frac"] >= 0.25  # a share of the training samples has collapsed
-    stablemax = quick_run("prieto2025_stablemax:stablemax").result  # the same for 2000 steps with StableMax
+    stablemax = quick_run("prieto2025_stablemax:stablemax").result  # the same 2000 steps with StableMax
     assert stablemax.signature["max_sc_frac"] == 0 and stablemax.signature["final_zero_grad_frac"] == 0
-    orthogonal = api.run(api.resolve("prieto2025_stablemax", "canonical_orthogonal"), tmp_path / "orthogonal",
-                         show_progress=False).result.analysis
+    orthogonal = quick_run("prieto2025_stablemax:orthogonal").result.analysis
     assert orthogonal.outcome == "generalized" and orthogonal.generalization_step <= 300
