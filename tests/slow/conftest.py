@@ -1,5 +1,5 @@
-"""Runs shared by the slow tests: every preset's quick scale, and the variants the signature tests compare with
-them, are trained once per session.
+"""Runs shared by the slow tests: every preset's quick scale, and the variants and small sweeps the signature
+tests compare with them, are trained once per session.
 
 They are trained together on first use, two processes of one torch thread each, longest first: these small
 models use two threads poorly, so two runs side by side finish the set in about 60% of the time of one after
@@ -8,11 +8,13 @@ another at two threads. A failing run fails only the tests that use it.
 
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 
 import pytest
 
 from groklab import api
-from groklab.sweep import _run_point
+from groklab.config import RunConfig
+from groklab.sweep import _run_point, claim_folder, resolve_points
 
 # runs besides the presets' quick scales: name -> (preset, scale, overrides)
 VARIANTS = {
@@ -26,43 +28,70 @@ VARIANTS = {
     "liu2022_effective:memorization": ("liu2022_effective", "quick", ["optim.lr=3e-4"]),
     "liu2022_effective:confusion": ("liu2022_effective", "quick", ["optim.lr=3e-4", "optim.weight_decay=10"]),
 }
+# sweeps whose points train in the same pool: name -> (preset, scale, sweep arguments); the tests analyze the folder
+SWEEPS = {
+    "omnigrok_lu": ("liu2022_omnigrok", "constrained", ["model.init_scale=0.25,1,8", "train.steps=3000"]),
+    "linear_lambda": ("levi2023_linear", "quick", ["task.n_train=250,340,500,1000"]),
+}
 # measured minutes at one thread, longest first (the rest are shorter): no worker idles at the end
 LONGEST_FIRST = ["wang2024_grokked_kg", "power2022", "lee2024_grokfast", "prieto2025_stablemax:stablemax",
                  "prieto2025_stablemax", "humayun2024", "thilak2022_slingshot", "liu2022_omnigrok:constrained",
                  "liu2022_omnigrok", "minegishi2023_tickets", "nanda2023", "humayun2024:large_init"]
 
 
-def configs_longest_first() -> dict:
-    """Every shared run's resolved config, in the order the pool starts them."""
+def configs_longest_first(folder: Path) -> dict[Path, RunConfig]:
+    """Every shared run's folder and resolved config, in the order the pool starts them; claims the sweep
+    folders."""
     runs = {p.id: (p.id, "quick", []) for p in api.presets()} | VARIANTS
     order = LONGEST_FIRST + [name for name in runs if name not in LONGEST_FIRST]
-    return {name: api.resolve(runs[name][0], runs[name][1], overrides=["device=cpu", *runs[name][2]])
-            for name in order}
+    configs = {folder / name.replace(":", "-"): api.resolve(runs[name][0], runs[name][1],
+                                                           overrides=["device=cpu", *runs[name][2]])
+               for name in order}
+    for name, (preset, scale, arguments) in SWEEPS.items():
+        spec = api.sweep_spec(preset, [*arguments, "device=cpu"], scale)
+        claim_folder(spec, folder / name)
+        configs |= {folder / name / point.name: cfg for point, cfg in resolve_points(spec, api.resolve)}
+    return configs
 
 
 @pytest.fixture(scope="session")
-def quick_run(tmp_path_factory):
-    """quick_run(name) -> RunHandle of that preset's quick scale, or of a named VARIANTS run."""
+def shared_runs(tmp_path_factory):
+    """folder_of(name) -> the trained folder of a shared run or sweep. Trains them all on first use; asking for
+    one whose training failed raises that failure."""
     folder = tmp_path_factory.mktemp("quick")
-    trained: dict[str, BaseException | None] = {}
+    failures: dict[Path, BaseException | None] = {}
+
+    def folder_of(name: str) -> Path:
+        if not failures:
+            with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
+                futures = {run_dir: pool.submit(_run_point, cfg, str(run_dir), 1)
+                           for run_dir, cfg in configs_longest_first(folder).items()}
+                failures.update({run_dir: future.exception() for run_dir, future in futures.items()})
+        path = folder / name.replace(":", "-")
+        for run_dir, error in failures.items():
+            if error is not None and (run_dir == path or path in run_dir.parents):
+                raise error
+        return path
+
+    return folder_of
+
+
+@pytest.fixture(scope="session")
+def quick_run(shared_runs):
+    """quick_run(name) -> RunHandle of that preset's quick scale, or of a named VARIANTS run."""
     handles = {}
 
-    def train_all() -> None:
-        with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
-            futures = {name: pool.submit(_run_point, cfg, str(folder / name.replace(":", "-")), 1)
-                       for name, cfg in configs_longest_first().items()}
-            for name, future in futures.items():
-                trained[name] = future.exception()
-
     def get(name: str):
-        if not trained:
-            train_all()
-        if trained[name] is not None:
-            raise trained[name]
         if name not in handles:
-            run_dir = folder / name.replace(":", "-")
-            result = api.analyze(run_dir)
+            run_dir = shared_runs(name)
+            result = api.analyze(run_dir, write=False)  # the run wrote its analysis and figures when it ended
             handles[name] = api.RunHandle(run_dir, result.state, result)
         return handles[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def shared_sweep(shared_runs):
+    """shared_sweep(name) -> SweepAnalysis of that SWEEPS entry, its points trained with the shared runs."""
+    return lambda name: api.analyze_sweep(shared_runs(name))

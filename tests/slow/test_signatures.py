@@ -25,9 +25,8 @@ def test_quadratic_mlp_groks_towards_the_analytic_fourier_solution(quick_run):
     assert (result.run_dir / "figures" / "neurons.png").is_file()
 
 
-def test_linear_estimator_grokking_time_matches_the_prediction_over_lambda(tmp_path):
-    result = api.sweep("levi2023_linear", ["task.n_train=250,340,500,1000"], workers=2, out=tmp_path / "sweep",
-                       report_line=lambda line: None)
+def test_linear_estimator_grokking_time_matches_the_prediction_over_lambda(shared_sweep):
+    result = shared_sweep("linear_lambda")  # task.n_train=250,340,500,1000
     assert result.agreement is not None and result.agreement["points"] == 4
     assert result.agreement["median_relative_error"] < 0.15, result.agreement
     outcomes = [r.analysis.outcome for _, r in result.points]
@@ -53,9 +52,8 @@ def test_omnigrok_constrained_norm_generalizes_without_the_delay(quick_run):
     assert constrained.final["test_acc"] >= grokked.final["test_acc"] - 0.01
 
 
-def test_omnigrok_lu_picture_test_loss_is_u_shaped_over_the_weight_norm(tmp_path):
-    result = api.sweep("liu2022_omnigrok", ["model.init_scale=0.25,1,8", "train.steps=3000"], scale="constrained",
-                       workers=2, out=tmp_path / "lu", report_line=lambda line: None)
+def test_omnigrok_lu_picture_test_loss_is_u_shaped_over_the_weight_norm(shared_sweep):
+    result = shared_sweep("omnigrok_lu")  # constrained scale, model.init_scale=0.25,1,8, 3000 steps
     test_loss = [r.analysis.final["test_loss"] for _, r in result.points]
     train_loss = [r.analysis.final["train_loss"] for _, r in result.points]
     assert test_loss[1] < test_loss[0] and test_loss[1] < test_loss[2]  # U
