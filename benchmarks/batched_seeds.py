@@ -1,6 +1,7 @@
 """N seeds as one batched computation against one seed (run by hand).
 
     .venv/bin/python benchmarks/batched_seeds.py nanda2023 --scale quick --seeds 8
+    python benchmarks/batched_seeds.py nanda2023 --seeds 8 --device cuda     # on a GPU
 
 Two measurements: the median optimizer-step time of 1 seed and of N stacked seeds (no evaluation), and the
 wall time of whole runs: `groklab run PRESET` (1 seed) against `groklab run PRESET --seeds N` (evaluation,
@@ -11,29 +12,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from common import machine, now
 
 from groklab import api
 from groklab.train.batched import StackedTraining
 from groklab.train.trainer import set_up
 
 
-def median_step_s(cfg, seeds: int, n_steps: int) -> float:
+def median_step_s(cfg, seeds: int, n_steps: int, device: torch.device) -> float:
     """Median wall time of one update of `seeds` stacked seeds (1: the normal single-run step)."""
-    setups = [set_up(cfg.model_copy(update={"seed": cfg.seed + i}), torch.device("cpu")) for i in range(seeds)]
+    setups = [set_up(cfg.model_copy(update={"seed": cfg.seed + i}), device) for i in range(seeds)]
     training = setups[0][1] if seeds == 1 else StackedTraining([t for _, t in setups])
     times = []
     for step in range(n_steps + 5):
-        start = time.perf_counter()
+        start = now(device)
         training.step(step)
         if step >= 5:
-            times.append(time.perf_counter() - start)
+            times.append(now(device) - start)
     return statistics.median(times)
 
 
@@ -44,11 +45,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--timing-steps", type=int, default=100)
     parser.add_argument("--run-steps", type=int, help="train.steps of the whole-run comparison (default: the scale's)")
+    parser.add_argument("--device", default="cpu", help="cpu (2 threads) or cuda")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
-    torch.set_num_threads(2)
-    cfg = api.resolve(args.preset, args.scale, [f"train.steps={args.run_steps}"] if args.run_steps else [])
-    one, stacked = median_step_s(cfg, 1, args.timing_steps), median_step_s(cfg, args.seeds, args.timing_steps)
+    device = torch.device(args.device)
+    if device.type == "cpu":
+        torch.set_num_threads(2)
+    overrides = [f"device={args.device}"] + ([f"train.steps={args.run_steps}"] if args.run_steps else [])
+    cfg = api.resolve(args.preset, args.scale, overrides)
+    one = median_step_s(cfg, 1, args.timing_steps, device)
+    stacked = median_step_s(cfg, args.seeds, args.timing_steps, device)
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         api.run(cfg, Path(tmp) / "single", show_progress=False)
@@ -59,13 +65,12 @@ def main() -> None:
     result = {"preset": cfg.preset, "scale": args.scale, "seeds": args.seeds, "step_ms_1": one * 1e3,
               f"step_ms_{args.seeds}": stacked * 1e3, "run_s_1": single_s, f"run_s_{args.seeds}": batched_s,
               "cost_ratio_run": batched_s / single_s, "cost_ratio_step": stacked / one,
-              "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
-              "threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%d %H:%M")}
+              "machine": machine(device), "date": time.strftime("%Y-%m-%d %H:%M")}
     print(f"| {cfg.preset} ({args.scale}) | 1 seed | {args.seeds} seeds batched | ratio |\n|---|---|---|---|")
     print(f"| median step (ms) | {one * 1e3:.2f} | {stacked * 1e3:.2f} | {stacked / one:.2f}x |")
     print(f"| whole run (s) | {single_s:.1f} | {batched_s:.1f} | {batched_s / single_s:.2f}x |")
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"batched-{cfg.preset}-{args.scale}-{args.seeds}.json"
+    path = args.out / f"batched-{cfg.preset}-{args.scale}-{args.seeds}-{args.device}.json"
     path.write_text(json.dumps(result, indent=1))
     print(f"saved {path}")
 

@@ -1,6 +1,7 @@
 """Steps per second and time-to-grok of a preset scale on this machine (run by hand).
 
     .venv/bin/python benchmarks/time_to_grok.py nanda2023 power2022 --scale canonical --seeds 0
+    python benchmarks/time_to_grok.py nanda2023 power2022 --device cuda     # on a GPU
 
 For each preset: the median optimizer-step time over `--timing-steps` steps (no evaluation), the step's
 floating-point work (torch.utils.flop_counter) as achieved GFLOP/s and as a share of an fp32 matmul ceiling
@@ -13,28 +14,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from common import machine, now
 from torch.utils.flop_counter import FlopCounterMode
 
 from groklab import api
 from groklab.train.trainer import set_up
 
 
-def step_times(cfg, n_steps: int) -> list[float]:
+def step_times(cfg, n_steps: int, device: torch.device) -> list[float]:
     """Wall time of each of `n_steps` optimizer steps (the trainer's own step) after 5 warm-up steps."""
-    _, training = set_up(cfg, torch.device("cpu"))
+    _, training = set_up(cfg, device)
     times = []
     for step in range(n_steps + 5):
-        t0 = time.perf_counter()
+        t0 = now(device)
         training.step(step)
         if step >= 5:
-            times.append(time.perf_counter() - t0)
+            times.append(now(device) - t0)
     return times
 
 
@@ -47,20 +48,15 @@ def step_gflop(cfg) -> float:
     return counter.get_total_flops() / 1e9
 
 
-def matmul_ceiling_gflops(size: int = 2048, repeats: int = 5) -> float:
-    """fp32 matmul throughput of this machine now (the same threads the training uses)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def matmul_ceiling_gflops(device: torch.device, repeats: int = 5) -> float:
+    """fp32 matmul throughput of this device now (on CPU: the same threads the training uses)."""
+    size = 8192 if device.type == "cuda" else 2048
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     a @ b
-    t0 = time.perf_counter()
+    t0 = now(device)
     for _ in range(repeats):
         a @ b
-    return 2 * size**3 * repeats / (time.perf_counter() - t0) / 1e9
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return f"{cpu}; torch {torch.__version__}; {torch.get_num_threads()} threads; {platform.platform()}"
+    return 2 * size**3 * repeats / (now(device) - t0) / 1e9
 
 
 def main() -> None:
@@ -70,16 +66,18 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--target", type=float, default=0.99, help="test accuracy that counts as grokked")
     parser.add_argument("--timing-steps", type=int, default=50)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
+    device = torch.device(args.device)
 
     rows = []
     for name in args.presets:
         for seed in args.seeds:
-            cfg = api.resolve(name, args.scale, seed=seed, device="cpu",
+            cfg = api.resolve(name, args.scale, seed=seed, device=args.device,
                               overrides=[f"train.stop_at_test_acc={args.target}"])
-            ceiling = matmul_ceiling_gflops()
-            median_ms = 1000 * statistics.median(step_times(cfg, args.timing_steps))
+            ceiling = matmul_ceiling_gflops(device)
+            median_ms = 1000 * statistics.median(step_times(cfg, args.timing_steps, device))
             achieved = step_gflop(cfg) / (median_ms / 1000)
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()
@@ -87,7 +85,8 @@ def main() -> None:
                 wall = time.perf_counter() - t0
             final = handle.result.analysis.final
             reached = final["test_acc"] >= args.target
-            rows.append({"preset": name, "scale": args.scale, "seed": seed, "step_ms_median": round(median_ms, 1),
+            rows.append({"preset": name, "scale": args.scale, "seed": seed, "device": args.device,
+                         "step_ms_median": round(median_ms, 2),
                          "steps_per_s": round(1000 / median_ms, 1), "achieved_gflops": round(achieved, 1),
                          "share_of_ceiling": round(achieved / ceiling, 3), "matmul_gflops": round(ceiling),
                          "grok_step": final["step"] if reached else None,
@@ -96,8 +95,9 @@ def main() -> None:
 
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (args.out / f"time_to_grok-{stamp}.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1))
-    print(f"\nmachine: {machine()}\n")
+    record = {"machine": machine(device), "rows": rows}
+    (args.out / f"time_to_grok-{args.device}-{stamp}.json").write_text(json.dumps(record, indent=1))
+    print(f"\nmachine: {machine(device)}\n")
     print(f"| preset | scale | seed | median step (ms) | steps/s | step at {args.target:.0%} test | "
           "time-to-grok (s) | achieved GFLOP/s | share of ceiling | fp32 matmul GFLOP/s (ceiling) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
