@@ -39,7 +39,7 @@ def test_scale_validates_builds_and_trains_two_steps(preset_id, scale):
     objective = Objective(cfg)
     model = build_model_for(cfg, data, objective)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr)
-    batch = cfg.train.batch_size or 256
+    batch = min(cfg.train.batch_size or 256, 32)  # a canonical 60M-parameter model steps in a second
     losses = []
     for _ in range(2):
         loss = objective.loss(model(data.train_x[:batch]), data.train_y[:batch])

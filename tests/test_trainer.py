@@ -1,9 +1,15 @@
 """The training loop on real tiny runs: divergence, early stop, evaluation schedule."""
 
+import copy
+
+import pytest
+import torch
+
 from groklab import api
 from groklab.config import apply_overrides, validate_config
 from groklab.config.schema import EvalCfg
 from groklab.history import load_history
+from groklab.optim import build_optimizer
 from groklab.train.schedule import eval_steps
 
 
@@ -46,3 +52,25 @@ def test_accuracy_through_a_per_sample_loss_threshold(tmp_path, tiny):
     strict = run(tmp_path / "strict", tiny, ["train.loss=mse", "eval.accuracy=loss_below", "eval.loss_threshold=1e-9"])
     assert (load_history(loose.run_dir).column("train_acc") == 1.0).all()  # every sample's MSE is below 10
     assert (load_history(strict.run_dir).column("test_acc") == 0.0).all()  # and none is below 1e-9
+
+
+@pytest.mark.parametrize("name", ["adamw", "adam", "sgd"])
+def test_optimizers_update_exactly_as_torchs_per_parameter_loop(name, tiny):
+    # the registry asks for the foreach kernels (faster for small models); they must not change a single bit
+    tiny["optim"].update(name=name, momentum=0.9 if name == "sgd" else 0.0, weight_decay=0.1)
+    cfg = validate_config(tiny).optim
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.GELU(), torch.nn.Linear(16, 3))
+    twin = copy.deepcopy(model)
+    ours = build_optimizer(model, cfg)
+    loop_class = torch.optim.SGD if name == "sgd" else torch.optim.Adam  # Adam takes AdamW's defaults too
+    loop = loop_class(twin.parameters(), **{**ours.defaults, "foreach": False})
+    x, y = torch.randn(32, 6), torch.randint(3, (32,))
+    for _ in range(5):
+        for net, opt in ((model, ours), (twin, loop)):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+            opt.step()
+    assert ours.defaults["foreach"] is True
+    for mine, theirs in zip(model.parameters(), twin.parameters(), strict=True):
+        assert torch.equal(mine, theirs)
