@@ -38,6 +38,7 @@ def plot_speedup(arms: list[Any]) -> Figure:
     ax.invert_yaxis()
     ax.set(xscale="log", xlabel="steps to the generalization threshold (open: not reached within the budget)",
            title="grokking accelerators: steps to generalization per seed, median as bar")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.05 - 0.4 / len(presets)), ncol=len(names),
+              fontsize=8)  # below the axis: no preset's points hidden under it
     fig.tight_layout()
     return fig
