@@ -40,7 +40,7 @@ PRESET = Preset(
     title="Grokking at the edge of numerical stability",
     citation="Prieto, Barsbey, Mediano, Birdal. ICLR 2025, arXiv:2501.04697",
     url="https://github.com/LucasPrietoAl/grokking-at-the-edge-of-numerical-stability",
-    version=1,
+    version=2,  # 2: quick scale 2000 steps (was 3000)
     scales={"canonical": CANONICAL, "canonical_softmax": CANONICAL_SOFTMAX,
             "canonical_orthogonal": CANONICAL_ORTHOGONAL, "quick": QUICK},
     reported=ReportedOutcome(
