@@ -87,7 +87,7 @@ def test_transformer_reads_the_answer_at_the_last_non_pad_position():
     with torch.no_grad():
         x = model.embed(tokens) + model.pos
         for block in model.blocks:
-            x = block(x, last_only=False)
+            x = block(x)
         expected = model.unembed(model.final_norm(x[:, 1]))
         assert torch.allclose(model(tokens), expected, atol=1e-6)
 

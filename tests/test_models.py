@@ -5,6 +5,7 @@ import torch
 
 from groklab.config.schema import MLPCfg, ModularTaskCfg, TransformerCfg
 from groklab.models import build_model
+from groklab.models.transformer import leading_single_token
 from groklab.tasks import build_task
 
 DATA = build_task(ModularTaskCfg(p=11, format="x_op_y_eq"), 0)
@@ -14,7 +15,7 @@ def full_sequence_logits(model, tokens):
     """Reference forward pass computing every position in every layer, then reading the last."""
     x = model.embed(tokens) + model.pos
     for block in model.blocks:
-        x = block(x, last_only=False)
+        x = block(x)
     return model.unembed(model.final_norm(x))[:, -1]
 
 
@@ -26,9 +27,40 @@ def test_last_position_shortcut_equals_full_computation(norm, positions):
                                        attn_bias=True, mlp_bias=True), DATA)
     x = DATA.train_x[:50]  # 50 samples > 13 tokens: the first block projects the token table
     assert model.embed.num_embeddings < len(x)
+    assert model.head_tokens.shape == (13, 2) and model.head_position == 0  # x and op: one varying token
     reference = full_sequence_logits(model, x)
     torch.testing.assert_close(model(x), reference, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(model(x[:5]), reference[:5], rtol=1e-5, atol=1e-5)  # fewer samples: no table
+    shortcut_grads = torch.autograd.grad(model(x).square().sum(), list(model.parameters()))
+    reference_grads = torch.autograd.grad(full_sequence_logits(model, x).square().sum(), list(model.parameters()))
+    for got, want in zip(shortcut_grads, reference_grads, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("sequences", "head", "position"), [
+    ([[0, 9, 1, 10], [2, 9, 3, 10]], [[0, 9], [1, 9], [2, 9]], 0),  # x op y =: x and op
+    ([[0, 1, 10], [2, 3, 10]], [[0], [1], [2]], 0),  # x y =: x alone
+    ([[7, 0, 1], [7, 2, 3]], [[7, 0], [7, 1], [7, 2]], 1),  # a start token, then x
+    ([[0, 1], [0, 1]], [[0], [1], [2]], 0),  # nothing varies: all but the last position
+])
+def test_leading_single_token_finds_the_positions_that_depend_on_one_token(sequences, head, position):
+    tokens, expected = leading_single_token(torch.tensor(sequences), vocab_size=3)
+    assert tokens.tolist() == head and expected == position
+
+
+def test_first_block_head_under_vmap_equals_each_seeds_model():
+    """Batched seeds run the model through torch.func.vmap: the gathered head must stay per seed."""
+    models = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        models.append(build_model(TransformerCfg(n_layers=2, d_model=32, n_heads=4, d_mlp=64), DATA))
+    stacked = {name: torch.stack([dict(m.named_parameters())[name] for m in models]) for name, _ in
+               models[0].named_parameters()}
+    inputs = torch.stack([DATA.train_x[:40], DATA.train_x[20:60]])
+    call = lambda params, x: torch.func.functional_call(models[0], params, (x,))  # noqa: E731
+    batched = torch.func.vmap(call)(stacked, inputs)
+    for seed, model in enumerate(models):
+        torch.testing.assert_close(batched[seed], full_sequence_logits(model, inputs[seed]), rtol=1e-5, atol=1e-5)
 
 
 def test_attention_is_causal():
@@ -38,7 +70,7 @@ def test_attention_is_causal():
     y = x.clone()
     y[:, -1] = 0  # change only the last token
     first = model.blocks[0]
-    h_x, h_y = (first(model.embed(t) + model.pos, last_only=False) for t in (x, y))
+    h_x, h_y = (first(model.embed(t) + model.pos) for t in (x, y))
     torch.testing.assert_close(h_x[:, :-1], h_y[:, :-1])  # earlier positions cannot see the change
 
 

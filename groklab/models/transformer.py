@@ -1,9 +1,16 @@
 """Decoder-only transformer that scores only the last position.
 
 Covers Power et al. 2022 (2 layers, post-LN, no biases, sinusoidal positions in openai/grok)
-and Nanda et al. 2023 (1 layer, no LayerNorm, MLP biases, learned positions). The last block
-computes its attention query and MLP at the last position only, since only that position's
-prediction is scored: same outputs, less work.
+and Nanda et al. 2023 (1 layer, no LayerNorm, MLP biases, learned positions). Three shortcuts give the
+same outputs with less work:
+- the last block computes its attention query and MLP at the last position only, since only that
+  position's prediction is scored;
+- the first block's attention input depends on (position, token) only, so its projections are computed on
+  the position x vocabulary table (TokenTable);
+- with causal attention the first block's output at position t depends on tokens 0..t only. In the task's
+  leading positions where a single token varies (x and op of "x op y =", op being the same in every
+  sequence), that output is computed once per vocabulary entry and gathered (`leading_single_token`).
+  The model therefore expects the task's own sequences, as every caller passes.
 """
 
 from __future__ import annotations
@@ -29,13 +36,13 @@ class TokenTable:
     def __init__(self, rows: torch.Tensor, tokens: torch.Tensor) -> None:
         self.rows, self.tokens = rows, tokens
 
-    def project(self, layer: nn.Module, last_only: bool) -> torch.Tensor:
-        """layer(input) as [B, D] at the last position (last_only) or [B, T, D]."""
-        if last_only:
-            return F.embedding(self.tokens[:, -1], layer(self.rows[-1]))
-        length, vocab, _ = self.rows.shape
-        flat = torch.arange(length, device=self.tokens.device) * vocab + self.tokens  # row of (position, token)
-        return F.embedding(flat, layer(self.rows).flatten(0, 1))  # embedding's backward is a fast scatter-add
+    def project(self, layer: nn.Module, start: int) -> torch.Tensor:
+        """layer(input) at positions start.. as [B, T - start, D], or as [B, D] when only the last remains."""
+        rows, tokens = self.rows[start:], self.tokens[:, start:]
+        if len(rows) == 1:
+            return F.embedding(tokens[:, 0], layer(rows[0]))
+        flat = torch.arange(len(rows), device=tokens.device) * rows.shape[1] + tokens  # row of (position, token)
+        return F.embedding(flat, layer(rows).flatten(0, 1))  # embedding's backward is a fast scatter-add
 
 
 class Attention(nn.Module):
@@ -47,28 +54,28 @@ class Attention(nn.Module):
         self.v = nn.Linear(d_model, d_model, bias=bias)
         self.out = nn.Linear(d_model, d_model, bias=bias)
 
-    def forward(self, x: torch.Tensor | TokenTable, last_only: bool) -> torch.Tensor:
-        """x: [B, T, D] (or a TokenTable) -> [B, T', D] with T' = 1 if last_only else T (causal)."""
+    def forward(self, x: torch.Tensor | TokenTable, start: int) -> torch.Tensor:
+        """x: [B, T, D] (or a TokenTable) -> [B, T - start, D]: causal attention from the queries at positions
+        start.. over all positions."""
         if isinstance(x, TokenTable):
-            batch, d_model = x.tokens.shape[0], x.rows.shape[-1]
-            project = lambda layer, last: x.project(layer, last)  # noqa: E731
+            (batch, length), d_model = x.tokens.shape, x.rows.shape[-1]
+            project = x.project
         else:
-            batch, d_model = x.shape[0], x.shape[-1]
+            batch, length, d_model = x.shape
             # The last position as a [B, D] matrix, not [B, 1, D]: under torch.func.vmap (batched seeds) a
             # linear layer's weight gradient over [B, 1, D] becomes B outer products instead of one matmul.
-            project = lambda layer, last: layer(x[:, -1] if last else x)  # noqa: E731
+            project = lambda layer, first: layer(x[:, -1] if first == length - 1 else x[:, first:])  # noqa: E731
         heads = lambda t: t.view(batch, -1, self.n_heads, d_model // self.n_heads).transpose(1, 2)  # noqa: E731
-        q = heads(project(self.q, last_only))
-        k, v = heads(project(self.k, False)), heads(project(self.v, False))
+        q = heads(project(self.q, start))
+        k, v = heads(project(self.k, 0)), heads(project(self.v, 0))
         # Broadcast-multiply instead of matmul: for sequences of a few tokens this is about twice
         # as fast on CPU as batched matmuls of [B*H, T, 32] (measured, see docs/performance.md).
         scores = (q.unsqueeze(-2) * k.unsqueeze(-3)).sum(-1) / math.sqrt(k.shape[-1])  # [B, H, Tq, Tk]
-        if not last_only:
-            length = k.shape[2]
-            causal = torch.ones(length, length, dtype=torch.bool, device=k.device).tril()
+        if start < length - 1:
+            causal = torch.ones(length, length, dtype=torch.bool, device=k.device).tril()[start:]
             scores = scores.masked_fill(~causal, float("-inf"))
         attended = (scores.softmax(dim=-1).unsqueeze(-1) * v.unsqueeze(-3)).sum(-2)  # [B, H, Tq, dh]
-        if last_only:
+        if start == length - 1:
             return self.out(attended.reshape(batch, d_model)).unsqueeze(1)
         return self.out(attended.transpose(1, 2).reshape(batch, -1, d_model))
 
@@ -86,17 +93,17 @@ class Block(nn.Module):
         make_norm = nn.LayerNorm if cfg.norm != "none" else nn.Identity
         self.ln1, self.ln2 = make_norm(cfg.d_model), make_norm(cfg.d_model)
 
-    def forward(self, x: torch.Tensor, last_only: bool, table: TokenTable | None = None) -> torch.Tensor:
-        """x: the residual stream [B, T, D]; `table`: the same x as a TokenTable (first block only)."""
-        residual = x[:, -1:] if last_only else x
+    def forward(self, x: torch.Tensor, start: int = 0, table: TokenTable | None = None) -> torch.Tensor:
+        """x: the residual stream [B, T, D] -> the block's output at positions start.. [B, T - start, D];
+        `table`: the same x as a TokenTable (first block only)."""
+        residual = x[:, start:]
         if self.norm == "post":
-            x = self.ln1(residual + self.attn(table or x, last_only))
+            x = self.ln1(residual + self.attn(table or x, start))
             return self.ln2(x + self.mlp(x))
         attn_in = TokenTable(self.ln1(table.rows), table.tokens) if table else self.ln1(x)
         if self.norm == "pre_normalized_residual":  # Grokfast's main.py: x <- ln1(x) + attn(ln1(x))
-            normalized = self.ln1(x)
-            residual = normalized[:, -1:] if last_only else normalized
-        x = residual + self.attn(attn_in, last_only)
+            residual = self.ln1(residual)
+        x = residual + self.attn(attn_in, start)
         return x + self.mlp(self.ln2(x))
 
 
@@ -110,10 +117,27 @@ def sinusoidal_positions(seq_len: int, d_model: int) -> torch.Tensor:
     return enc
 
 
+def leading_single_token(sequences: torch.Tensor, vocab_size: int) -> tuple[torch.Tensor, int] | None:
+    """The longest run of leading positions (all but the last) in which at most one position's token varies
+    across `sequences` [N, T]: every sequence's first-block output there is that of one of the returned
+    [vocab_size, k] sequences, the one whose `position` token is the same. None when there is no such run."""
+    varying = (sequences != sequences[0]).any(0).nonzero().flatten().tolist()
+    length = min(varying[1] if len(varying) > 1 else sequences.shape[1], sequences.shape[1] - 1)
+    if length == 0:
+        return None
+    position = varying[0] if varying and varying[0] < length else 0
+    head = sequences[0, :length].repeat(vocab_size, 1)
+    head[:, position] = torch.arange(vocab_size, device=sequences.device)
+    return head, position
+
+
 class Transformer(nn.Module):
     def __init__(
-        self, cfg: TransformerCfg, vocab_size: int, seq_len: int, n_classes: int, pad_token: int | None = None
+        self, cfg: TransformerCfg, vocab_size: int, seq_len: int, n_classes: int, pad_token: int | None = None,
+        sequences: torch.Tensor | None = None,
     ) -> None:
+        """`sequences`: the task's inputs, from which the first block's single-token head is found (not used
+        with padding or a single block)."""
         super().__init__()
         self.pad_token = pad_token
         self.embed = nn.Embedding(vocab_size, cfg.d_model)
@@ -126,6 +150,19 @@ class Transformer(nn.Module):
         self.unembed = nn.Linear(cfg.d_model, n_classes, bias=False)
         if cfg.init == "nanda":
             self._init_nanda(cfg.d_model, vocab_size)
+        head = None
+        if sequences is not None and pad_token is None and cfg.n_layers > 1:
+            head = leading_single_token(sequences, vocab_size)
+        self.register_buffer("head_tokens", head[0] if head else None, persistent=False)
+        self.head_position = head[1] if head else None
+
+    def _first_block_head(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The first block's output at the leading single-token positions, [B, k, D]: computed on the
+        vocabulary's [V, k] sequences and gathered by each sample's varying token."""
+        head = self.head_tokens
+        outputs = self.blocks[0](self.embed(head) + self.pos[: head.shape[1]])  # [V, k, D]
+        gathered = F.embedding(tokens[:, self.head_position], outputs.flatten(1))
+        return gathered.view(len(tokens), head.shape[1], -1)
 
     def _init_nanda(self, d_model: int, vocab_size: int) -> None:
         with torch.no_grad():
@@ -142,11 +179,19 @@ class Transformer(nn.Module):
         one, or with a pad token the last non-pad one (every block then computes all positions)."""
         x = self.embed(tokens) + self.pos
         padded = self.pad_token is not None
-        table = None
-        if self.embed.num_embeddings < tokens.shape[0]:  # fewer table rows than sample rows: project the table
+        last = len(self.blocks) - 1
+        table, head = None, 0
+        if self.embed.num_embeddings < len(tokens):  # fewer table rows than samples: compute on tables
             table = TokenTable(self.embed.weight.unsqueeze(0) + self.pos.unsqueeze(1), tokens)
+            head = 0 if self.head_tokens is None else self.head_tokens.shape[1]
         for i, block in enumerate(self.blocks):
-            x = block(x, last_only=not padded and i == len(self.blocks) - 1, table=table if i == 0 else None)
+            first_table = table if i == 0 else None
+            if i == last and not padded:
+                x = block(x, x.shape[1] - 1, first_table)
+            elif i == 0 and head:
+                x = torch.cat([self._first_block_head(tokens), block(x, head, first_table)], dim=1)
+            else:
+                x = block(x, 0, first_table)
         if padded:
             answer = (tokens != self.pad_token).sum(1) - 1
             x = x[torch.arange(len(tokens), device=tokens.device), answer].unsqueeze(1)
@@ -155,4 +200,5 @@ class Transformer(nn.Module):
 
 @MODELS.register("transformer")
 def build_transformer(cfg: TransformerCfg, data: TaskData) -> Transformer:
-    return Transformer(cfg, data.vocab_size, data.seq_len, data.n_classes, data.pad_token)
+    sequences = torch.cat([data.train_x, data.test_x])
+    return Transformer(cfg, data.vocab_size, data.seq_len, data.n_classes, data.pad_token, sequences)
