@@ -22,7 +22,7 @@ from groklab.config import ConfigError, RunConfig
 from groklab.history import atomic_write_text
 from groklab.plots import plot_speedup, save_figure
 from groklab.report.render import SweepEntry
-from groklab.sweep import point_state
+from groklab.sweep import check_reusable, point_state
 
 SPEEDUP_FILE = "speedup.json"
 BASELINE = "baseline"
@@ -116,6 +116,9 @@ def run_speedup(spec: SpeedupSpec, out: Path, workers: int = 1, show_progress: b
     configs = {(preset, arm): _arm_config(spec, preset, arm)[0] for preset in spec.presets
                for arm in [BASELINE, *spec.accelerators]}
     todo = [(key, cfg) for key, cfg in configs.items() if cfg is not None]
+    for (preset, arm), cfg in todo:
+        for seed in range(cfg.seed, cfg.seed + spec.seeds):
+            check_reusable(out / preset / arm / f"s{seed}", cfg.model_copy(update={"seed": seed}))
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / SPEEDUP_FILE, json.dumps(asdict(spec), indent=2))
     if workers == 1:

@@ -56,6 +56,7 @@ from groklab.signatures import neuron_spectra_pair, signature_facts
 from groklab.sweep import (
     SweepPoint,
     SweepSpec,
+    check_reusable,
     claim_folder,
     default_sweep_dir,
     find_sweeps,
@@ -459,6 +460,7 @@ def find_tickets(root: Path) -> list[Path]:
 
 
 def _run_or_reuse(cfg: RunConfig, run_dir: Path, show_progress: bool) -> RunAnalysis:
+    check_reusable(run_dir, cfg)
     state = point_state(run_dir)
     if state == "finished":
         return analyze(run_dir)

@@ -68,10 +68,11 @@ class Preset:
         return self.quick_outcome or self.reported.outcome
 
     def config_dict(self, scale: str) -> dict[str, Any]:
-        """The scale's config as a plain dict (a fresh copy) with preset and scale filled in."""
+        """The scale's config as a plain dict (a fresh copy) with preset, its version and scale filled in."""
         if scale not in self.scales:
             raise KeyError(f"preset {self.id} has no scale '{scale}'; scales: {', '.join(self.scales)}")
-        return {**copy.deepcopy(self.scales[scale]), "preset": self.id, "scale": scale}
+        return {**copy.deepcopy(self.scales[scale]), "preset": self.id, "preset_version": self.version,
+                "scale": scale}
 
 
 def merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

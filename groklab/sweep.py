@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from groklab.config import ConfigError
+from groklab.config.io import config_to_dict, load_config
 from groklab.history import atomic_write_text
 from groklab.runs import run_state
 
@@ -133,6 +134,34 @@ def point_state(run_dir: Path) -> str:
     return "finished" if run_state(run_dir).state in FINISHED else "unfinished"
 
 
+def check_reusable(run_dir: Path, cfg: Any) -> None:
+    """Refuse to reuse or resume a run folder whose saved config differs from `cfg` (another preset version,
+    a changed scale), naming what differs: its results would otherwise be mixed with this config's."""
+    if not (run_dir / "config.yaml").is_file():
+        return
+    saved = flat_config(config_to_dict(load_config(run_dir / "config.yaml")))
+    wanted = flat_config(config_to_dict(cfg))
+    changed = [f"{key}: {saved.get(key)} -> {wanted.get(key)}" for key in sorted(saved.keys() | wanted.keys())
+               if saved.get(key) != wanted.get(key)]
+    if changed:
+        raise FileExistsError(
+            f"{run_dir} was trained with a different config ({'; '.join(changed[:5])}"
+            f"{'; ...' if len(changed) > 5 else ''}); groklab does not mix its results with this one: choose "
+            "another --out, or move that folder away to retrain it"
+        )
+
+
+def flat_config(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{'model.d_model': 128, ...} from a nested config dict."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out |= flat_config(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def _run_point(cfg: Any, run_dir: str, threads: int) -> tuple[str, str, float]:
     """Worker: train one point (fresh or resumed) and return (folder, outcome, seconds)."""
     import torch
@@ -155,6 +184,8 @@ def execute(
     """Run every point that is not finished, `workers` at a time; returns {point name: outcome, 'skipped' or
     'failed: why'}. A failing point is reported and the others go on; the next call retries it."""
     todo, results = [], {}
+    for point, cfg in configs:
+        check_reusable(sweep_dir / point.name, cfg)
     for point, cfg in configs:
         state = point_state(sweep_dir / point.name)
         if state == "finished":

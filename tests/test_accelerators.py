@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from dataclasses import asdict
 
 import pytest
 import torch
@@ -151,6 +152,11 @@ def test_speedup_table_runs_every_arm_reuses_finished_runs_and_reaches_the_repor
     stamps = [h.stat().st_mtime_ns for h in histories]
     again = run_speedup(spec, tmp_path / "speedup", workers=2, show_progress=False, report=lambda line: None)
     assert [h.stat().st_mtime_ns for h in histories] == stamps  # nothing trained twice
+    changed = SpeedupSpec(**{**asdict(spec), "fixed": [f.replace("every=10", "every=20") for f in spec.fixed]})
+    with pytest.raises(FileExistsError, match=r"nanda2023/baseline/s0 was trained with a different config "
+                                              r"\(eval.every: 10 -> 20\)"):
+        run_speedup(changed, tmp_path / "speedup", show_progress=False)  # refused before anything trains
+    assert [h.stat().st_mtime_ns for h in histories] == stamps
     rows, findings = speedup_rows(again)
     assert rows[5][:3] == ["levi2023_linear", "stablemax", "n/a"] and len(rows) == 6
     assert load_speedup(tmp_path / "speedup")[1].steps == by_name[("nanda2023", "orthogonal")].steps

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,6 +55,19 @@ def small_sweep(tmp_path_factory):
 def test_a_different_grid_in_the_same_folder_is_refused(small_sweep):
     with pytest.raises(FileExistsError, match="different sweep"):
         api.sweep(LEVI, ["task.n_train=400,1000", "train.steps=80"], out=small_sweep.sweep_dir)
+
+
+def test_a_point_trained_by_another_preset_version_is_refused_not_reused(small_sweep, tmp_path):
+    copy = tmp_path / "lambda"
+    shutil.copytree(small_sweep.sweep_dir, copy)
+    point = copy / "task.n_train=400-s0"
+    saved = point / "config.yaml"
+    saved.write_text(saved.read_text().replace("preset_version: 1", "preset_version: 0"))  # an older preset
+    stamps = {h: h.stat().st_mtime_ns for h in copy.rglob("history.jsonl")}
+    with pytest.raises(FileExistsError, match=r"task.n_train=400-s0 was trained with a different config "
+                                              r"\(preset_version: 0 -> 1\).*choose another --out"):
+        api.sweep(LEVI, ["task.n_train=400,2000", "train.steps=80"], out=copy, report_line=lambda line: None)
+    assert {h: h.stat().st_mtime_ns for h in copy.rglob("history.jsonl")} == stamps  # nothing retrained
 
 
 def test_report_shows_a_sweep_as_one_section_not_as_loose_runs(small_sweep, tmp_path):

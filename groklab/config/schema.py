@@ -562,6 +562,9 @@ class RunConfig(Strict):
     """Everything one training run needs. Written to config.yaml exactly as it ran."""
 
     preset: str | None = Field(None, description="Preset this config came from.")
+    preset_version: int | None = Field(
+        None, description="That preset's version when the run was configured (a preset's version changes with "
+        "anything that changes its runs' results).")
     scale: str | None = Field(None, description="Preset scale (quick, canonical).")
     seed: int = Field(0, ge=0, description="One seed for the data split, the initialization and the batch order.")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when available.")

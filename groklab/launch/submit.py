@@ -22,7 +22,7 @@ from groklab.launch.slurm import (
     time_limit_min,
 )
 from groklab.runs import find_runs
-from groklab.sweep import claim_folder, default_sweep_dir, point_state, resolve_points
+from groklab.sweep import check_reusable, claim_folder, default_sweep_dir, point_state, resolve_points
 from groklab.train.calibrate import WallTimeEstimate, estimate_wall_time
 from groklab.train.status import write_status
 
@@ -63,6 +63,8 @@ def submit_sweep(
     configs = resolve_points(spec, api.resolve)
     sweep_dir = out or default_sweep_dir(spec, api.DEFAULT_RUNS_DIR)
     claim_folder(spec, sweep_dir)
+    for point, cfg in configs:
+        check_reusable(sweep_dir / point.name, cfg)
     live = _live_jobs([sweep_dir / p.name for p, _ in configs])
     todo = [(p, cfg) for p, cfg in configs
             if point_state(sweep_dir / p.name) != "finished" and (sweep_dir / p.name) not in live]

@@ -142,7 +142,9 @@ class Transformer(nn.Module):
         self.pad_token = pad_token
         self.embed = nn.Embedding(vocab_size, cfg.d_model)
         if cfg.positions == "learned":
-            self.pos = nn.Parameter(torch.randn(seq_len, cfg.d_model) / math.sqrt(cfg.d_model))
+            # N(0, 1) as an nn.Embedding's default, as the danielmamay and Grokfast models initialize their
+            # position tables (init=nanda re-draws it below)
+            self.pos = nn.Parameter(torch.randn(seq_len, cfg.d_model))
         else:
             self.register_buffer("pos", sinusoidal_positions(seq_len, cfg.d_model), persistent=False)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))

@@ -77,7 +77,9 @@ def _summary_rows(data: ReportData) -> list[list[str]]:
             rows.append([run.name, "-", "-", run.state, "-", "-", "-", "-", "-", "-"])
             continue
         a, final = r.analysis, r.analysis.final
-        rows.append([run.name, r.preset or "-", r.scale or "-", run.state, str(final["step"]),
+        version = r.config.preset_version if r.config is not None else None
+        preset = f"{r.preset} v{version}" if r.preset and version is not None else r.preset or "-"
+        rows.append([run.name, preset, r.scale or "-", run.state, str(final["step"]),
                      _pct(final["train_acc"]), _pct(final["test_acc"]), a.outcome,
                      str(a.generalization_step) if a.generalization_step is not None else "-", r.verdict.status])
     return rows
