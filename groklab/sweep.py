@@ -136,13 +136,14 @@ def point_state(run_dir: Path) -> str:
 
 def check_reusable(run_dir: Path, cfg: Any) -> None:
     """Refuse to reuse or resume a run folder whose saved config differs from `cfg` (another preset version,
-    a changed scale), naming what differs: its results would otherwise be mixed with this config's."""
+    a changed scale), naming what differs: its results would otherwise be mixed with this config's. The
+    device does not count: it says where a run trains, not what it computes."""
     if not (run_dir / "config.yaml").is_file():
         return
     saved = flat_config(config_to_dict(load_config(run_dir / "config.yaml")))
     wanted = flat_config(config_to_dict(cfg))
     changed = [f"{key}: {saved.get(key)} -> {wanted.get(key)}" for key in sorted(saved.keys() | wanted.keys())
-               if saved.get(key) != wanted.get(key)]
+               if key != "device" and saved.get(key) != wanted.get(key)]
     if changed:
         raise FileExistsError(
             f"{run_dir} was trained with a different config ({'; '.join(changed[:5])}"
