@@ -185,9 +185,8 @@ def execute(
     """Run every point that is not finished, `workers` at a time; returns {point name: outcome, 'skipped' or
     'failed: why'}. A failing point is reported and the others go on; the next call retries it."""
     todo, results = [], {}
-    for point, cfg in configs:
+    for point, cfg in configs:  # every point is checked before any trains
         check_reusable(sweep_dir / point.name, cfg)
-    for point, cfg in configs:
         state = point_state(sweep_dir / point.name)
         if state == "finished":
             results[point.name] = "skipped"
