@@ -55,6 +55,8 @@ def build_optimizer(model: torch.nn.Module, cfg: OptimCfg) -> torch.optim.Optimi
 def lr_at(step: int, total_steps: int, cfg: OptimCfg) -> float:
     """Learning rate for the update that takes the model from `step` to `step + 1`."""
     if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
+        if cfg.warmup_start is None:
+            return cfg.lr * (step + 1) / cfg.warmup_steps
+        return cfg.lr * (cfg.warmup_start + (1 - cfg.warmup_start) * step / cfg.warmup_steps)
     span = max(total_steps - cfg.warmup_steps, 1)
     return cfg.lr * SCHEDULES.get(cfg.schedule)((step - cfg.warmup_steps) / span, cfg)

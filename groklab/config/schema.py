@@ -56,6 +56,11 @@ class ModularTaskCfg(Strict):
         2, ge=2, le=6, description="Number of operands: x1+x2+...+xn mod p (Doshi et al. 2024's multi-term "
         "addition); only operation x+y supports more than 2."
     )
+    outputs: Literal["answers", "vocabulary"] = Field(
+        "answers", description="The model's output classes: answers, the p residues; vocabulary, one per input "
+        "token (p plus the op and = tokens), so the softmax also spans tokens that are never an answer "
+        "(danielmamay/grokking's and Nanda et al.'s code)."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ModularTaskCfg:
@@ -85,8 +90,12 @@ class ModularTaskCfg(Strict):
         return int(self.train_frac * self.n_examples)
 
     @property
+    def vocab_size(self) -> int:
+        return self.p + {"x_op_y_eq": 2, "x_y_eq": 1, "x_y": 0}[self.format]
+
+    @property
     def n_classes(self) -> int:
-        return self.p
+        return self.vocab_size if self.outputs == "vocabulary" else self.p
 
     @property
     def chance_accuracy(self) -> float:
@@ -393,7 +402,12 @@ class OptimCfg(Strict):
     eps: float = Field(1e-8, gt=0, description="Adam epsilon.")
     weight_decay: float = Field(1.0, ge=0, description="Weight decay coefficient, applied to all parameters.")
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum.")
-    warmup_steps: int = Field(10, ge=0, description="Linear warmup: lr * min(1, (step+1)/warmup_steps).")
+    warmup_steps: int = Field(10, ge=0, description="Linear warmup over this many steps (see warmup_start).")
+    warmup_start: float | None = Field(
+        None, ge=0, lt=1, description="null: lr * (step+1)/warmup_steps during warmup (the first step already "
+        "moves); a number s: lr * (s + (1-s) * step/warmup_steps) as torch's LinearLR(start_factor=s) steps it "
+        "(danielmamay/grokking: 0.1; Nanda et al.'s LambdaLR min(step/10, 1): 0, a first step at lr 0)."
+    )
     schedule: Literal["constant", "cosine"] = Field("constant", description="Schedule after warmup.")
     min_lr_ratio: float = Field(0.1, ge=0, le=1, description="Final lr / peak lr for the cosine schedule.")
     grad_clip: float | None = Field(

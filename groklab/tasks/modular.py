@@ -66,9 +66,6 @@ def tokens(cfg: ModularTaskCfg, operands: Tensor) -> Tensor:
     return torch.cat(columns + [torch.full((n, 1), p + 1)], dim=1)
 
 
-VOCAB_EXTRA = {"x_op_y_eq": 2, "x_y_eq": 1, "x_y": 0}
-
-
 @TASKS.register("modular")
 def build_modular(cfg: ModularTaskCfg, seed: int) -> TaskData:
     """Seeded random split of the full operation table into train and test."""
@@ -76,8 +73,7 @@ def build_modular(cfg: ModularTaskCfg, seed: int) -> TaskData:
     inputs = tokens(cfg, operands)
     order = torch.randperm(len(c), generator=generator(seed, "split"))
     train, test = order[: cfg.n_train], order[cfg.n_train :]
-    vocab = cfg.p + VOCAB_EXTRA[cfg.format]
     return TaskData(
         train_x=inputs[train], train_y=c[train], test_x=inputs[test], test_y=c[test],
-        vocab_size=vocab, seq_len=inputs.shape[1], n_classes=cfg.p,
+        vocab_size=cfg.vocab_size, seq_len=inputs.shape[1], n_classes=cfg.n_classes,
     )

@@ -113,7 +113,8 @@ class Training:
     initial_norm: float  # the norm train.fixed_weight_norm holds (the model at init, also on resume)
     gradients: GradientPipeline  # grad filter, ⊥Grad and clipping between backward and step
 
-    def step(self, step: int) -> None:
+    def step(self, step: int) -> torch.Tensor:
+        """One update on minibatch `step`; returns the minibatch loss computed before it (detached)."""
         cfg, model, optimizer = self.cfg, self.model, self.optimizer
         lr = lr_at(step, cfg.train.steps, cfg.optim)
         for group in optimizer.param_groups:
@@ -128,6 +129,7 @@ class Training:
             apply_mask(model, self.masks)
         if cfg.train.fixed_weight_norm:
             rescale_to_norm(model, self.initial_norm)
+        return loss.detach()
 
 
 def set_up(cfg: RunConfig, device: torch.device) -> tuple[TaskData, Training]:

@@ -1,0 +1,229 @@
+"""Replays of a paper's original code in groklab: its recorded split, initial weights and batch order.
+
+A reference folder (tests/reference/<preset>/, written by scripts/reference/) holds what the original code drew
+and computed: reference.npz (split, initial parameters under the original's names, the rows of each minibatch,
+per-step losses) and meta.json (repository, commit, command). A `Replay` says how that recording maps onto
+groklab: the config overrides that give the original's choices where the preset deliberately differs, how its
+split becomes groklab's task data (built by groklab's own task code and checked against the recorded labels),
+and how its parameters map onto groklab's. `replay` then trains groklab's own model, optimizer and training
+step on exactly those inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from groklab.config.overrides import apply_overrides, validate_config
+from groklab.config.schema import RunConfig
+from groklab.optim import build_optimizer
+from groklab.presets import discover
+from groklab.tasks import TaskData
+from groklab.tasks.modular import equations, tokens
+from groklab.train.gradients import GradientPipeline
+from groklab.train.objective import Objective
+from groklab.train.trainer import BatchOrder, Training, build_model_for, measure, param_norm
+
+Arrays = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One recording of an original code: its arrays and its meta.json."""
+
+    arrays: Arrays
+    meta: dict
+
+    @property
+    def init(self) -> Arrays:
+        """The original's initial parameters, by its own names."""
+        return {k.removeprefix("init/"): v for k, v in self.arrays.items() if k.startswith("init/")}
+
+
+def load_reference(folder: Path) -> Reference:
+    """Read folder/reference.npz and folder/meta.json."""
+    with np.load(folder / "reference.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return Reference(arrays, json.loads((folder / "meta.json").read_text()))
+
+
+def modular_split(cfg: RunConfig, train_operands: np.ndarray, test_operands: np.ndarray,
+                  train_labels: np.ndarray | None = None) -> TaskData:
+    """groklab's modular task data holding exactly the given operand pairs, in the given order. The answers
+    come from groklab's own table; `train_labels`, when recorded, must equal them."""
+    task = cfg.task
+    operands, answers = equations(task)
+    row_of = {pair: i for i, pair in enumerate(map(tuple, operands.tolist()))}
+
+    def rows(pairs: np.ndarray) -> torch.Tensor:
+        missing = [tuple(p) for p in pairs.tolist() if tuple(p) not in row_of]
+        if missing:
+            raise ValueError(f"{len(missing)} recorded pairs are not equations of {task.describe()}, e.g. {missing[0]}")
+        return torch.tensor([row_of[tuple(p)] for p in pairs.tolist()])
+
+    train, test = rows(train_operands), rows(test_operands)
+    if len(set(train.tolist()) | set(test.tolist())) != len(operands):
+        raise ValueError("the recorded train and test pairs do not partition the operation table")
+    if train_labels is not None and not torch.equal(answers[train], torch.as_tensor(train_labels).long()):
+        raise ValueError("groklab's answers differ from the original's labels on the recorded training pairs")
+    inputs = tokens(task, operands)
+    return TaskData(train_x=inputs[train], train_y=answers[train], test_x=inputs[test], test_y=answers[test],
+                    vocab_size=task.vocab_size, seq_len=inputs.shape[1], n_classes=task.n_classes)
+
+
+def _danielmamay_split(ref: Reference, cfg: RunConfig) -> TaskData:
+    a = ref.arrays  # inputs [x*y, op, y, =] with label x: the equation (x*y) / y = x
+    return modular_split(cfg, a["train_inputs"][:, [0, 2]], a["test_inputs"][:, [0, 2]], a["train_labels"])
+
+
+def _danielmamay_weights(init: Arrays, cfg: RunConfig) -> Arrays:
+    """danielmamay/grokking's Transformer -> groklab's. Its vocabulary has = at p and op at p+1, groklab's the
+    reverse: those two rows of the token table (and of the output layer over the vocabulary) swap."""
+    p = cfg.task.p
+    swap = [*range(p), p + 1, p]
+    out = {"embed.weight": init["token_embeddings.weight"][swap], "pos": init["position_embeddings.weight"]}
+    n_layers = cfg.model.n_layers
+    unembed = init[f"layers.{n_layers}.weight"]
+    out["unembed.weight"] = unembed[swap] if len(unembed) == p + 2 else unembed
+    for i in range(n_layers):
+        theirs, ours = f"layers.{i}.", f"blocks.{i}."
+        q, k, v = np.split(init[theirs + "self_attn.in_proj_weight"], 3)
+        out |= {ours + "attn.q.weight": q, ours + "attn.k.weight": k, ours + "attn.v.weight": v,
+                ours + "attn.out.weight": init[theirs + "self_attn.out_proj.weight"],
+                ours + "mlp.0.weight": init[theirs + "ffn.0.weight"],
+                ours + "mlp.2.weight": init[theirs + "ffn.2.weight"]}
+        for norm, ln in (("self_attn_norm", "ln1"), ("ffn_norm", "ln2")):
+            out |= {f"{ours}{ln}.{kind}": init[f"{theirs}{norm}.{kind}"] for kind in ("weight", "bias")}
+    return out
+
+
+def _progress_measures_split(ref: Reference, cfg: RunConfig) -> TaskData:
+    return modular_split(cfg, ref.arrays["train_pairs"], ref.arrays["test_pairs"])
+
+
+def _progress_measures_weights(init: Arrays, cfg: RunConfig) -> Arrays:
+    """progress-measures-paper's Transformer (weights stored [out, in] or transposed, heads as a leading axis)
+    -> groklab's. With 113 answer outputs (the preset) the unembedding keeps its first 113 columns."""
+    d_model = cfg.model.d_model
+    out = {"embed.weight": init["embed.W_E"].T, "pos": init["pos_embed.W_pos"],
+           "unembed.weight": init["unembed.W_U"].T[: cfg.task.n_classes]}
+    for i in range(cfg.model.n_layers):
+        theirs, ours = f"blocks.{i}.", f"blocks.{i}."
+        out |= {ours + f"attn.{n.lower()}.weight": init[theirs + f"attn.W_{n}"].reshape(-1, d_model) for n in "QKV"}
+        out |= {ours + "attn.out.weight": init[theirs + "attn.W_O"],
+                ours + "mlp.0.weight": init[theirs + "mlp.W_in"], ours + "mlp.0.bias": init[theirs + "mlp.b_in"],
+                ours + "mlp.2.weight": init[theirs + "mlp.W_out"], ours + "mlp.2.bias": init[theirs + "mlp.b_out"]}
+    return out
+
+
+@dataclass(frozen=True)
+class Replay:
+    """How one original code's recording maps onto a groklab preset."""
+
+    preset: str
+    scale: str
+    original: tuple[str, ...]  # overrides giving the original's choices where the preset deliberately differs
+    split: Callable[[Reference, RunConfig], TaskData]
+    weights: Callable[[Arrays, RunConfig], Arrays]
+    batch_rows: str | None = None  # the recorded minibatches' rows (their sizes in '..._sizes'); None: full batch
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+REPLAYS = {
+    "power2022/danielmamay": Replay(
+        "power2022", "canonical",
+        original=("model.activation=relu", "model.attn_bias=false", "model.mlp_bias=false", "model.final_norm=false",
+                  "task.outputs=vocabulary", "optim.warmup_start=0.1"),
+        split=_danielmamay_split, weights=_danielmamay_weights, batch_rows="batch_rows",
+    ),
+    "nanda2023/progress-measures-paper": Replay(
+        "nanda2023", "canonical",
+        original=("task.outputs=vocabulary", "optim.warmup_start=0", "train.loss_dtype=float32"),
+        split=_progress_measures_split, weights=_progress_measures_weights,
+    ),
+}
+
+
+class RecordedOrder:
+    """The original's minibatches: the recorded training rows of each step (steps past the recording fall back
+    to groklab's own seeded order)."""
+
+    def __init__(self, data: TaskData, rows: np.ndarray, sizes: np.ndarray, fallback: BatchOrder) -> None:
+        self.x, self.y, self.fallback = data.train_x, data.train_y, fallback
+        self.batches = np.split(rows.astype(np.int64), np.cumsum(sizes)[:-1])
+
+    def epoch_of(self, step: int) -> float:
+        return self.fallback.epoch_of(step)
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if step >= len(self.batches):
+            return self.fallback.batch(step)
+        rows = torch.from_numpy(self.batches[step])
+        return self.x[rows], self.y[rows]
+
+
+def replay_config(replay: Replay, extra: list[str] | None = None, original: bool = True) -> RunConfig:
+    """The preset's scale with the original's choices (`original`) and any `extra` overrides."""
+    base = discover().get(replay.preset).config_dict(replay.scale)
+    overrides = [*(replay.original if original else ()), "device=cpu", *(extra or [])]
+    return validate_config(apply_overrides(base, overrides))
+
+
+def replay_training(replay: Replay, ref: Reference, cfg: RunConfig,
+                    own_order: bool = False) -> tuple[TaskData, Training]:
+    """groklab's Training for `cfg` on the recorded split, from the recorded initial weights, stepping through the
+    recorded minibatches (or groklab's own seeded order with `own_order`)."""
+    data = replay.split(ref, cfg)
+    objective = Objective(cfg)
+    model = build_model_for(cfg, data, objective)
+    weights = replay.weights(ref.init, cfg)
+    model.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in weights.items()}, strict=True)
+    order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
+    if replay.batch_rows and not own_order:
+        sizes = ref.arrays[replay.batch_rows.replace("rows", "sizes")]
+        order = RecordedOrder(data, ref.arrays[replay.batch_rows], sizes, order)
+    optimizer = build_optimizer(model, cfg.optim)
+    return data, Training(cfg, model, optimizer, objective, order, None, param_norm(model),
+                          GradientPipeline(cfg.optim))
+
+
+@dataclass
+class Trajectory:
+    """What a replay computed: the minibatch loss of every step, and (updates done, train acc, test acc, test
+    loss) at each evaluation."""
+
+    step_loss: list[float] = field(default_factory=list)
+    evals: list[tuple[int, float, float, float]] = field(default_factory=list)
+
+    def first_step(self, test_acc: float) -> int | None:
+        """The first evaluation (in updates done) at which test accuracy reached `test_acc`."""
+        return next((s for s, _, acc, _ in self.evals if acc >= test_acc), None)
+
+
+def run_replay(data: TaskData, training: Training, steps: int, eval_at: Iterable[int] = (),
+               stop_at_test_acc: float | None = None) -> Trajectory:
+    """Train `steps` steps, evaluating both splits after each number of updates in `eval_at`; stop early once
+    test accuracy reaches `stop_at_test_acc`."""
+    out, eval_at = Trajectory(), set(eval_at)
+    for step in range(steps + 1):
+        if step in eval_at:
+            training.model.eval()
+            train_loss, train_acc = measure(training.model, data.train_x, data.train_y, training.objective)
+            test_loss, test_acc = measure(training.model, data.test_x, data.test_y, training.objective)
+            training.model.train()
+            out.evals.append((step, train_acc, test_acc, test_loss))
+            if stop_at_test_acc is not None and test_acc >= stop_at_test_acc:
+                break
+        if step < steps:
+            out.step_loss.append(float(training.step(step)))
+    return out
+
+
+def relative_difference(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+    """|ours - theirs| / |theirs|, elementwise."""
+    return np.abs(np.asarray(ours, np.float64) - theirs) / np.abs(np.asarray(theirs, np.float64))

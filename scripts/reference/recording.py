@@ -1,0 +1,48 @@
+"""Shared pieces of the reference recorders: a stand-in for wandb, a stop signal and the npz + JSON writer.
+
+The recorders run a paper's original code, unchanged, from its own checkout and its own venv; they only wrap
+its functions from outside to see what it computes. Nothing here is imported by groklab or its tests."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+
+
+class StopTraining(Exception):
+    """Raised from a logging call once the recorded run has what it needs (e.g. test accuracy >= 99%)."""
+
+
+def fake_wandb(on_log) -> types.ModuleType:
+    """A module standing in for wandb (the originals log to it; no account, no network here): `init` keeps the
+    config, `log(dict, step=None)` calls `on_log(dict, step)`."""
+    module = types.ModuleType("wandb")
+    module.run = None
+
+    def init(project=None, config=None, **_):
+        module.config = types.SimpleNamespace(**(config or {}))
+        module.run = object()
+        return module.run
+
+    module.init = init
+    module.log = lambda data, step=None, **_: on_log(data, step)
+    sys.modules["wandb"] = module
+    return module
+
+
+def save_reference(out: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+    """Write out/reference.npz (float arrays as float32) and out/meta.json."""
+    import torch
+
+    out.mkdir(parents=True, exist_ok=True)
+    packed = {k: (v.astype(np.float32) if np.issubdtype(v.dtype, np.floating) else v) for k, v in arrays.items()}
+    np.savez_compressed(out / "reference.npz", **packed)
+    meta = {**meta, "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version()}
+    (out / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    size = (out / "reference.npz").stat().st_size
+    print(f"wrote {out}/reference.npz ({size / 1e6:.2f} MB) and meta.json")
