@@ -138,7 +138,7 @@ REPLAYS = {
     "power2022/danielmamay": Replay(
         "power2022", "canonical",
         original=("model.activation=relu", "model.attn_bias=false", "model.mlp_bias=false", "model.final_norm=false",
-                  "task.outputs=vocabulary", "optim.warmup_start=0.1"),
+                  "task.outputs=vocabulary", "optim.warmup_start=0.1", "train.drop_last=false"),
         split=_danielmamay_split, weights=_danielmamay_weights, batch_rows="batch_rows",
     ),
     "nanda2023/progress-measures-paper": Replay(
@@ -183,7 +183,7 @@ def replay_training(replay: Replay, ref: Reference, cfg: RunConfig,
     model = build_model_for(cfg, data, objective)
     weights = replay.weights(ref.init, cfg)
     model.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in weights.items()}, strict=True)
-    order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
+    order = BatchOrder(data, cfg.train.batch_size, cfg.seed, cfg.train.drop_last)
     if replay.batch_rows and not own_order:
         sizes = ref.arrays[replay.batch_rows.replace("rows", "sizes")]
         order = RecordedOrder(data, ref.arrays[replay.batch_rows], sizes, order)

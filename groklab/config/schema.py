@@ -487,6 +487,10 @@ class TrainCfg(Strict):
     batch_size: int | None = Field(
         None, ge=1, description="Minibatch size; null means full batch. Batches are reshuffled every epoch."
     )
+    drop_last: bool = Field(
+        True, description="Drop each epoch's last, smaller minibatch; false keeps it as its own step "
+        "(danielmamay/grokking)."
+    )
     loss: Literal["cross_entropy", "stablemax", "mse", "template_mse"] = Field(
         "cross_entropy", description="stablemax: cross-entropy over StableMax instead of softmax (Prieto et al. "
         "2025: s(x) = x+1 for x >= 0, 1/(1-x) below; no softmax collapse); "

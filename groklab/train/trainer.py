@@ -79,11 +79,11 @@ def initial_model(
 class BatchOrder:
     """Minibatches as a pure function of (seed, step): each epoch is a fresh seeded permutation."""
 
-    def __init__(self, data: TaskData, batch_size: int | None, seed: int) -> None:
+    def __init__(self, data: TaskData, batch_size: int | None, seed: int, drop_last: bool = True) -> None:
         self.x, self.y, self.seed = data.train_x, data.train_y, seed
         self.n = len(data.train_y)
         self.size = batch_size or self.n
-        self.per_epoch = self.n // self.size  # a last partial batch is dropped
+        self.per_epoch = self.n // self.size if drop_last else -(-self.n // self.size)  # keep: a last partial batch
         self._epoch, self._perm = -1, None
 
     def epoch_of(self, step: int) -> float:
@@ -138,7 +138,7 @@ def set_up(cfg: RunConfig, device: torch.device) -> tuple[TaskData, Training]:
     objective = Objective(cfg, device)
     model, masks = initial_model(cfg, data, objective, device)
     optimizer = build_optimizer(model, cfg.optim)
-    order = BatchOrder(data, cfg.train.batch_size, cfg.seed)
+    order = BatchOrder(data, cfg.train.batch_size, cfg.seed, cfg.train.drop_last)
     return data, Training(cfg, model, optimizer, objective, order, masks, param_norm(model),
                           GradientPipeline(cfg.optim))
 

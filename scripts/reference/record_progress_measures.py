@@ -53,6 +53,29 @@ def main() -> None:
                   f"test loss {data['test_loss']:.3g}", flush=True)
             if opts.stop_test_loss is not None and data["test_loss"] < opts.stop_test_loss:
                 raise StopTraining
+            if epoch % 1000 == 0:  # a partial recording, in case the run is stopped before it ends
+                write(time.perf_counter() - t0)
+
+    def write(wall):
+        world = seen["world"]
+        acc = np.array(seen["acc"])
+        save_reference(opts.out, {
+            "train_pairs": np.array(world.train, dtype=np.int16)[:, :2],
+            "test_pairs": np.array(world.test, dtype=np.int16)[:, :2],
+            "step_train_loss": np.array(world.train_losses), "step_test_loss": np.array(world.test_losses),
+            "acc_step": acc[:, 0].astype(np.int32), "acc_train": acc[:, 1], "acc_test": acc[:, 2],
+            "acc_elapsed_s": acc[:, 3],
+            **{f"init/{n}": v.numpy() for n, v in seen["init"].items() if not n.endswith("mask")},
+        }, {
+            "repository": "mechanistic-interpretability-grokking/progress-measures-paper", "commit": COMMIT,
+            "command": " ".join(["record_progress_measures.py", *sys.argv[1:]]), "seed": opts.seed,
+            "threads": opts.threads, "steps_run": len(world.train_losses), "wall_s": round(wall, 1),
+            "median_step_s": statistics.median(seen["step_s"]),
+            "recorded": "split (pairs (x, y) of the code's train and test lists, in its order), initial "
+                        "state_dict, training and test loss of every step (the code's own lists, computed before "
+                        "each update), train and test accuracy every 100 steps (argmax over the code's 114 "
+                        "logits)",
+        })
 
     fake_wandb(on_log)
     sys.path.insert(0, str(opts.src))
@@ -90,25 +113,7 @@ def main() -> None:
     t0 = time.perf_counter()
     with contextlib.suppress(StopTraining):
         T.train_model(config)
-    wall = time.perf_counter() - t0
-    world = seen["world"]
-    acc = np.array(seen["acc"])
-    save_reference(opts.out, {
-        "train_pairs": np.array(world.train, dtype=np.int16)[:, :2],
-        "test_pairs": np.array(world.test, dtype=np.int16)[:, :2],
-        "step_train_loss": np.array(world.train_losses), "step_test_loss": np.array(world.test_losses),
-        "acc_step": acc[:, 0].astype(np.int32), "acc_train": acc[:, 1], "acc_test": acc[:, 2],
-        "acc_elapsed_s": acc[:, 3],
-        **{f"init/{n}": v.numpy() for n, v in seen["init"].items() if not n.endswith("mask")},
-    }, {
-        "repository": "mechanistic-interpretability-grokking/progress-measures-paper", "commit": COMMIT,
-        "command": " ".join(["record_progress_measures.py", *sys.argv[1:]]), "seed": opts.seed,
-        "threads": opts.threads, "steps_run": len(world.train_losses), "wall_s": round(wall, 1),
-        "median_step_s": statistics.median(seen["step_s"]),
-        "recorded": "split (pairs (x, y) of the code's train and test lists, in its order), initial state_dict, "
-                    "training and test loss of every step (the code's own lists, computed before each update), "
-                    "train and test accuracy every 100 steps (argmax over the code's 114 logits)",
-    })
+    write(time.perf_counter() - t0)
 
 
 if __name__ == "__main__":
