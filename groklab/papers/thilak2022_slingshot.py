@@ -6,7 +6,8 @@ from groklab.presets import Preset, ReportedOutcome, Study, merged
 # No public code exists. Canonical follows the paper's description (REFERENCE.md, unconfirmed details):
 # the Power et al. setup (x/y mod 97, 50%, 2-layer width-128 transformer) trained by Adam *without*
 # weight decay, lr 1e-3, betas (0.9, 0.98), eps 1e-8, for 10^5 steps, logging the last layer's norm.
-# The model is power2022's, position table included (N(0, 1) since version 2).
+# The model and loop are power2022's canonical (version 3: danielmamay/grokking's current main, which shares
+# openai/grok's ReLU, bias-free blocks without a final LayerNorm).
 CANONICAL = merged(POWER, {
     "optim": {"name": "adam", "weight_decay": 0.0, "eps": 1e-8},
     "eval": {"every": 20, "log_points": 60, "probes": ["last_layer_norm"]},
@@ -33,7 +34,7 @@ PRESET = Preset(
     title="The Slingshot mechanism: an empirical study of adaptive optimizers and the grokking phenomenon",
     citation="Thilak, Littwin, Zhai, Saremi, Paiss, Susskind. NeurIPS 2022 HITY workshop. arXiv:2206.04817",
     url="https://arxiv.org/abs/2206.04817",
-    version=2,  # 2: the canonical model's position table N(0, 1), as power2022 version 2
+    version=3,  # 2: position table N(0, 1), as power2022 version 2; 3: power2022 version 3's canonical model
     scales={"canonical": CANONICAL, "quick": QUICK},
     reported=ReportedOutcome(
         outcome="grokked",
