@@ -102,8 +102,28 @@ def _danielmamay_weights(init: Arrays, cfg: RunConfig) -> Arrays:
     return out
 
 
-def _progress_measures_split(ref: Reference, cfg: RunConfig) -> TaskData:
+def _pairs_split(ref: Reference, cfg: RunConfig) -> TaskData:
     return modular_split(cfg, ref.arrays["train_pairs"], ref.arrays["test_pairs"])
+
+
+def _grokfast_weights(init: Arrays, cfg: RunConfig) -> Arrays:
+    """ironjr/grokfast main.py's Decoder -> groklab's: = and op swap rows as in danielmamay's vocabulary; its
+    position table has 5 rows for 4 input tokens (the fifth is never used) and keeps the first 4."""
+    p = cfg.task.p
+    swap = [*range(p), p + 1, p]
+    out = {"embed.weight": init["token_embeddings.weight"][swap], "pos": init["position_embeddings.weight"][:4],
+           "unembed.weight": init["head.weight"][swap], "final_norm.weight": init["ln_f.weight"],
+           "final_norm.bias": init["ln_f.bias"]}
+    for i in range(cfg.model.n_layers):
+        theirs, ours = f"layers.{i}.", f"blocks.{i}."
+        for kind in ("weight", "bias"):
+            q, k, v = np.split(init[f"{theirs}attn.in_proj_{kind}"], 3)
+            out |= {f"{ours}attn.q.{kind}": q, f"{ours}attn.k.{kind}": k, f"{ours}attn.v.{kind}": v,
+                    f"{ours}attn.out.{kind}": init[f"{theirs}attn.out_proj.{kind}"],
+                    f"{ours}mlp.0.{kind}": init[f"{theirs}mlp.0.{kind}"]}
+            out |= {f"{ours}ln{j}.{kind}": init[f"{theirs}ln_{j}.{kind}"] for j in (1, 2)}
+            out[f"{ours}mlp.2.{kind}"] = init[f"{theirs}mlp.2.{kind}"]
+    return out
 
 
 def _progress_measures_weights(init: Arrays, cfg: RunConfig) -> Arrays:
@@ -144,7 +164,12 @@ REPLAYS = {
     "nanda2023/progress-measures-paper": Replay(
         "nanda2023", "canonical",
         original=("task.outputs=vocabulary", "optim.warmup_start=0", "train.loss_dtype=float32"),
-        split=_progress_measures_split, weights=_progress_measures_weights,
+        split=_pairs_split, weights=_progress_measures_weights,
+    ),
+    "lee2024_grokfast/grokfast": Replay(
+        "lee2024_grokfast", "canonical",
+        original=("task.nonzero_y=true", "task.outputs=vocabulary", "optim.warmup_start=0", "train.drop_last=false"),
+        split=_pairs_split, weights=_grokfast_weights, batch_rows="batch_rows",
     ),
 }
 

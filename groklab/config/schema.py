@@ -56,6 +56,10 @@ class ModularTaskCfg(Strict):
         2, ge=2, le=6, description="Number of operands: x1+x2+...+xn mod p (Doshi et al. 2024's multi-term "
         "addition); only operation x+y supports more than 2."
     )
+    nonzero_y: bool = Field(
+        False, description="Operands y in 1..p-1 only, for every operation (Grokfast's main.py draws x*y so); "
+        "x/y always has them."
+    )
     outputs: Literal["answers", "vocabulary"] = Field(
         "answers", description="The model's output classes: answers, the p residues; vocabulary, one per input "
         "token (p plus the op and = tokens), so the softmax also spans tokens that are never an answer "
@@ -82,8 +86,13 @@ class ModularTaskCfg(Strict):
         return self
 
     @property
+    def first_y(self) -> int:
+        """The smallest operand after the first: 1 where y = 0 is left out."""
+        return 1 if self.nonzero_y or self.operation == "x/y" else 0
+
+    @property
     def n_examples(self) -> int:
-        return self.p * (self.p - 1) if self.operation == "x/y" else self.p**self.n_terms
+        return self.p * (self.p - self.first_y) ** (self.n_terms - 1)
 
     @property
     def n_train(self) -> int:

@@ -43,14 +43,12 @@ OPERATIONS: dict[str, Callable[[Tensor, Tensor, int], Tensor]] = {
 
 def equations(cfg: ModularTaskCfg) -> tuple[Tensor, Tensor]:
     """All operand tuples [n, n_terms] and their answers c = x op y (op ...) mod p, in row-major order."""
-    p = cfg.p
-    first_y = 1 if cfg.operation == "x/y" else 0
-    ranges = [torch.arange(p)] + [torch.arange(first_y, p)] * (cfg.n_terms - 1)
+    ranges = [torch.arange(cfg.p)] + [torch.arange(cfg.first_y, cfg.p)] * (cfg.n_terms - 1)
     operands = torch.cartesian_prod(*ranges)
     if cfg.n_terms > 2:  # only addition has more terms
-        return operands, operands.sum(1) % p
+        return operands, operands.sum(1) % cfg.p
     x, y = operands[:, 0], operands[:, 1]
-    return operands, OPERATIONS[cfg.operation](x, y, p) % p
+    return operands, OPERATIONS[cfg.operation](x, y, cfg.p) % cfg.p
 
 
 def tokens(cfg: ModularTaskCfg, operands: Tensor) -> Tensor:
