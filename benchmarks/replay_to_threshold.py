@@ -31,6 +31,13 @@ REFERENCE = Path(__file__).resolve().parent.parent / "tests" / "reference"
 def original_steps(ref: fidelity.Reference, target: float, test_loss: float) -> dict:
     """The original's own threshold steps, in updates done, from what its recorder kept."""
     a = ref.arrays
+    if "step_test_acc" in a:  # grokking-squared: test accuracy of every step, from the outputs before its update
+        reached = np.flatnonzero(a["step_test_acc"] >= target)
+        return {"test_acc_step": int(reached[0]) if len(reached) else None, "eval_every": 1}
+    if "epoch_val_acc" in a:  # grokfast: validation accuracy after each epoch (epoch_end_step updates)
+        reached = np.flatnonzero(a["epoch_val_acc"] >= target)
+        return {"test_acc_step": int(a["epoch_end_step"][reached[0]]) if len(reached) else None,
+                "eval_every": "epoch (10 steps)"}
     if "eval_validation_accuracy" in a:  # danielmamay: evaluations after update `step` (step + 1 updates done)
         reached = np.flatnonzero(a["eval_validation_accuracy"] >= target)
         return {"test_acc_step": int(a["eval_step"][reached[0]]) + 1 if len(reached) else None,

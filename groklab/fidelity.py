@@ -25,6 +25,7 @@ from groklab.optim import build_optimizer
 from groklab.presets import discover
 from groklab.tasks import TaskData
 from groklab.tasks.modular import equations, tokens
+from groklab.tasks.pair_sum import pairs
 from groklab.train.gradients import GradientPipeline
 from groklab.train.objective import Objective
 from groklab.train.trainer import BatchOrder, Training, build_model_for, measure, param_norm
@@ -52,28 +53,52 @@ def load_reference(folder: Path) -> Reference:
     return Reference(arrays, json.loads((folder / "meta.json").read_text()))
 
 
+def split_rows(table: torch.Tensor, train_operands: np.ndarray, test_operands: np.ndarray,
+               what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row indices into `table` (all operand tuples of a task) of the recorded train and test operands, in
+    their recorded order; they must be rows of the table and together cover it exactly once."""
+    row_of = {pair: i for i, pair in enumerate(map(tuple, table.tolist()))}
+
+    def rows(pairs: np.ndarray) -> torch.Tensor:
+        missing = [tuple(p) for p in pairs.tolist() if tuple(p) not in row_of]
+        if missing:
+            raise ValueError(f"{len(missing)} recorded pairs are not equations of {what}, e.g. {missing[0]}")
+        return torch.tensor([row_of[tuple(p)] for p in pairs.tolist()])
+
+    train, test = rows(train_operands), rows(test_operands)
+    if len(train) + len(test) != len(table) or len(set(train.tolist()) | set(test.tolist())) != len(table):
+        raise ValueError(f"the recorded train and test pairs do not partition the table of {what}")
+    return train, test
+
+
 def modular_split(cfg: RunConfig, train_operands: np.ndarray, test_operands: np.ndarray,
                   train_labels: np.ndarray | None = None) -> TaskData:
     """groklab's modular task data holding exactly the given operand pairs, in the given order. The answers
     come from groklab's own table; `train_labels`, when recorded, must equal them."""
     task = cfg.task
     operands, answers = equations(task)
-    row_of = {pair: i for i, pair in enumerate(map(tuple, operands.tolist()))}
-
-    def rows(pairs: np.ndarray) -> torch.Tensor:
-        missing = [tuple(p) for p in pairs.tolist() if tuple(p) not in row_of]
-        if missing:
-            raise ValueError(f"{len(missing)} recorded pairs are not equations of {task.describe()}, e.g. {missing[0]}")
-        return torch.tensor([row_of[tuple(p)] for p in pairs.tolist()])
-
-    train, test = rows(train_operands), rows(test_operands)
-    if len(set(train.tolist()) | set(test.tolist())) != len(operands):
-        raise ValueError("the recorded train and test pairs do not partition the operation table")
+    train, test = split_rows(operands, train_operands, test_operands, task.describe())
     if train_labels is not None and not torch.equal(answers[train], torch.as_tensor(train_labels).long()):
         raise ValueError("groklab's answers differ from the original's labels on the recorded training pairs")
     inputs = tokens(task, operands)
     return TaskData(train_x=inputs[train], train_y=answers[train], test_x=inputs[test], test_y=answers[test],
                     vocab_size=task.vocab_size, seq_len=inputs.shape[1], n_classes=task.n_classes)
+
+
+def _pair_sum_split(ref: Reference, cfg: RunConfig) -> TaskData:
+    table = pairs(cfg.task.p)
+    train, test = split_rows(table, ref.arrays["train_pairs"], ref.arrays["test_pairs"], cfg.task.describe())
+    sums = table.sum(1)
+    return TaskData(train_x=table[train], train_y=sums[train], test_x=table[test], test_y=sums[test],
+                    vocab_size=cfg.task.p, seq_len=2, n_classes=cfg.task.n_classes)
+
+
+def _grokking_squared_weights(init: Arrays, cfg: RunConfig) -> Arrays:
+    """grokking-squared's reprs and DEC.net (l1, l2, l3 with tanh between) -> groklab's ReprMLP."""
+    out = {"embed": init["reprs"]}
+    for i, layer in enumerate(("l1", "l2", "l3")):
+        out |= {f"decoder.{2 * i}.{kind}": init[f"net.{layer}.{kind}"] for kind in ("weight", "bias")}
+    return out
 
 
 def _danielmamay_split(ref: Reference, cfg: RunConfig) -> TaskData:
@@ -165,6 +190,10 @@ REPLAYS = {
         "nanda2023", "canonical",
         original=("task.outputs=vocabulary", "optim.warmup_start=0", "train.loss_dtype=float32"),
         split=_pairs_split, weights=_progress_measures_weights,
+    ),
+    "liu2022_effective/grokking-squared": Replay(
+        "liu2022_effective", "canonical", original=(), split=_pair_sum_split, weights=_grokking_squared_weights,
+        batch_rows="batch_rows",
     ),
     "lee2024_grokfast/grokfast": Replay(
         "lee2024_grokfast", "canonical",

@@ -91,7 +91,8 @@ def main() -> None:
     arrays = {
         "train_inputs": train_x.numpy().astype(np.int16), "train_labels": train_y.numpy().astype(np.int16),
         "test_inputs": val_x.numpy().astype(np.int16), "test_labels": val_y.numpy().astype(np.int16),
-        "batch_rows": np.concatenate(batch_rows), "batch_sizes": np.array([len(b) for b in batch_rows]),
+        "batch_rows": np.concatenate(batch_rows or [np.zeros(0, np.int16)]),
+        "batch_sizes": np.array([len(b) for b in batch_rows], dtype=np.int64),
         "step_loss": np.array(losses),
         **{f"eval_{k.replace('/', '_')}": np.array([e[k] for e in evals])
            for k in ("step", "training/loss", "training/accuracy", "validation/loss", "validation/accuracy",
