@@ -56,15 +56,22 @@ def test_fourier_algorithm_has_restricted_loss_near_zero_and_large_excluded_loss
     assert restricted_loss(logits, labels, sum_directions(P, [1, 2])) == pytest.approx(math.log(P), rel=1e-6)
 
 
-def test_neurons_of_one_frequency_give_the_key_frequencies_and_noise_gives_none():
+def test_neurons_of_one_frequency_give_the_key_frequencies_under_both_rules():
+    """The paper's rule (every firing neuron's best frequency) and the share rule agree on specialized neurons;
+    on noise the paper's rule returns whatever each neuron's best frequency happens to be, the share rule
+    none; a neuron that never fires adds no frequency."""
     inputs, _ = addition_inputs(P, with_equals=True)
     a, b = inputs[:, 0].double(), inputs[:, 1].double()
     phases = torch.linspace(0, 3, 8)  # neurons as in the trained network: ReLU(cos(w a + phi) + cos(w b + psi))
     neurons = [torch.relu(torch.cos(2 * math.pi * k * a / P + phase) + torch.cos(2 * math.pi * k * b / P + 2 * phase))
                for k in KEYS for phase in phases]
-    assert key_frequencies(torch.stack(neurons, dim=1), P) == KEYS
+    neurons.append(torch.zeros(P * P, dtype=torch.float64))  # dead
+    for rule in ("best_per_neuron", "share"):
+        assert key_frequencies(torch.stack(neurons, dim=1), P, rule) == KEYS
     torch.manual_seed(0)
-    assert key_frequencies(torch.randn(P * P, 64), P) == []
+    noise = torch.randn(P * P, 64)
+    assert key_frequencies(noise, P, "share") == []
+    assert len(key_frequencies(noise, P)) > len(KEYS)
 
 
 def test_gini_and_frequency_norms():
@@ -78,7 +85,9 @@ def test_gini_and_frequency_norms():
 
 
 def test_progress_probe_records_series_on_its_schedule(tmp_path, tiny):
-    tiny["eval"] = {"every": 10, "log_points": 0, "probes": ["progress"], "probe_every": 50}
+    # the share rule: a random network then has no key frequencies (the paper's rule gives it most of them)
+    tiny["eval"] = {"every": 10, "log_points": 0, "probes": ["progress"], "probe_every": 50,
+                    "key_frequency_rule": "share"}
     tiny["train"]["steps"] = 100
     handle = api.run(validate_config(tiny), tmp_path / "run", show_progress=False)
     history = load_history(handle.run_dir / "history.jsonl")

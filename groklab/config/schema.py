@@ -560,6 +560,12 @@ class EvalCfg(Strict):
         None, gt=0, description="Measure the probes only at evaluations whose step is a multiple of this (and at "
         "the last step); None: at every evaluation. Each record with probes says what they cost (probe_s)."
     )
+    key_frequency_rule: Literal["best_per_neuron", "share"] = Field(
+        "best_per_neuron", description="progress: which frequencies are key. best_per_neuron: every neuron's best "
+        "frequency (the paper's code, np.unique of each neuron's argmax; neurons that never fire are left out); "
+        "share: the best frequencies of neurons it explains at least 85% of (groklab before version 2 of "
+        "nanda2023)."
+    )
     lc_anchors: int = Field(128, ge=1, description="local_complexity: anchor points per set (train, test, random).")
     lc_radius: float = Field(0.5, gt=0, description="local_complexity: radius of the neighbourhood of each anchor.")
     lc_directions: int = Field(25, ge=1, description="local_complexity: orthonormal directions (2x vertices).")

@@ -4,8 +4,11 @@ Definitions follow mechanistic-interpretability-grokking/progress-measures-paper
 - the Fourier basis of Z_p: the constant, then cos and sin of 2 pi k x / p for k = 1..(p-1)/2, normalized;
 - key frequencies: the MLP activations at the answer position over all p^2 inputs, centred per neuron and
   transformed in both operands; each neuron's frequency is the k whose {1, cos k, sin k}^2 block holds most of
-  its variance; the key frequencies are those of the neurons where that share is at least KEY_SHARE (for a
-  one-hidden-layer MLP on one-hots, the neuron's input weights take the place of its activations);
+  its variance; the key frequencies are the frequencies of all neurons that fire (the code's np.unique over
+  neurons; eval.key_frequency_rule=share keeps only neurons whose frequency holds at least KEY_SHARE). The
+  code searches k in range(1, p//2), leaving out (p-1)/2; groklab searches all of 1..(p-1)/2. For a
+  one-hidden-layer MLP on one-hots, the neurons' input weights take the place of their activations and the
+  share rule applies (Gromov 2023; Doshi et al. 2024);
 - restricted loss: the logits projected onto cos(w_k (a+b)) and sin(w_k (a+b)) of the key frequencies, plus the
   mean of what the projection removed (the bias correction), scored on all p^2 inputs;
 - excluded loss: the logits with those directions removed, scored on the training inputs only (all key
@@ -66,13 +69,17 @@ def input_weight_frequencies(w_a: torch.Tensor, w_b: torch.Tensor, p: int) -> tu
     return best + 1, best_share
 
 
-def key_frequencies(activations: torch.Tensor, p: int, share: float = KEY_SHARE) -> list[int]:
-    """The frequencies of the neurons that one frequency explains at least `share` of (sorted, unique)."""
-    return frequencies_above(*neuron_frequencies(activations, p), share)
+def key_frequencies(activations: torch.Tensor, p: int, rule: str = "best_per_neuron") -> list[int]:
+    """Sorted key frequencies of activations [p*p, neurons]: every firing neuron's best frequency
+    (best_per_neuron), or those of the neurons one frequency explains at least KEY_SHARE of (share)."""
+    frequency, explained = neuron_frequencies(activations, p)
+    return frequencies_above(frequency, explained, KEY_SHARE if rule == "share" else 0.0)
 
 
 def frequencies_above(frequency: torch.Tensor, explained: torch.Tensor, share: float = KEY_SHARE) -> list[int]:
-    return sorted({int(k) for k in frequency[explained >= share]})
+    """The distinct frequencies of the neurons whose best frequency explains at least `share` of them (more
+    than nothing when `share` is 0: a neuron that never varies has no frequency)."""
+    return sorted({int(k) for k in frequency[(explained >= share) & (explained > 0)]})
 
 
 def sum_directions(p: int, frequencies: list[int]) -> torch.Tensor:
@@ -170,7 +177,7 @@ def progress(model: nn.Module, data, cfg) -> dict[str, float]:
         first = model.net[0].weight.cpu()
         keys = frequencies_above(*input_weight_frequencies(first[:, :p].T, first[:, p : 2 * p].T, p))
     else:
-        keys = key_frequencies(captured["acts"].reshape(p * p, -1).cpu(), p)
+        keys = key_frequencies(captured["acts"].reshape(p * p, -1).cpu(), p, cfg.eval.key_frequency_rule)
     train_rows = (data.train_x[:, 0] * p + data.train_x[:, 1]).cpu()
     directions = sum_directions(p, keys)
     values = {"n_key_freqs": float(len(keys)), "restricted_loss": restricted_loss(logits, labels, directions),
