@@ -31,6 +31,7 @@ from groklab.config import (
     load_config_dict,
     validate_config,
 )
+from groklab.fidelity import fidelity_line
 from groklab.history import History, HistoryError, atomic_write_text, load_history, write_training_history
 from groklab.importers import SOURCE_FILE, import_run  # noqa: F401  (import_run re-exported for the CLI)
 from groklab.launch.slurm import JobState, job_of, job_states
@@ -765,7 +766,7 @@ def _paper_sections(
         p = get_preset(key)
         reported = f"{p.reported.outcome} ({p.reported.summary}); preset version {p.version}"
         sections.append(PaperSection(p.id, p.title, p.citation, reported, runs, seeds, tuple(bands),
-                                     sweeps_of.get(key, [])))
+                                     sweeps_of.get(key, []), fidelity_line(p.id)))
     return sections
 
 

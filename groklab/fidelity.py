@@ -278,6 +278,16 @@ def run_replay(data: TaskData, training: Training, steps: int, eval_at: Iterable
     return out
 
 
+def fidelity_line(preset: str) -> str:
+    """One sentence for the report: which original code the preset was replayed against, and where to read
+    the numbers."""
+    originals = [key.split("/", 1)[1] for key, replay in REPLAYS.items() if replay.preset == preset]
+    if not originals:
+        return f"not yet replayed against its paper's code (docs/fidelity.md, row {preset})"
+    return (f"replayed step by step against {', '.join(originals)}'s recorded split, weights and losses "
+            f"(docs/fidelity.md, row {preset})")
+
+
 def relative_difference(ours: np.ndarray, theirs: np.ndarray) -> np.ndarray:
     """|ours - theirs| / |theirs|, elementwise."""
     return np.abs(np.asarray(ours, np.float64) - theirs) / np.abs(np.asarray(theirs, np.float64))

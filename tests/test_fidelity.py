@@ -98,3 +98,12 @@ def test_a_split_that_is_not_the_table_is_refused():
         fidelity.modular_split(cfg, np.array([[0, 0]]), np.array([[1, 1]]))
     with pytest.raises(ValueError, match="partition"):
         fidelity.modular_split(cfg, np.array([[0, 1]]), np.array([[1, 1]]))
+
+
+def test_the_report_names_what_each_preset_was_replayed_against():
+    from groklab.report.render import PaperSection, _paper_line
+
+    assert "danielmamay" in fidelity.fidelity_line("power2022")
+    assert "not yet replayed" in fidelity.fidelity_line("thilak2022_slingshot")
+    section = PaperSection("power2022", "t", "Power et al.", "grokked", [], fidelity=fidelity.fidelity_line("power2022"))
+    assert "docs/fidelity.md, row power2022" in _paper_line(section)

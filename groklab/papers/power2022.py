@@ -38,9 +38,9 @@ GELU_2022 = merged(CANONICAL, {
 
 # Quick: the canonical data and model, with lr 2e-3 and a 2500-step budget that stops once test
 # accuracy reaches 99%. Measured on 2 cores (seed 0, preset version 3): train 99% at step 550, test 95% at
-# step 1450, 99% at 1500, about 2 minutes (version 2: 336, 1000, 1050). Smaller moduli or widths were tried (version 1) and did not grok
-# sooner: p 59 or 47 memorize by step 250 but stay near chance on test for 2000+ steps; width 64 does not
-# memorize within 3000 steps.
+# step 1450, 99% at 1500, about 2 minutes (version 2: 336, 1000, 1050). Smaller moduli or widths were tried
+# (version 1) and did not grok sooner: p 59 or 47 memorize by step 250 but stay near chance on test for 2000+
+# steps; width 64 does not memorize within 3000 steps.
 QUICK = merged(CANONICAL, {
     "optim": {"lr": 2e-3},
     "train": {"steps": 2500, "checkpoint_every": 500, "stop_at_test_acc": 0.99},

@@ -49,6 +49,7 @@ class PaperSection:
     seeds: dict = field(default_factory=dict)  # analysis.aggregate over completed runs per scale
     seed_figures: tuple[Path, ...] = ()
     sweeps: list[SweepEntry] = field(default_factory=list)
+    fidelity: str = ""  # how the preset was checked against the paper's own code (docs/fidelity.md)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def _next_steps(data: ReportData) -> list[str]:
 def _paper_line(paper: PaperSection) -> str:
     if not paper.citation:
         return "Custom configs and imported logs: no paper outcome to compare with."
-    return f"{paper.citation}. Reported: {paper.reported}"
+    fidelity = f" Fidelity: {paper.fidelity}" if paper.fidelity else ""
+    return f"{paper.citation}. Reported: {paper.reported}.{fidelity}"
 
 
 def _run_lines(run: RunEntry) -> list[tuple[str, str]]:

@@ -43,10 +43,9 @@ def main() -> None:
     opts = parser.parse_args()
 
     sys.path.insert(0, str(opts.src))
+    import main as grokfast_main  # the original module, unchanged
     import torch
     import torch.nn.functional as F
-
-    import main as grokfast_main  # the original module, unchanged
 
     torch.set_num_threads(opts.threads)
     os.makedirs("results", exist_ok=True)

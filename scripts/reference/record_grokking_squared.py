@@ -38,7 +38,6 @@ def main() -> None:
 
     sys.path.insert(0, str(opts.src))
     import torch
-
     import train_add as toy  # the original module, unchanged
 
     torch.set_num_threads(opts.threads)
