@@ -196,9 +196,8 @@ REPLAYS = {
         batch_rows="batch_rows",
     ),
     "lee2024_grokfast/grokfast": Replay(
-        "lee2024_grokfast", "canonical",
-        original=("task.nonzero_y=true", "task.outputs=vocabulary", "optim.warmup_start=0", "train.drop_last=false"),
-        split=_pairs_split, weights=_grokfast_weights, batch_rows="batch_rows",
+        "lee2024_grokfast", "canonical", original=(), split=_pairs_split, weights=_grokfast_weights,
+        batch_rows="batch_rows",
     ),
 }
 
