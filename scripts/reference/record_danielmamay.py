@@ -12,28 +12,22 @@ The run stops once validation accuracy reaches --stop-acc at one of its evaluati
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import statistics
 import sys
 import time
 from argparse import Namespace
-from pathlib import Path
 
 import numpy as np
-from recording import StopTraining, fake_wandb, save_reference
+from recording import StopTraining, base_parser, fake_wandb, save_reference
 
 COMMIT = "9988f8d42bb1edcb54ae7c584cea46dcced16721"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--src", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = base_parser(seed=0, threads=2)
     parser.add_argument("--record-batches", type=int, default=300, help="steps whose batch rows are kept")
     parser.add_argument("--stop-acc", type=float, default=0.99)
-    parser.add_argument("--threads", type=int, default=2)
     opts = parser.parse_args()
 
     evals: list[dict] = []

@@ -15,31 +15,25 @@ code's own per-epoch pass) reaches --stop-acc.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import statistics
 import sys
 import time
 from argparse import Namespace
-from pathlib import Path
 
 import numpy as np
-from recording import StopTraining, save_reference
+from recording import StopTraining, base_parser, save_reference
 
 COMMIT = "93b2248e351d4bb9e4dda8ac32a6999b8970404b"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--src", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = base_parser(seed=0, threads=2)
     parser.add_argument("--filter", default="ema")
     parser.add_argument("--weight-decay", type=float, default=0.005)
     parser.add_argument("--record-batches", type=int, default=300)
     parser.add_argument("--stop-acc", type=float, default=0.95)
-    parser.add_argument("--threads", type=int, default=2)
     opts = parser.parse_args()
 
     sys.path.insert(0, str(opts.src))

@@ -15,25 +15,19 @@ are wrapped from outside to see the split, each step's batch order and the initi
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-from recording import save_reference
+from recording import base_parser, save_reference
 
 COMMIT = "0229df94de69b8384e560367280a43a238112bf5"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--src", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--seed", type=int, default=58)
+    parser = base_parser(seed=58, threads=1)
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--record-batches", type=int, default=300)
-    parser.add_argument("--threads", type=int, default=1)
     opts = parser.parse_args()
 
     sys.path.insert(0, str(opts.src))

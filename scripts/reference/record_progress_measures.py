@@ -17,28 +17,22 @@ called first: the code seeds its split (random.seed) but not its initial weights
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-from recording import StopTraining, fake_wandb, save_reference
+from recording import StopTraining, base_parser, fake_wandb, save_reference
 
 COMMIT = "23d2c64dd1f8a5ca65efaf27e15c2b2cd47dedf1"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--src", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = base_parser(seed=0, threads=2)
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--stop-test-loss", type=float, default=None,
                         help="stop at the first save (every 100 epochs) whose test loss is below this")
-    parser.add_argument("--threads", type=int, default=2)
     opts = parser.parse_args()
 
     seen: dict = {"acc": []}

@@ -5,6 +5,7 @@ its functions from outside to see what it computes. Nothing here is imported by 
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import sys
@@ -12,6 +13,16 @@ import types
 from pathlib import Path
 
 import numpy as np
+
+
+def base_parser(seed: int = 0, threads: int = 2) -> argparse.ArgumentParser:
+    """The arguments every recorder takes: the original's source folder, the output folder, seed, threads."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--src", type=Path, required=True, help="the original code (a git archive of its commit)")
+    parser.add_argument("--out", type=Path, required=True, help="the reference folder to write")
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--threads", type=int, default=threads)
+    return parser
 
 
 class StopTraining(Exception):
