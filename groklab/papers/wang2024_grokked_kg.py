@@ -11,8 +11,9 @@ from groklab.presets import Preset, ReportedOutcome, Study, merged
 # bundled simpletransformers): AdamW lr 1e-4, betas (0.9, 0.999), eps 1e-8, weight decay 0.1, gradient norm
 # clipped at 1, 2000 warmup steps then constant, batch 512, 1.5M steps. Loss on the answer token only.
 # Deviations: PyTorch's default initialization, N(0, 1) token and position tables (GPT-2 draws both from
-# N(0, 0.02); version 1 drew positions from N(0, 1/d)), no dropout (GPT-2's 0.1; the paper's runs use
-# --no_dropout in places, unconfirmed), weight decay on
+# N(0, 0.02); version 1 drew positions from N(0, 1/d)), no dropout: the README's command (checked at 734ca65)
+# trains with GPT-2's dropout 0.1 on attention, embeddings and residuals, since main.py has a --no_dropout
+# flag that the command does not pass (groklab's transformer has no dropout yet), weight decay on
 # every parameter (simpletransformers exempts biases and LayerNorm), fp32 instead of fp16, the answer read from
 # a separate classifier over the vocabulary at the last non-pad position (GPT-2 ties it to the embedding), and
 # the `</a>` end token is not predicted (it is always the same token).
