@@ -83,3 +83,10 @@ def test_linear_teacher_targets_are_one_linear_map_of_gaussian_inputs():
     teacher = torch.linalg.lstsq(data.train_x, data.train_y).solution
     assert torch.allclose(data.test_x @ teacher, data.test_y, atol=1e-4)
     assert data.train_x.std().item() == pytest.approx(1.0, abs=0.1)
+
+
+def test_nonzero_y_leaves_out_every_equation_with_y_zero():
+    cfg = ModularTaskCfg(operation="x*y", p=7, nonzero_y=True)
+    operands, answers = equations(cfg)
+    assert len(operands) == cfg.n_examples == 7 * 6 and (operands[:, 1] > 0).all()
+    assert torch.equal(answers, operands[:, 0] * operands[:, 1] % 7)

@@ -74,3 +74,18 @@ def test_optimizers_update_exactly_as_torchs_per_parameter_loop(name, tiny):
     assert ours.defaults["foreach"] is True
     for mine, theirs in zip(model.parameters(), twin.parameters(), strict=True):
         assert torch.equal(mine, theirs)
+
+
+@pytest.mark.parametrize("drop_last", [True, False])
+def test_batch_order_keeps_or_drops_each_epochs_last_batch(drop_last):
+    from groklab.tasks import TaskData
+    from groklab.train.trainer import BatchOrder
+
+    data = TaskData(train_x=torch.arange(10).unsqueeze(1), train_y=torch.arange(10), test_x=torch.zeros(1, 1),
+                    test_y=torch.zeros(1), vocab_size=10, seq_len=1, n_classes=10)
+    order = BatchOrder(data, 4, seed=0, drop_last=drop_last)
+    epoch = [order.batch(step)[1] for step in range(order.per_epoch)]
+    assert [len(b) for b in epoch] == ([4, 4] if drop_last else [4, 4, 2])
+    seen = torch.cat(epoch).tolist()
+    assert len(set(seen)) == len(seen) and (len(seen) == 10) != drop_last  # no repeats; all rows when kept
+    assert not torch.equal(order.batch(order.per_epoch)[1], epoch[0])  # the next epoch reshuffles
