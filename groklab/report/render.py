@@ -119,6 +119,9 @@ def _paper_line(paper: PaperSection) -> str:
     return f"{paper.citation}. Reported: {paper.reported}.{fidelity}"
 
 
+FLOAT32_RESOLUTION = 1.2e-7  # float32 epsilon: a softmax cannot resolve a per-sample loss much below it
+
+
 def _run_lines(run: RunEntry) -> list[tuple[str, str]]:
     """(label, text) pairs describing one run."""
     if run.result is None:
@@ -150,6 +153,12 @@ def _run_lines(run: RunEntry) -> list[tuple[str, str]]:
             f"; spike at step {c['spike_step']} (loss {c['baseline_loss']:.2g} → {c['peak_loss']:.2g}, norm +"
             f"{c['norm_growth']:.1%} before, {'plateau' if c['plateau'] else 'no plateau'} after"
             f"{', with a test-accuracy jump' if c['test_jump'] else ''})" for c in a.slingshots)))
+        if cfg is not None and cfg.train.loss_dtype != "float64" and any(
+                c["baseline_loss"] < FLOAT32_RESOLUTION for c in a.slingshots):
+            lines.append(("slingshot caveat", f"spikes start from a training loss below {cfg.train.loss_dtype}'s "
+                          "resolution of a softmax: they may be softmax collapse (Prieto et al. 2025) rather than "
+                          "Adam's Slingshot; rerun with train.loss_dtype=float64 to tell them apart (the "
+                          "thilak2022_slingshot quick run has 4 cycles in float32 and none in float64)"))
     if r.signature:
         lines.append(("signature", ", ".join(f"{k} {format_fact(v)}" for k, v in r.signature.items())))
     if a.partial:

@@ -22,6 +22,8 @@ VARIANTS = {
         "train.loss=stablemax", "train.loss_dtype=float64", "eval.every=250"]),
     "prieto2025_stablemax:orthogonal": ("prieto2025_stablemax", "canonical_orthogonal", []),
     "liu2022_omnigrok:constrained": ("liu2022_omnigrok", "constrained", []),
+    # the Slingshot quick run with its loss in float64: do its cycles survive?
+    "thilak2022_slingshot:float64": ("thilak2022_slingshot", "quick", ["train.loss_dtype=float64"]),
     "humayun2024:large_init": ("humayun2024", "large_init", ["train.steps=5000", "eval.probes=[local_complexity]"]),
     # the rest of Liu et al.'s phase diagram around the quick scale (lr 1e-4, weight decay 7: grokking)
     "liu2022_effective:comprehension": ("liu2022_effective", "quick", ["optim.weight_decay=10"]),
@@ -35,7 +37,8 @@ SWEEPS = {
 }
 # measured minutes at one thread, longest first (the rest are shorter): no worker idles at the end
 LONGEST_FIRST = ["wang2024_grokked_kg", "power2022", "lee2024_grokfast", "prieto2025_stablemax:stablemax",
-                 "prieto2025_stablemax", "humayun2024", "thilak2022_slingshot", "liu2022_omnigrok:constrained",
+                 "prieto2025_stablemax", "humayun2024", "thilak2022_slingshot", "thilak2022_slingshot:float64",
+                 "liu2022_omnigrok:constrained",
                  "liu2022_omnigrok", "minegishi2023_tickets", "nanda2023", "humayun2024:large_init"]
 
 

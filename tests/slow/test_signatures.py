@@ -9,11 +9,16 @@ from groklab import api
 pytestmark = pytest.mark.slow
 
 
-def test_slingshot_cycles_are_counted(quick_run):
-    a = quick_run("thilak2022_slingshot").result.analysis
+def test_slingshot_cycles_are_counted_and_need_the_float32_loss(quick_run, tmp_path):
+    handle = quick_run("thilak2022_slingshot")
+    a = handle.result.analysis
     assert a.slingshots is not None and len(a.slingshots) >= 2, a.slingshots
     assert all(c["norm_growth"] > 0 and c["peak_loss"] >= 100 * c["baseline_loss"] for c in a.slingshots)
     assert sum(c["plateau"] for c in a.slingshots) >= len(a.slingshots) - 1
+    # the same run with a float64 loss has no cycles: at this scale they are float32 softmax collapse
+    assert quick_run("thilak2022_slingshot:float64").result.analysis.slingshots == []
+    markdown, _ = api.report(handle.run_dir, tmp_path / "report")
+    assert "slingshot caveat" in markdown.read_text()
 
 
 def test_quadratic_mlp_groks_towards_the_analytic_fourier_solution(quick_run):
