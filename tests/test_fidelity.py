@@ -105,5 +105,6 @@ def test_the_report_names_what_each_preset_was_replayed_against():
 
     assert "danielmamay" in fidelity.fidelity_line("power2022")
     assert "not yet replayed" in fidelity.fidelity_line("thilak2022_slingshot")
-    section = PaperSection("power2022", "t", "Power et al.", "grokked", [], fidelity=fidelity.fidelity_line("power2022"))
+    line = fidelity.fidelity_line("power2022")
+    section = PaperSection("power2022", "t", "Power et al.", "grokked", [], fidelity=line)
     assert "docs/fidelity.md, row power2022" in _paper_line(section)
