@@ -54,6 +54,6 @@ def test_several_seeds_of_a_preset_are_aggregated_with_a_seed_band(tmp_path):
     md, _ = api.report(runs, tmp_path / "report")
     text = md.read_text()
     assert "Seeds at quick scale: 2 runs" in text
-    assert text.count("| nanda2023 v1 | quick |") == 2  # each run's row says which preset version trained it
+    assert text.count("| nanda2023 v2 | quick |") == 2  # each run's row says which preset version trained it
     assert "(figures/nanda2023-quick-seeds.png)" in text
     assert (tmp_path / "report" / "figures" / "nanda2023-quick-seeds.png").is_file()
