@@ -60,8 +60,8 @@ PRESET = Preset(
         "groklab computes what the code computes, step by step from its recorded split and weights "
         "(tests/test_fidelity.py). From that same start, the code's choices reach 95% test accuracy at step 8900 "
         "and the preset's at 9400; over four starts the step spreads from 4.5k to 14.1k with either set of choices "
-        "and neither is systematically earlier: canonical seed 0's 5.5k is a fast draw (docs/fidelity.md). Key frequencies follow the code's "
-        "calculate_key_freqs (each firing neuron's best frequency, unique), searched over 1..56 where the code's "
-        "range(1, p//2) stops at 55."
+        "and neither is systematically earlier: canonical seed 0's 5.5k is a fast draw (docs/fidelity.md). Key "
+        "frequencies follow the code's calculate_key_freqs (each firing neuron's best frequency, unique), "
+        "searched over 1..56 where the code's range(1, p//2) stops at 55."
     ),
 )
