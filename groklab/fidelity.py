@@ -158,11 +158,11 @@ def _progress_measures_weights(init: Arrays, cfg: RunConfig) -> Arrays:
     out = {"embed.weight": init["embed.W_E"].T, "pos": init["pos_embed.W_pos"],
            "unembed.weight": init["unembed.W_U"].T[: cfg.task.n_classes]}
     for i in range(cfg.model.n_layers):
-        theirs, ours = f"blocks.{i}.", f"blocks.{i}."
-        out |= {ours + f"attn.{n.lower()}.weight": init[theirs + f"attn.W_{n}"].reshape(-1, d_model) for n in "QKV"}
-        out |= {ours + "attn.out.weight": init[theirs + "attn.W_O"],
-                ours + "mlp.0.weight": init[theirs + "mlp.W_in"], ours + "mlp.0.bias": init[theirs + "mlp.b_in"],
-                ours + "mlp.2.weight": init[theirs + "mlp.W_out"], ours + "mlp.2.bias": init[theirs + "mlp.b_out"]}
+        block = f"blocks.{i}."  # the same prefix in both models
+        out |= {block + f"attn.{n.lower()}.weight": init[block + f"attn.W_{n}"].reshape(-1, d_model) for n in "QKV"}
+        out |= {block + "attn.out.weight": init[block + "attn.W_O"],
+                block + "mlp.0.weight": init[block + "mlp.W_in"], block + "mlp.0.bias": init[block + "mlp.b_in"],
+                block + "mlp.2.weight": init[block + "mlp.W_out"], block + "mlp.2.bias": init[block + "mlp.b_out"]}
     return out
 
 
@@ -176,15 +176,12 @@ class Replay:
     split: Callable[[Reference, RunConfig], TaskData]
     weights: Callable[[Arrays, RunConfig], Arrays]
     batch_rows: str | None = None  # the recorded minibatches' rows (their sizes in '..._sizes'); None: full batch
-    notes: dict[str, str] = field(default_factory=dict)
 
 
 REPLAYS = {
     "power2022/danielmamay": Replay(
-        "power2022", "canonical",
-        original=("model.activation=relu", "model.attn_bias=false", "model.mlp_bias=false", "model.final_norm=false",
-                  "task.outputs=vocabulary", "optim.warmup_start=0.1", "train.drop_last=false"),
-        split=_danielmamay_split, weights=_danielmamay_weights, batch_rows="batch_rows",
+        "power2022", "canonical", original=(), split=_danielmamay_split, weights=_danielmamay_weights,
+        batch_rows="batch_rows",
     ),
     "nanda2023/progress-measures-paper": Replay(
         "nanda2023", "canonical",
