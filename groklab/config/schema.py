@@ -58,7 +58,7 @@ class ModularTaskCfg(Strict):
     )
     nonzero_y: bool = Field(
         False, description="Operands y in 1..p-1 only, for every operation (Grokfast's main.py draws x*y so); "
-        "x/y always has them."
+        "x/y always leaves y = 0 out."
     )
     outputs: Literal["answers", "vocabulary"] = Field(
         "answers", description="The model's output classes: answers, the p residues; vocabulary, one per input "
