@@ -5,8 +5,8 @@ and computed: reference.npz (split, initial parameters under the original's name
 per-step losses) and meta.json (repository, commit, command). A `Replay` says how that recording maps onto
 groklab: the config overrides that give the original's choices where the preset deliberately differs, how its
 split becomes groklab's task data (built by groklab's own task code and checked against the recorded labels),
-and how its parameters map onto groklab's. `replay` then trains groklab's own model, optimizer and training
-step on exactly those inputs.
+and how its parameters map onto groklab's. `replay_training` and `run_replay` then train groklab's own model,
+optimizer and training step on exactly those inputs.
 """
 
 from __future__ import annotations
@@ -106,22 +106,31 @@ def _danielmamay_split(ref: Reference, cfg: RunConfig) -> TaskData:
     return modular_split(cfg, a["train_inputs"][:, [0, 2]], a["test_inputs"][:, [0, 2]], a["train_labels"])
 
 
+def _op_eq_swapped(p: int) -> list[int]:
+    """Row order that maps a vocabulary with = at p and op at p+1 (danielmamay, Grokfast) onto groklab's, which
+    has op at p and = at p+1."""
+    return [*range(p), p + 1, p]
+
+
+def _multihead_attention(init: Arrays, theirs: str, ours: str, kinds: tuple[str, ...]) -> Arrays:
+    """torch nn.MultiheadAttention's packed in_proj and out_proj under `theirs` -> groklab's q, k, v, out."""
+    out = {}
+    for kind in kinds:
+        q, k, v = np.split(init[f"{theirs}in_proj_{kind}"], 3)
+        out |= {f"{ours}q.{kind}": q, f"{ours}k.{kind}": k, f"{ours}v.{kind}": v,
+                f"{ours}out.{kind}": init[f"{theirs}out_proj.{kind}"]}
+    return out
+
+
 def _danielmamay_weights(init: Arrays, cfg: RunConfig) -> Arrays:
-    """danielmamay/grokking's Transformer -> groklab's. Its vocabulary has = at p and op at p+1, groklab's the
-    reverse: those two rows of the token table (and of the output layer over the vocabulary) swap."""
-    p = cfg.task.p
-    swap = [*range(p), p + 1, p]
-    out = {"embed.weight": init["token_embeddings.weight"][swap], "pos": init["position_embeddings.weight"]}
-    n_layers = cfg.model.n_layers
-    unembed = init[f"layers.{n_layers}.weight"]
-    out["unembed.weight"] = unembed[swap] if len(unembed) == p + 2 else unembed
+    """danielmamay/grokking's Transformer (bias-free attention and MLP) -> groklab's."""
+    swap, n_layers = _op_eq_swapped(cfg.task.p), cfg.model.n_layers
+    out = {"embed.weight": init["token_embeddings.weight"][swap], "pos": init["position_embeddings.weight"],
+           "unembed.weight": init[f"layers.{n_layers}.weight"][swap]}
     for i in range(n_layers):
         theirs, ours = f"layers.{i}.", f"blocks.{i}."
-        q, k, v = np.split(init[theirs + "self_attn.in_proj_weight"], 3)
-        out |= {ours + "attn.q.weight": q, ours + "attn.k.weight": k, ours + "attn.v.weight": v,
-                ours + "attn.out.weight": init[theirs + "self_attn.out_proj.weight"],
-                ours + "mlp.0.weight": init[theirs + "ffn.0.weight"],
-                ours + "mlp.2.weight": init[theirs + "ffn.2.weight"]}
+        out |= _multihead_attention(init, theirs + "self_attn.", ours + "attn.", ("weight",))
+        out |= {f"{ours}mlp.{j}.weight": init[f"{theirs}ffn.{j}.weight"] for j in (0, 2)}
         for norm, ln in (("self_attn_norm", "ln1"), ("ffn_norm", "ln2")):
             out |= {f"{ours}{ln}.{kind}": init[f"{theirs}{norm}.{kind}"] for kind in ("weight", "bias")}
     return out
@@ -132,22 +141,18 @@ def _pairs_split(ref: Reference, cfg: RunConfig) -> TaskData:
 
 
 def _grokfast_weights(init: Arrays, cfg: RunConfig) -> Arrays:
-    """ironjr/grokfast main.py's Decoder -> groklab's: = and op swap rows as in danielmamay's vocabulary; its
-    position table has 5 rows for 4 input tokens (the fifth is never used) and keeps the first 4."""
-    p = cfg.task.p
-    swap = [*range(p), p + 1, p]
+    """ironjr/grokfast main.py's Decoder -> groklab's. Its position table has 5 rows for 4 input tokens (the
+    fifth is never used) and keeps the first 4."""
+    swap = _op_eq_swapped(cfg.task.p)
     out = {"embed.weight": init["token_embeddings.weight"][swap], "pos": init["position_embeddings.weight"][:4],
            "unembed.weight": init["head.weight"][swap], "final_norm.weight": init["ln_f.weight"],
            "final_norm.bias": init["ln_f.bias"]}
     for i in range(cfg.model.n_layers):
         theirs, ours = f"layers.{i}.", f"blocks.{i}."
+        out |= _multihead_attention(init, theirs + "attn.", ours + "attn.", ("weight", "bias"))
         for kind in ("weight", "bias"):
-            q, k, v = np.split(init[f"{theirs}attn.in_proj_{kind}"], 3)
-            out |= {f"{ours}attn.q.{kind}": q, f"{ours}attn.k.{kind}": k, f"{ours}attn.v.{kind}": v,
-                    f"{ours}attn.out.{kind}": init[f"{theirs}attn.out_proj.{kind}"],
-                    f"{ours}mlp.0.{kind}": init[f"{theirs}mlp.0.{kind}"]}
+            out |= {f"{ours}mlp.{j}.{kind}": init[f"{theirs}mlp.{j}.{kind}"] for j in (0, 2)}
             out |= {f"{ours}ln{j}.{kind}": init[f"{theirs}ln_{j}.{kind}"] for j in (1, 2)}
-            out[f"{ours}mlp.2.{kind}"] = init[f"{theirs}mlp.2.{kind}"]
     return out
 
 
@@ -175,13 +180,13 @@ class Replay:
     original: tuple[str, ...]  # overrides giving the original's choices where the preset deliberately differs
     split: Callable[[Reference, RunConfig], TaskData]
     weights: Callable[[Arrays, RunConfig], Arrays]
-    batch_rows: str | None = None  # the recorded minibatches' rows (their sizes in '..._sizes'); None: full batch
+    minibatches: bool = False  # the recording holds each step's rows (batch_rows, batch_sizes); else full batch
 
 
 REPLAYS = {
     "power2022/danielmamay": Replay(
         "power2022", "canonical", original=(), split=_danielmamay_split, weights=_danielmamay_weights,
-        batch_rows="batch_rows",
+        minibatches=True,
     ),
     "nanda2023/progress-measures-paper": Replay(
         "nanda2023", "canonical",
@@ -190,11 +195,11 @@ REPLAYS = {
     ),
     "liu2022_effective/grokking-squared": Replay(
         "liu2022_effective", "canonical", original=(), split=_pair_sum_split, weights=_grokking_squared_weights,
-        batch_rows="batch_rows",
+        minibatches=True,
     ),
     "lee2024_grokfast/grokfast": Replay(
         "lee2024_grokfast", "canonical", original=(), split=_pairs_split, weights=_grokfast_weights,
-        batch_rows="batch_rows",
+        minibatches=True,
     ),
 }
 
@@ -234,9 +239,8 @@ def replay_training(replay: Replay, ref: Reference, cfg: RunConfig,
     weights = replay.weights(ref.init, cfg)
     model.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in weights.items()}, strict=True)
     order = BatchOrder(data, cfg.train.batch_size, cfg.seed, cfg.train.drop_last)
-    if replay.batch_rows and not own_order:
-        sizes = ref.arrays[replay.batch_rows.replace("rows", "sizes")]
-        order = RecordedOrder(data, ref.arrays[replay.batch_rows], sizes, order)
+    if replay.minibatches and not own_order:
+        order = RecordedOrder(data, ref.arrays["batch_rows"], ref.arrays["batch_sizes"], order)
     optimizer = build_optimizer(model, cfg.optim)
     return data, Training(cfg, model, optimizer, objective, order, None, param_norm(model),
                           GradientPipeline(cfg.optim))
@@ -255,10 +259,8 @@ class Trajectory:
         return next((s for s, _, acc, _ in self.evals if acc >= test_acc), None)
 
 
-def run_replay(data: TaskData, training: Training, steps: int, eval_at: Iterable[int] = (),
-               stop_at_test_acc: float | None = None) -> Trajectory:
-    """Train `steps` steps, evaluating both splits after each number of updates in `eval_at`; stop early once
-    test accuracy reaches `stop_at_test_acc`."""
+def run_replay(data: TaskData, training: Training, steps: int, eval_at: Iterable[int] = ()) -> Trajectory:
+    """Train `steps` steps, evaluating both splits after each number of updates in `eval_at`."""
     out, eval_at = Trajectory(), set(eval_at)
     for step in range(steps + 1):
         if step in eval_at:
@@ -267,8 +269,6 @@ def run_replay(data: TaskData, training: Training, steps: int, eval_at: Iterable
             test_loss, test_acc = measure(training.model, data.test_x, data.test_y, training.objective)
             training.model.train()
             out.evals.append((step, train_acc, test_acc, test_loss))
-            if stop_at_test_acc is not None and test_acc >= stop_at_test_acc:
-                break
         if step < steps:
             out.step_loss.append(float(training.step(step)))
     return out
