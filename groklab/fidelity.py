@@ -171,6 +171,16 @@ def _progress_measures_weights(init: Arrays, cfg: RunConfig) -> Arrays:
     return out
 
 
+def _doshi_weights(init: Arrays, cfg: RunConfig) -> Arrays:
+    """d-doshi/Grokking's fcn (fc1 on the concatenated one-hots, x^2, fc2; no biases) -> groklab's MLP."""
+    return {"net.0.weight": init["fc1.weight"], "net.2.weight": init["fc2.weight"]}
+
+
+def _labelled_pairs_split(ref: Reference, cfg: RunConfig) -> TaskData:
+    a = ref.arrays
+    return modular_split(cfg, a["train_pairs"], a["test_pairs"], a["train_labels"])
+
+
 @dataclass(frozen=True)
 class Replay:
     """How one original code's recording maps onto a groklab preset."""
@@ -200,6 +210,9 @@ REPLAYS = {
     "lee2024_grokfast/grokfast": Replay(
         "lee2024_grokfast", "canonical", original=(), split=_pairs_split, weights=_grokfast_weights,
         minibatches=True,
+    ),
+    "doshi2024_polynomials/d-doshi-grokking": Replay(
+        "doshi2024_polynomials", "canonical", original=(), split=_labelled_pairs_split, weights=_doshi_weights,
     ),
 }
 

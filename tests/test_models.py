@@ -102,6 +102,15 @@ def test_mlp_one_hot_input_and_init_scale():
     assert small(DATA.train_x[:5]).shape == (5, DATA.n_classes)
 
 
+def test_mlp_init_std_draws_normal_weights_and_zero_biases():
+    """d-doshi/Grokking's init: every weight N(0, std^2); groklab starts any biases at 0."""
+    torch.manual_seed(0)
+    model = build_model(MLPCfg(width=400, depth=3, init_std=0.05), DATA)
+    weights = [m.weight for m in model.net if isinstance(m, torch.nn.Linear)]
+    assert all(abs(w.std().item() - 0.05) < 0.005 and abs(w.mean().item()) < 0.005 for w in weights)
+    assert all((m.bias == 0).all() for m in model.net if isinstance(m, torch.nn.Linear))
+
+
 @pytest.mark.parametrize("bias", [True, False])
 def test_mlp_on_tokens_equals_the_dense_product_with_concatenated_one_hots(bias):
     model = build_model(MLPCfg(width=16, depth=3, bias=bias), DATA)

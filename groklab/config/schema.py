@@ -352,6 +352,9 @@ class MLPCfg(Strict):
     depth: int = Field(2, ge=1, le=64, description="Number of Linear layers (2 = one hidden layer).")
     activation: Activation = Field("relu", description="Hidden activation; quadratic is z**2.")
     bias: bool = Field(True, description="Biases in the Linear layers.")
+    init_std: float | None = Field(
+        None, gt=0, description="Draw every weight from N(0, init_std^2) and start biases at 0 (d-doshi/Grokking: "
+        "sqrt(0.25) / (2 width)^(1/3)); null keeps PyTorch's default uniform init.")
     init_scale: float = Field(1.0, gt=0, description="Multiplier on every initial parameter (Omnigrok's alpha).")
 
 

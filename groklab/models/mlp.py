@@ -33,7 +33,9 @@ class MLP(nn.Module):
         d_in = seq_len * vocab_size if vocab_size else seq_len
         self.net = feedforward(d_in, cfg.width, cfg.depth, n_classes, cfg.activation, cfg.bias)
         with torch.no_grad():
-            for param in self.parameters():
+            for name, param in self.named_parameters():
+                if cfg.init_std is not None:
+                    param.normal_(0.0, cfg.init_std) if name.endswith("weight") else param.zero_()
                 param.mul_(cfg.init_scale)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
