@@ -71,8 +71,18 @@ def predicted_step(
     return int(steps[reached[0]]) if reached.size else None
 
 
+def paper_grokking_delay(ratio: float, d_out: int, lr: float) -> float:
+    """Levi et al.'s closed form for the grokking time (arXiv 2310.16441, Sec. 3.1.3 Eq. 12, gradient flow, no
+    weight decay; Sec. 3.2 Eq. 13: eta_0 -> eta_0 / d_out for d_out outputs), in groklab's steps:
+    log(1 / (1 - sqrt(lambda))) / (2 (eta_0 / d_out) (1 - sqrt(lambda))^2). The paper's eta_0 is 2 lr here:
+    its loss carries a 1/2 that groklab's MSE does not, so groklab's gradient is twice as large."""
+    gap = 1 - math.sqrt(ratio)
+    return math.log(1 / gap) / (2 * (2 * lr / d_out) * gap**2)
+
+
 def predict_events(cfg, last_step: int) -> dict[str, float | int | None]:
-    """Predicted memorization and generalization steps of a linear_teacher run (config-driven)."""
+    """Predicted memorization and generalization steps of a linear_teacher run (this module's derivation), and
+    the paper's own closed-form grokking delay (Eq. 12/13) next to them."""
     steps = np.arange(last_step + 1)
     task, a = cfg.task, cfg.analysis
     curves = predicted_losses(steps, task.ratio, task.d_in, task.d_out, cfg.optim.lr, cfg.optim.weight_decay,
@@ -82,4 +92,5 @@ def predict_events(cfg, last_step: int) -> dict[str, float | int | None]:
         "ratio": task.ratio,
         "predicted_memorization_step": predicted_step(curves["train"], steps, eps, a.memorization_threshold),
         "predicted_generalization_step": predicted_step(curves["test"], steps, eps, a.generalization_threshold),
+        "paper_predicted_delay": paper_grokking_delay(task.ratio, task.d_out, cfg.optim.lr),
     }
