@@ -54,9 +54,10 @@ def load_reference(folder: Path) -> Reference:
 
 
 def split_rows(table: torch.Tensor, train_operands: np.ndarray, test_operands: np.ndarray,
-               what: str) -> tuple[torch.Tensor, torch.Tensor]:
+               what: str, partition: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Row indices into `table` (all operand tuples of a task) of the recorded train and test operands, in
-    their recorded order; they must be rows of the table and together cover it exactly once."""
+    their recorded order; they must be distinct rows of the table and, with `partition`, cover it exactly once
+    (without it, e.g. for an original that uses only the pairs a <= b, they may leave rows out)."""
     row_of = {pair: i for i, pair in enumerate(map(tuple, table.tolist()))}
 
     def rows(pairs: np.ndarray) -> torch.Tensor:
@@ -66,18 +67,20 @@ def split_rows(table: torch.Tensor, train_operands: np.ndarray, test_operands: n
         return torch.tensor([row_of[tuple(p)] for p in pairs.tolist()])
 
     train, test = rows(train_operands), rows(test_operands)
-    if len(train) + len(test) != len(table) or len(set(train.tolist()) | set(test.tolist())) != len(table):
+    if len(set(train.tolist()) | set(test.tolist())) != len(train) + len(test):
+        raise ValueError(f"the recorded train and test pairs of {what} repeat or overlap")
+    if partition and len(train) + len(test) != len(table):
         raise ValueError(f"the recorded train and test pairs do not partition the table of {what}")
     return train, test
 
 
 def modular_split(cfg: RunConfig, train_operands: np.ndarray, test_operands: np.ndarray,
-                  train_labels: np.ndarray | None = None) -> TaskData:
+                  train_labels: np.ndarray | None = None, partition: bool = True) -> TaskData:
     """groklab's modular task data holding exactly the given operand pairs, in the given order. The answers
     come from groklab's own table; `train_labels`, when recorded, must equal them."""
     task = cfg.task
     operands, answers = equations(task)
-    train, test = split_rows(operands, train_operands, test_operands, task.describe())
+    train, test = split_rows(operands, train_operands, test_operands, task.describe(), partition)
     if train_labels is not None and not torch.equal(answers[train], torch.as_tensor(train_labels).long()):
         raise ValueError("groklab's answers differ from the original's labels on the recorded training pairs")
     inputs = tokens(task, operands)
@@ -181,6 +184,17 @@ def _labelled_pairs_split(ref: Reference, cfg: RunConfig) -> TaskData:
     return modular_split(cfg, a["train_pairs"], a["test_pairs"], a["train_labels"])
 
 
+def _unordered_pairs_split(ref: Reference, cfg: RunConfig) -> TaskData:
+    """Grokking-Tickets trains and tests on the pairs a <= b only (is_symmetric_input)."""
+    return modular_split(cfg, ref.arrays["train_pairs"], ref.arrays["test_pairs"], partition=False)
+
+
+def _grokking_tickets_weights(init: Arrays, cfg: RunConfig) -> Arrays:
+    """Grokking-Tickets' OnlyMLP (W_E and W_U stored [d_emb, vocab]; x @ W_U) -> groklab's TokenSumMLP."""
+    return {"embed.weight": init["embed.W_E"].T, "inproj.weight": init["inproj.W"],
+            "outproj.weight": init["outproj.W"], "unembed.weight": init["unembed.W_U"].T}
+
+
 @dataclass(frozen=True)
 class Replay:
     """How one original code's recording maps onto a groklab preset."""
@@ -210,6 +224,10 @@ REPLAYS = {
     "lee2024_grokfast/grokfast": Replay(
         "lee2024_grokfast", "canonical", original=(), split=_pairs_split, weights=_grokfast_weights,
         minibatches=True,
+    ),
+    "minegishi2023_tickets/grokking-tickets": Replay(
+        "minegishi2023_tickets", "canonical", original=("train.loss_dtype=float64",), split=_unordered_pairs_split,
+        weights=_grokking_tickets_weights,
     ),
     "doshi2024_polynomials/d-doshi-grokking": Replay(
         "doshi2024_polynomials", "canonical", original=(), split=_labelled_pairs_split, weights=_doshi_weights,

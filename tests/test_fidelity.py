@@ -98,6 +98,10 @@ def test_a_split_that_is_not_the_table_is_refused():
         fidelity.modular_split(cfg, np.array([[0, 0]]), np.array([[1, 1]]))
     with pytest.raises(ValueError, match="partition"):
         fidelity.modular_split(cfg, np.array([[0, 1]]), np.array([[1, 1]]))
+    with pytest.raises(ValueError, match="overlap"):
+        fidelity.modular_split(cfg, np.array([[0, 1]]), np.array([[0, 1]]), partition=False)
+    part = fidelity.modular_split(cfg, np.array([[0, 1], [2, 3]]), np.array([[1, 1]]), partition=False)
+    assert part.train_x.shape[0] == 2 and part.test_x.shape[0] == 1
 
 
 def test_the_report_names_what_each_preset_was_replayed_against():

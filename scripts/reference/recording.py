@@ -36,6 +36,7 @@ def fake_wandb(on_log) -> types.ModuleType:
     module.run = None
 
     def init(project=None, config=None, **_):
+        config = config if isinstance(config, dict) or config is None else vars(config)  # wandb takes objects too
         module.config = types.SimpleNamespace(**(config or {}))
         module.run = object()
         return module.run
