@@ -66,8 +66,10 @@ PRESET = Preset(
         "magnitude of the final weight matrices (biases are never pruned; this MLP has none), rewinds the kept "
         "weights to their initial values and retrains with the mask; controls are a seeded random mask of the "
         "same density and the dense net rescaled to the ticket's initial L2 norm. Deviations: weight decay 1 (the "
-        "paper's base) instead of the checked-in config's 0 + L1; all ordered pairs instead of unordered ones; "
-        "weights N(0, 1/fan_in) for every matrix. MNIST: `groklab tickets 10 --scale mnist_quick --density 0.15`; "
+        "paper's base) instead of the checked-in config's 0 + L1; all ordered pairs instead of unordered ones "
+        "(replayed from the code's own unordered split and init, the same computation matches the code to 6e-8 "
+        "over 10000 steps and does not grok: test accuracy 0.95% at step 10000; docs/fidelity.md); a float32 loss "
+        "(the code's is float64). MNIST: `groklab tickets 10 --scale mnist_quick --density 0.15`; "
         "there the norm-matched dense control is as fast as the ticket (see the scale's comment)."
     ),
 )
