@@ -195,6 +195,11 @@ def _grokking_tickets_weights(init: Arrays, cfg: RunConfig) -> Arrays:
             "outproj.weight": init["outproj.W"], "unembed.weight": init["unembed.W_U"].T}
 
 
+def _stablemax_weights(init: Arrays, cfg: RunConfig) -> Arrays:
+    """grokking-at-the-edge's MLP (layers.i, ReLU between, no biases) -> groklab's MLP (net.0, net.2, ...)."""
+    return {f"net.{2 * i}.weight": init[f"layers.{i}.weight"] for i in range(cfg.model.depth)}
+
+
 @dataclass(frozen=True)
 class Replay:
     """How one original code's recording maps onto a groklab preset."""
@@ -228,6 +233,9 @@ REPLAYS = {
     "minegishi2023_tickets/grokking-tickets": Replay(
         "minegishi2023_tickets", "canonical", original=("train.loss_dtype=float64",), split=_unordered_pairs_split,
         weights=_grokking_tickets_weights,
+    ),
+    "prieto2025_stablemax/grokking-at-the-edge": Replay(
+        "prieto2025_stablemax", "canonical", original=(), split=_pairs_split, weights=_stablemax_weights,
     ),
     "doshi2024_polynomials/d-doshi-grokking": Replay(
         "doshi2024_polynomials", "canonical", original=(), split=_labelled_pairs_split, weights=_doshi_weights,

@@ -24,10 +24,9 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-import types
 
 import numpy as np
-from recording import StopTraining, base_parser, fake_wandb, save_reference
+from recording import StopTraining, base_parser, fake_wandb, save_reference, stand_in_torchvision
 
 COMMIT = "bd705c8c115412db46d9976b9191013027c024be"
 
@@ -42,13 +41,6 @@ def cpu_for_cuda(torch) -> None:
 
     torch.Tensor.to = redirect(torch.Tensor.to)
     torch.nn.Module.to = redirect(torch.nn.Module.to)
-
-
-def stand_in_torchvision() -> None:
-    """`import torchvision` and `from torchvision import datasets, transforms` (data_module.py; MNIST only)."""
-    module = types.ModuleType("torchvision")
-    module.datasets, module.transforms = types.ModuleType("datasets"), types.ModuleType("transforms")
-    sys.modules["torchvision"] = module
 
 
 def main() -> None:

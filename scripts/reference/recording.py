@@ -47,6 +47,18 @@ def fake_wandb(on_log) -> types.ModuleType:
     return module
 
 
+def stand_in_torchvision() -> None:
+    """Make `import torchvision`, `torchvision.datasets` and `torchvision.transforms` succeed without torchvision
+    (no registry here serves a build for this torch). For originals that import it for MNIST only: any use of
+    its contents fails loudly."""
+    package = types.ModuleType("torchvision")
+    for name in ("datasets", "transforms"):
+        module = types.ModuleType(f"torchvision.{name}")
+        setattr(package, name, module)
+        sys.modules[f"torchvision.{name}"] = module
+    sys.modules["torchvision"] = package
+
+
 def save_reference(out: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
     """Write out/reference.npz (float arrays as float32) and out/meta.json."""
     import torch
