@@ -23,7 +23,7 @@ from groklab.config.overrides import apply_overrides, validate_config
 from groklab.config.schema import RunConfig
 from groklab.optim import build_optimizer
 from groklab.presets import discover
-from groklab.tasks import TaskData
+from groklab.tasks import TaskData, build_task
 from groklab.tasks.modular import equations, tokens
 from groklab.tasks.pair_sum import pairs
 from groklab.train.gradients import GradientPipeline
@@ -200,6 +200,18 @@ def _stablemax_weights(init: Arrays, cfg: RunConfig) -> Arrays:
     return {f"net.{2 * i}.weight": init[f"layers.{i}.weight"] for i in range(cfg.model.depth)}
 
 
+def _own_task(ref: Reference, cfg: RunConfig) -> TaskData:
+    """The preset's own task data, for originals that take a fixed subset (Omnigrok: the first 1000 MNIST
+    training images, the whole test set); the recorded batches index its training rows."""
+    return build_task(cfg.task, cfg.seed)
+
+
+def _omnigrok_weights(init: Arrays, cfg: RunConfig) -> Arrays:
+    """The Omnigrok notebook's nn.Sequential(Flatten, Linear, ReLU, ...) -> groklab's MLP (net.0, net.2, ...)."""
+    return {f"net.{2 * i}.{kind}": init[f"{2 * i + 1}.{kind}"] for i in range(cfg.model.depth)
+            for kind in ("weight", "bias")}
+
+
 @dataclass(frozen=True)
 class Replay:
     """How one original code's recording maps onto a groklab preset."""
@@ -233,6 +245,9 @@ REPLAYS = {
     "minegishi2023_tickets/grokking-tickets": Replay(
         "minegishi2023_tickets", "canonical", original=("train.loss_dtype=float64",), split=_unordered_pairs_split,
         weights=_grokking_tickets_weights,
+    ),
+    "liu2022_omnigrok/omnigrok": Replay(
+        "liu2022_omnigrok", "canonical", original=(), split=_own_task, weights=_omnigrok_weights, minibatches=True,
     ),
     "prieto2025_stablemax/grokking-at-the-edge": Replay(
         "prieto2025_stablemax", "canonical", original=(), split=_pairs_split, weights=_stablemax_weights,
