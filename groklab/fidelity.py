@@ -21,6 +21,7 @@ import torch
 
 from groklab.config.overrides import apply_overrides, validate_config
 from groklab.config.schema import RunConfig
+from groklab.datasets.mnist import load_mnist
 from groklab.optim import build_optimizer
 from groklab.presets import discover
 from groklab.tasks import TaskData, build_task
@@ -206,8 +207,19 @@ def _own_task(ref: Reference, cfg: RunConfig) -> TaskData:
     return build_task(cfg.task, cfg.seed)
 
 
+def _mnist_rows_split(ref: Reference, cfg: RunConfig) -> TaskData:
+    """The preset's MNIST task on the recorded training rows (grok-adversarial draws them with torch.randint,
+    repeats included), with the preset's test images."""
+    data, rows = load_mnist(cfg.task.path), ref.arrays["train_rows"].astype(np.int64)
+    return TaskData(train_x=torch.from_numpy(data.x_train[rows]).float() / 255.0,
+                    train_y=torch.from_numpy(data.y_train[rows]),
+                    test_x=torch.from_numpy(data.x_test[: cfg.task.n_test]).float() / 255.0,
+                    test_y=torch.from_numpy(data.y_test[: cfg.task.n_test]), vocab_size=0, seq_len=784, n_classes=10)
+
+
 def _omnigrok_weights(init: Arrays, cfg: RunConfig) -> Arrays:
-    """The Omnigrok notebook's nn.Sequential(Flatten, Linear, ReLU, ...) -> groklab's MLP (net.0, net.2, ...)."""
+    """An nn.Sequential(Flatten, Linear, activation, ...) (the Omnigrok notebook; grok-adversarial, which grew
+    from it) -> groklab's MLP (net.0, net.2, ...)."""
     return {f"net.{2 * i}.{kind}": init[f"{2 * i + 1}.{kind}"] for i in range(cfg.model.depth)
             for kind in ("weight", "bias")}
 
@@ -245,6 +257,10 @@ REPLAYS = {
     "minegishi2023_tickets/grokking-tickets": Replay(
         "minegishi2023_tickets", "canonical", original=("train.loss_dtype=float64",), split=_unordered_pairs_split,
         weights=_grokking_tickets_weights,
+    ),
+    "humayun2024/grok-adversarial": Replay(
+        "humayun2024", "canonical", original=(), split=_mnist_rows_split, weights=_omnigrok_weights,
+        minibatches=True,
     ),
     "liu2022_omnigrok/omnigrok": Replay(
         "liu2022_omnigrok", "canonical", original=(), split=_own_task, weights=_omnigrok_weights, minibatches=True,

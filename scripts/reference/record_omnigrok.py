@@ -22,43 +22,14 @@ from __future__ import annotations
 import json
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
-from recording import StopTraining, base_parser, save_reference
+from recording import StopTraining, base_parser, save_reference, stand_in_torchvision
 
 COMMIT = "3a0a57346230a7255e5390fcd565812d00f1a281"
 CELLS = (3, 4, 5, 7, 9)  # imports, helpers, dictionaries, hyperparameters, training
 TRAIN_BATCH = 200
-
-
-def stand_in_torchvision(mnist: Path) -> None:
-    """torchvision.datasets.MNIST and transforms.ToTensor over a local copy of MNIST."""
-    import torch
-
-    with np.load(mnist) as arrays:
-        images = {True: arrays["x_train"].reshape(-1, 28, 28), False: arrays["x_test"].reshape(-1, 28, 28)}
-        labels = {True: arrays["y_train"], False: arrays["y_test"]}
-
-    class MNIST(torch.utils.data.Dataset):
-        def __init__(self, root=None, train=True, transform=None, download=False):
-            self.images, self.labels, self.transform = images[train], labels[train], transform
-
-        def __len__(self):
-            return len(self.labels)
-
-        def __getitem__(self, i):
-            return self.transform(self.images[i]), int(self.labels[i])
-
-    class ToTensor:
-        def __call__(self, picture):
-            return torch.from_numpy(np.array(picture))[None].to(torch.get_default_dtype()).div(255)
-
-    package = types.ModuleType("torchvision")
-    package.datasets = types.SimpleNamespace(MNIST=MNIST)
-    package.transforms = types.SimpleNamespace(ToTensor=ToTensor)
-    sys.modules["torchvision"] = package
 
 
 def main() -> None:

@@ -47,16 +47,41 @@ def fake_wandb(on_log) -> types.ModuleType:
     return module
 
 
-def stand_in_torchvision() -> None:
-    """Make `import torchvision`, `torchvision.datasets` and `torchvision.transforms` succeed without torchvision
-    (no registry here serves a build for this torch). For originals that import it for MNIST only: any use of
-    its contents fails loudly."""
+def stand_in_torchvision(mnist: Path | None = None) -> None:
+    """Make `import torchvision` (and its `datasets` and `transforms`) succeed without torchvision, which does not
+    import beside this torch and which no registry here serves for it. With `mnist` (an npz with x_train,
+    y_train, x_test, y_test: groklab's verified cache of the real MNIST, canonical order) it also serves
+    `datasets.MNIST(root, train, transform, download)` and `transforms.ToTensor` with torchvision's semantics
+    (uint8 [28, 28] -> [1, 28, 28] in the default dtype, divided by 255); anything else fails loudly."""
+    import torch
+
     package = types.ModuleType("torchvision")
     for name in ("datasets", "transforms"):
         module = types.ModuleType(f"torchvision.{name}")
         setattr(package, name, module)
         sys.modules[f"torchvision.{name}"] = module
     sys.modules["torchvision"] = package
+    if mnist is None:
+        return
+    with np.load(mnist) as arrays:
+        images = {True: arrays["x_train"].reshape(-1, 28, 28), False: arrays["x_test"].reshape(-1, 28, 28)}
+        labels = {True: arrays["y_train"], False: arrays["y_test"]}
+
+    class MNIST(torch.utils.data.Dataset):
+        def __init__(self, root=None, train=True, transform=None, download=False):
+            self.images, self.labels, self.transform = images[train], labels[train], transform
+
+        def __len__(self):
+            return len(self.labels)
+
+        def __getitem__(self, i):
+            return self.transform(self.images[i]), int(self.labels[i])
+
+    class ToTensor:
+        def __call__(self, picture):
+            return torch.from_numpy(np.array(picture))[None].to(torch.get_default_dtype()).div(255)
+
+    package.datasets.MNIST, package.transforms.ToTensor = MNIST, ToTensor
 
 
 def save_reference(out: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
