@@ -14,13 +14,15 @@ depths 2-6; groklab's preset takes 4), one local-complexity radius (0.5, the pre
 (approx_n; the code's 10000 make each of its logs take minutes here). Its local-complexity and checkpoint code
 runs at its logging steps as written: it reseeds torch's global generator (samplers.sample_ortho_random calls
 torch.manual_seed), which decides the batch order, so that order is recorded rather than rebuilt. From outside:
-configs.py's missing `import math` is supplied (config_base_mnist_mlp() raises NameError without it); `.cuda()` (called unconditionally on the model, in samplers.py and local_complexity.py) is made a no-op on this CPU machine; MNIST
-comes from a torchvision stand-in (groklab's verified cache, ToTensor's semantics); BatchSampler and MSELoss are
-wrapped to see each training batch (batches of 200) and each step's loss (reduction 'mean').
+configs.py's missing `import math` is supplied (config_base_mnist_mlp() raises NameError without it); `.cuda()`
+(called unconditionally on the model, in samplers.py and local_complexity.py) is made a no-op on this CPU
+machine; MNIST comes from a torchvision stand-in (groklab's verified cache, ToTensor's semantics); BatchSampler
+and MSELoss are wrapped to see each training batch (batches of 200) and each step's loss (reduction 'mean').
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import runpy
@@ -88,10 +90,8 @@ def main() -> None:
     os.chdir(opts.scratch)
     sys.argv = ["train_mlp_mnist.py", "recorded"]
     t0 = time.perf_counter()
-    try:
+    with contextlib.suppress(StopTraining):
         runpy.run_path(str(opts.src / "train_mlp_mnist.py"), run_name="__main__")
-    except StopTraining:
-        pass
     wall = time.perf_counter() - t0
     initial = sorted(Path(opts.scratch, "models").glob("*/checkpoint-w:200-d:4-s:0.pt"))[-1]
     init = torch.load(initial, weights_only=False)["model_state_dict"]
