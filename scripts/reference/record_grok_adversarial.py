@@ -6,9 +6,9 @@ writes checkpoints under ./models and ./logs):
 
     git archive of AhmedImtiazPrio/grok-adversarial at 74d36ce -> SRC
     VENV/bin/python scripts/reference/record_grok_adversarial.py --src SRC --mnist ~/.cache/groklab/mnist.npz \
-        --out tests/reference/humayun2024/grok-adversarial --steps 200
+        --out tests/reference/humayun2024/grok-adversarial --steps 40
 
-The script itself runs (runpy, its argument: a log comment) with configs.py's config_base_mnist_mlp, three of
+The script itself runs (runpy, its argument: a log comment) with configs.py's config_base_mnist_mlp, four of
 whose values are set on the config object after it is built: width 200 and depth 4 only (the code loops over
 depths 2-6; groklab's preset takes 4), one local-complexity radius (0.5, the preset's) and 1000 random anchors
 (approx_n; the code's 10000 make each of its logs take minutes here). Its local-complexity and checkpoint code
@@ -40,7 +40,7 @@ TRAIN_BATCH = 200
 def main() -> None:
     parser = base_parser(seed=0, threads=2)
     parser.add_argument("--mnist", type=Path, required=True, help="an npz with x_train, y_train, x_test, y_test")
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--scratch", default="/tmp/grok_adversarial_scratch", help="the script's working directory")
     opts = parser.parse_args()
     command = " ".join(["record_grok_adversarial.py", *sys.argv[1:]])
