@@ -6,6 +6,7 @@ import pytest
 
 from groklab import api
 from groklab.config import validate_config
+from groklab.config.overrides import apply_overrides
 from groklab.train.batched import unbatchable_reason
 from groklab.train.checkpoint import load_latest
 
@@ -53,6 +54,8 @@ def test_seeds_that_cannot_be_batched_run_one_after_another(tmp_path, tiny):
     tiny["train"]["steps"] = 20
     cfg = validate_config(tiny)
     assert "fixed_weight_norm" in unbatchable_reason(cfg)
+    assert "dropout" in unbatchable_reason(validate_config(apply_overrides(tiny, ["train.fixed_weight_norm=false",
+                                                                                  "model.dropout=0.1"])))
     handles = api.run_seeds(cfg, 2, tmp_path / "seq", show_progress=False)
     assert [h.state for h in handles] == ["completed", "completed"]
     assert [h.result.config.seed for h in handles] == [0, 1]

@@ -116,3 +116,20 @@ def test_mlp_on_tokens_equals_the_dense_product_with_concatenated_one_hots(bias)
     model = build_model(MLPCfg(width=16, depth=3, bias=bias), DATA)
     one_hots = torch.nn.functional.one_hot(DATA.train_x[:20], DATA.vocab_size).flatten(1).float()
     torch.testing.assert_close(model(DATA.train_x[:20]), model.net(one_hots))
+
+
+def test_dropout_acts_only_while_training_and_draws_a_mask_per_sample():
+    """GPT-2-placed dropout (wang2024_grokked_kg's README command trains with 0.1): evaluation equals the same
+    weights without dropout; training draws per-sample masks even where the token-table shortcut would share
+    one computation between samples with the same tokens."""
+    torch.manual_seed(0)
+    cfg = dict(n_layers=2, d_model=32, n_heads=4, d_mlp=64, norm="pre", attn_bias=True, mlp_bias=True)
+    plain, dropping = build_model(TransformerCfg(**cfg), DATA), build_model(TransformerCfg(**cfg, dropout=0.1), DATA)
+    dropping.load_state_dict(plain.state_dict(), strict=True)  # dropout adds no parameters
+    x = DATA.train_x[:1].repeat(50, 1)  # 50 copies of one sample: more samples than table rows
+    dropping.eval()
+    torch.testing.assert_close(dropping(x), plain(x))
+    dropping.train()
+    outputs = dropping(x)
+    assert not torch.allclose(outputs[0], outputs[1])  # each copy has its own mask
+    assert (outputs - plain(x)).abs().mean() > 1e-3

@@ -334,6 +334,9 @@ class TransformerCfg(Strict):
         description="pytorch: library defaults; nanda: N(0, 1/d_model) weights, N(0, 1/d_vocab) unembedding, "
         "zero biases (progress-measures-paper/transformers.py).",
     )
+    dropout: float = Field(
+        0.0, ge=0, lt=1, description="Dropout while training, placed as GPT-2 places it (embd/attn/resid_pdrop): "
+        "on the embeddings, the attention probabilities and each block's attention and MLP outputs.")
 
     @model_validator(mode="after")
     def _check(self) -> TransformerCfg:

@@ -45,10 +45,16 @@ class TokenTable:
         return F.embedding(flat, layer(rows).flatten(0, 1))  # embedding's backward is a fast scatter-add
 
 
+def dropout(p: float) -> nn.Module:
+    """nn.Dropout(p), or nothing at all when p is 0."""
+    return nn.Dropout(p) if p else nn.Identity()
+
+
 class Attention(nn.Module):
-    def __init__(self, d_model: int, n_heads: int, bias: bool) -> None:
+    def __init__(self, d_model: int, n_heads: int, bias: bool, attn_dropout: float = 0.0) -> None:
         super().__init__()
         self.n_heads = n_heads
+        self.dropout = dropout(attn_dropout)
         self.q = nn.Linear(d_model, d_model, bias=bias)
         self.k = nn.Linear(d_model, d_model, bias=bias)
         self.v = nn.Linear(d_model, d_model, bias=bias)
@@ -74,7 +80,7 @@ class Attention(nn.Module):
         if start < length - 1:
             causal = torch.ones(length, length, dtype=torch.bool, device=k.device).tril()[start:]
             scores = scores.masked_fill(~causal, float("-inf"))
-        attended = (scores.softmax(dim=-1).unsqueeze(-1) * v.unsqueeze(-3)).sum(-2)  # [B, H, Tq, dh]
+        attended = (self.dropout(scores.softmax(dim=-1)).unsqueeze(-1) * v.unsqueeze(-3)).sum(-2)  # [B, H, Tq, dh]
         if start == length - 1:
             return self.out(attended.reshape(batch, d_model)).unsqueeze(1)
         return self.out(attended.transpose(1, 2).reshape(batch, -1, d_model))
@@ -84,7 +90,8 @@ class Block(nn.Module):
     def __init__(self, cfg: TransformerCfg) -> None:
         super().__init__()
         self.norm = cfg.norm
-        self.attn = Attention(cfg.d_model, cfg.n_heads, cfg.attn_bias)
+        self.attn = Attention(cfg.d_model, cfg.n_heads, cfg.attn_bias, cfg.dropout)
+        self.drop = dropout(cfg.dropout)
         self.mlp = nn.Sequential(
             nn.Linear(cfg.d_model, cfg.d_mlp, bias=cfg.mlp_bias),
             ACTIVATIONS[cfg.activation](),
@@ -98,13 +105,13 @@ class Block(nn.Module):
         `table`: the same x as a TokenTable (first block only)."""
         residual = x[:, start:]
         if self.norm == "post":
-            x = self.ln1(residual + self.attn(table or x, start))
-            return self.ln2(x + self.mlp(x))
+            x = self.ln1(residual + self.drop(self.attn(table or x, start)))
+            return self.ln2(x + self.drop(self.mlp(x)))
         attn_in = TokenTable(self.ln1(table.rows), table.tokens) if table else self.ln1(x)
         if self.norm == "pre_normalized_residual":  # Grokfast's main.py: x <- ln1(x) + attn(ln1(x))
             residual = self.ln1(residual)
-        x = residual + self.attn(attn_in, start)
-        return x + self.mlp(self.ln2(x))
+        x = residual + self.drop(self.attn(attn_in, start))
+        return x + self.drop(self.mlp(self.ln2(x)))
 
 
 def sinusoidal_positions(seq_len: int, d_model: int) -> torch.Tensor:
@@ -147,6 +154,7 @@ class Transformer(nn.Module):
             self.pos = nn.Parameter(torch.randn(seq_len, cfg.d_model))
         else:
             self.register_buffer("pos", sinusoidal_positions(seq_len, cfg.d_model), persistent=False)
+        self.embed_dropout = dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.final_norm = nn.LayerNorm(cfg.d_model) if cfg.final_norm else nn.Identity()
         self.unembed = nn.Linear(cfg.d_model, n_classes, bias=False)
@@ -179,11 +187,12 @@ class Transformer(nn.Module):
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens: [B, T] -> logits at the answer position: [B, n_classes]. The answer position is the last
         one, or with a pad token the last non-pad one (every block then computes all positions)."""
-        x = self.embed(tokens) + self.pos
+        x = self.embed_dropout(self.embed(tokens) + self.pos)
         padded = self.pad_token is not None
         last = len(self.blocks) - 1
         table, head = None, 0
-        if self.embed.num_embeddings < len(tokens):  # fewer table rows than samples: compute on tables
+        dropping = self.training and isinstance(self.embed_dropout, nn.Dropout)  # its masks differ per sample
+        if self.embed.num_embeddings < len(tokens) and not dropping:  # fewer table rows than samples: use tables
             table = TokenTable(self.embed.weight.unsqueeze(0) + self.pos.unsqueeze(1), tokens)
             head = 0 if self.head_tokens is None else self.head_tokens.shape[1]
         for i, block in enumerate(self.blocks):

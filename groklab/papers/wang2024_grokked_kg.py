@@ -10,16 +10,17 @@ from groklab.presets import Preset, ReportedOutcome, Study, merged
 # MLP 3072, GeLU, pre-LayerNorm and a final LayerNorm, learned positions. Training (README command and the
 # bundled simpletransformers): AdamW lr 1e-4, betas (0.9, 0.999), eps 1e-8, weight decay 0.1, gradient norm
 # clipped at 1, 2000 warmup steps then constant, batch 512, 1.5M steps. Loss on the answer token only.
+# Dropout 0.1 on the embeddings, attention probabilities and residual branches (version 3): the README's
+# command (checked at 734ca65) keeps GPT-2's attn/embd/resid_pdrop of 0.1, since seq2seq_model.py zeroes them
+# only under main.py's --no_dropout, which the command does not pass.
 # Deviations: PyTorch's default initialization, N(0, 1) token and position tables (GPT-2 draws both from
-# N(0, 0.02); version 1 drew positions from N(0, 1/d)), no dropout: the README's command (checked at 734ca65)
-# trains with GPT-2's dropout 0.1 on attention, embeddings and residuals, since main.py has a --no_dropout
-# flag that the command does not pass (groklab's transformer has no dropout yet), weight decay on
+# N(0, 0.02); version 1 drew positions from N(0, 1/d)), weight decay on
 # every parameter (simpletransformers exempts biases and LayerNorm), fp32 instead of fp16, the answer read from
 # a separate classifier over the vocabulary at the last non-pad position (GPT-2 ties it to the embedding), and
 # the `</a>` end token is not predicted (it is always the same token).
 GPT2_8L = {"name": "transformer", "n_layers": 8, "d_model": 768, "n_heads": 12, "d_mlp": 3072,
            "activation": "gelu", "norm": "pre", "final_norm": True, "positions": "learned",
-           "attn_bias": True, "mlp_bias": True}
+           "attn_bias": True, "mlp_bias": True, "dropout": 0.1}
 CANONICAL = {
     "seed": 42,
     "task": {"name": "knowledge_graph", "kind": "composition"},
@@ -48,10 +49,13 @@ COMPARISON = merged(CANONICAL, {"task": {"kind": "comparison"}})
 # in this budget. With weight decay 0.2 everything is about twice as fast (phi 15: 90.8% at step 9000; phi 10.8:
 # 32% at 18000) but the delay after memorization shrinks to about 2x, so the quick scale keeps 0.1. Phi 18 is
 # not feasible at out-degree 20 with 5% of ID inferred facts held out (at most about 18.1).
+# No dropout at this scale: with the command's 0.1 the small model generalizes without a delay (measured, seed
+# 0: train 97% at step 7000, test-ID 95% at 8000, outcome generalized), a regularizer strong enough here to
+# remove the phenomenon the quick scale exists to show.
 QUICK = merged(CANONICAL, {
     "seed": 0,
     "task": {"n_entities": 50, "n_relations": 20, "out_degree": 20, "phi": 15.0, "test_frac": 0.05},
-    "model": {"n_layers": 2, "d_model": 64, "n_heads": 4, "d_mlp": 256},
+    "model": {"n_layers": 2, "d_model": 64, "n_heads": 4, "d_mlp": 256, "dropout": 0.0},
     "optim": {"lr": 1e-3, "warmup_steps": 100},
     "train": {"steps": 18_000, "batch_size": 256, "checkpoint_every": 2000, "stop_at_test_acc": 0.9},
     "eval": {"every": 1000, "log_points": 10},
@@ -73,7 +77,8 @@ PRESET = Preset(
     title="Grokked transformers are implicit reasoners: composition and comparison",
     citation="Wang, Yue, Su, Sun. NeurIPS 2024. arXiv:2405.15071",
     url="https://github.com/OSU-NLP-Group/GrokkedTransformer",
-    version=2,  # 2: learned position table drawn N(0, 1) as an nn.Embedding (was N(0, 1/d_model))
+    # 2: learned position table drawn N(0, 1) as an nn.Embedding (was N(0, 1/d_model)); 3: canonical dropout 0.1
+    version=3,
     scales={"canonical": CANONICAL, "quick": QUICK, "comparison": COMPARISON, "comparison_quick": COMPARISON_QUICK},
     reported=ReportedOutcome(
         outcome="grokked",

@@ -29,6 +29,8 @@ def unbatchable_reason(cfg: RunConfig) -> str | None:
         return "train.fixed_weight_norm (a per-seed projection after every step)"
     if cfg.train.loss == "template_mse":
         return "train.loss template_mse (each seed has its own class templates)"
+    if getattr(cfg.model, "dropout", 0.0):
+        return "model.dropout (each seed draws its own dropout masks)"
     if cfg.optim.name not in ("adam", "adamw", "sgd"):
         return f"optimizer {cfg.optim.name} (only element-wise optimizers stack)"
     return None
