@@ -67,9 +67,10 @@ def test_a_point_trained_by_another_preset_version_is_refused_not_reused(small_s
     saved.write_text(saved.read_text().replace("device: auto", "device: cpu"))  # where it ran: reused
     api.sweep(LEVI, ["task.n_train=400,2000", "train.steps=80"], out=copy, report_line=lambda line: None)
     assert {h: h.stat().st_mtime_ns for h in copy.rglob("history.jsonl")} == stamps
-    saved.write_text(saved.read_text().replace("preset_version: 1", "preset_version: 0"))  # an older preset
-    with pytest.raises(FileExistsError, match=r"task.n_train=400-s0 was trained with a different config "
-                                              r"\(preset_version: 0 -> 1\).*choose another --out"):
+    version = api.get_preset(LEVI).version
+    saved.write_text(saved.read_text().replace(f"preset_version: {version}", f"preset_version: {version - 1}"))
+    with pytest.raises(FileExistsError, match=rf"task.n_train=400-s0 was trained with a different config "
+                                              rf"\(preset_version: {version - 1} -> {version}\).*choose another --out"):
         api.sweep(LEVI, ["task.n_train=400,2000", "train.steps=80"], out=copy, report_line=lambda line: None)
     assert {h: h.stat().st_mtime_ns for h in copy.rglob("history.jsonl")} == stamps  # nothing retrained
 
