@@ -180,7 +180,7 @@ def speedup_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
 ) -> None:
     """Steps to generalization of each preset with and without each grokking accelerator, as a table."""
-    from groklab.accelerate import SPEEDUP_HEADER, SpeedupSpec, default_presets, run_speedup, speedup_rows
+    from groklab.studies.speedup import SPEEDUP_HEADER, SpeedupSpec, default_presets, run_speedup, speedup_rows
 
     folder = out or api.DEFAULT_RUNS_DIR / f"speedup-{scale}"
     try:

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from groklab import api
-from groklab.accelerate import SpeedupSpec, load_speedup, run_speedup, speedup_rows
 from groklab.config import ConfigError, validate_config
 from groklab.config.schema import OptimCfg
 from groklab.probes.collapse import softmax_collapse
+from groklab.studies.speedup import SpeedupSpec, load_speedup, run_speedup, speedup_rows
 from groklab.tasks.base import TaskData
 from groklab.train.gradients import GradientPipeline
 from groklab.train.objective import log_stablemax

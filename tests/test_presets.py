@@ -61,7 +61,7 @@ STUDIES = [(p.id, name) for p in PRESETS for name in p.studies]
 @pytest.mark.parametrize("preset_id,study", STUDIES)
 def test_every_point_of_every_preset_study_validates(preset_id, study):
     """`groklab suite` runs these grids: a point that fails validation would stop the suite's study."""
-    from groklab.sweep import resolve_points
+    from groklab.studies.sweeps import resolve_points
 
     chosen = api.get_preset(preset_id).studies[study]
     spec = api.sweep_spec(preset_id, api.study_arguments(chosen), chosen.scale, chosen.seeds)

@@ -12,7 +12,8 @@ import pytest
 
 from groklab import api
 from groklab.config import ConfigError
-from groklab.sweep import SweepSpec, parse_grid, point_state
+from groklab.run.folder import point_state
+from groklab.studies.sweeps import SweepSpec, parse_grid
 from tests.conftest import groklab_cli
 
 # Linear teacher-student points train in a few seconds each: the cheapest real runs we have.

@@ -1,4 +1,4 @@
-"""Where runs execute: locally (groklab.sweep, groklab.api) or as SLURM jobs through submitit (here)."""
+"""Where runs execute: locally (groklab.run.execute, groklab.studies) or as SLURM jobs through submitit (here)."""
 
 
 class SubmissionError(RuntimeError):

@@ -73,10 +73,10 @@ class RunJob(submitit.helpers.Checkpointable):
     def __call__(self, run_dir: str) -> str:
         import torch
 
-        from groklab import api
+        from groklab.run.execute import resume
 
         torch.set_num_threads(int(os.environ.get("SLURM_CPUS_PER_TASK", "1")))
-        return api.resume(Path(run_dir), show_progress=False).result.analysis.outcome
+        return resume(Path(run_dir), show_progress=False).result.analysis.outcome
 
 
 def submit(run_dirs: list[Path], resources: SlurmResources, time_min: int, log_dir: Path, name: str) -> list[str]:

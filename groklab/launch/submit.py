@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from groklab import api
 from groklab.config import RunConfig, config_to_dict, dump_config
 from groklab.launch import SubmissionError
 from groklab.launch.slurm import (
@@ -21,8 +20,10 @@ from groklab.launch.slurm import (
     submit,
     time_limit_min,
 )
+from groklab.resolve import resolve
+from groklab.run.folder import CONFIG_FILE, DEFAULT_RUNS_DIR, check_reusable, new_run_dir, point_state
 from groklab.runs import find_runs
-from groklab.sweep import check_reusable, claim_folder, default_sweep_dir, point_state, resolve_points
+from groklab.studies.sweeps import claim_folder, default_sweep_dir, resolve_points, sweep_spec
 from groklab.train.calibrate import WallTimeEstimate, estimate_wall_time
 from groklab.train.status import write_status
 
@@ -42,7 +43,7 @@ def submit_run(cfg: RunConfig, resources: SlurmResources, out: Path | None = Non
     require_scheduler()
     estimate = estimate_wall_time(cfg, resources.cpus_per_task)
     limit = time_limit_min(estimate.total_s, resources, f"{cfg.preset or 'this run'} ({cfg.scale})")
-    run_dir = api.new_run_dir(cfg, out)
+    run_dir = new_run_dir(cfg, out)
     _prepare(cfg, run_dir)
     try:
         job_ids = submit([run_dir], resources, limit, run_dir / "slurm", f"groklab-{cfg.preset or 'run'}")
@@ -59,9 +60,9 @@ def submit_sweep(
     """Submit every unfinished point of a sweep as one job array. Finished points and points whose job is still
     queued or running are left alone, so the same command again only resubmits what stopped."""
     require_scheduler()
-    spec = api.sweep_spec(preset, arguments, scale, seeds)
-    configs = resolve_points(spec, api.resolve)
-    sweep_dir = out or default_sweep_dir(spec, api.DEFAULT_RUNS_DIR)
+    spec = sweep_spec(preset, arguments, scale, seeds)
+    configs = resolve_points(spec, resolve)
+    sweep_dir = out or default_sweep_dir(spec, DEFAULT_RUNS_DIR)
     claim_folder(spec, sweep_dir)
     for point, cfg in configs:
         check_reusable(sweep_dir / point.name, cfg)
@@ -92,7 +93,7 @@ def submit_sweep(
 
 
 def _prepare(cfg: RunConfig, run_dir: Path) -> None:
-    dump_config(cfg, run_dir / "config.yaml")
+    dump_config(cfg, run_dir / CONFIG_FILE)
     write_status(run_dir, "queued", total_steps=cfg.train.steps)
 
 

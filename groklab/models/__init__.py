@@ -1,16 +1,12 @@
 """Model registry: name -> builder(cfg, data) -> nn.Module mapping inputs [B, T] to logits [B, classes]."""
 
-from collections.abc import Callable
 from typing import Any
 
 from torch import nn
 
-from groklab.registry import Registry
+from groklab.models import linear, mlp, repr_mlp, token_sum_mlp, transformer  # noqa: F401  (registers)
+from groklab.models.base import MODELS
 from groklab.tasks.base import TaskData
-
-MODELS: Registry[Callable[[Any, TaskData], nn.Module]] = Registry("model")
-
-from groklab.models import linear, mlp, repr_mlp, token_sum_mlp, transformer  # noqa: E402,F401  (registers)
 
 
 def build_model(cfg: Any, data: TaskData) -> nn.Module:

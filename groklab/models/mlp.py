@@ -7,8 +7,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from groklab.config.schema import MLPCfg
-from groklab.models import MODELS
 from groklab.models.activations import ACTIVATIONS
+from groklab.models.base import MODELS
 from groklab.tasks.base import TaskData
 
 

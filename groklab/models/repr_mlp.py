@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from groklab.config.schema import ReprMLPCfg
-from groklab.models import MODELS
+from groklab.models.base import MODELS
 from groklab.models.mlp import feedforward
 from groklab.tasks.base import TaskData
 

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from groklab.config.schema import TokenSumMLPCfg
-from groklab.models import MODELS
+from groklab.models.base import MODELS
 from groklab.tasks.base import TaskData
 
 

@@ -4,17 +4,11 @@ A probe maps (model, data, cfg) to a dict of named floats; `eval.probes` lists w
 """
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from torch import nn
 
-from groklab.registry import Registry
-from groklab.tasks.base import TaskData
-
-PROBES: Registry[Callable[[nn.Module, TaskData, Any], dict[str, float]]] = Registry("probe")
-
-from groklab.probes import (  # noqa: E402,F401  (registers)
+from groklab.probes import (  # noqa: F401  (registers)
     adversarial,
     collapse,
     embedding,
@@ -24,6 +18,8 @@ from groklab.probes import (  # noqa: E402,F401  (registers)
     progress,
     rqi,
 )
+from groklab.probes.base import PROBES
+from groklab.tasks.base import TaskData
 
 
 def probes_due(step: int, cfg: Any) -> bool:

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from groklab.probes import PROBES
+from groklab.probes.base import PROBES
 
 
 def pgd(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from groklab.probes import PROBES
+from groklab.probes.base import PROBES
 from groklab.train.objective import Objective
 
 CHUNK = 8192

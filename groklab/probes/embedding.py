@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from groklab.probes import PROBES
+from groklab.probes.base import PROBES
 from groklab.probes.progress import fourier_basis, frequency_norms
 
 EMBEDDING_KEYS = ("embed.weight", "embed")  # state-dict names of the models' token embeddings

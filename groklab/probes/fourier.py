@@ -11,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-from groklab.probes import PROBES
+from groklab.probes.base import PROBES
 
 
 def primitive_root(p: int) -> int:

@@ -8,7 +8,7 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from groklab.probes import PROBES
+from groklab.probes.base import PROBES
 from groklab.train.seeding import generator
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from groklab.probes import PROBES
+from groklab.probes.base import PROBES
 
 
 def output_layer(model: nn.Module) -> nn.Linear:

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from groklab.probes import PROBES
+from groklab.probes.base import PROBES
 
 KEY_SHARE = 0.85  # a neuron counts towards a key frequency when that frequency explains this share of it
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from groklab.probes import PROBES
+from groklab.probes.base import PROBES
 
 RQI_TOLERANCE = 0.01  # Liu et al.'s threshold_P on the mean squared parallelogram error of normalized representations
 

@@ -1,10 +1,14 @@
-"""What every task builder returns."""
+"""What every task builder returns, and the registry builders add themselves to."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
+
+from groklab.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -36,3 +40,6 @@ class TaskData:
         splits = {name: (x.to(device), y.to(device)) for name, (x, y) in self.eval_splits.items()}
         return TaskData(**move, vocab_size=self.vocab_size, seq_len=self.seq_len, n_classes=self.n_classes,
                         pad_token=self.pad_token, eval_splits=splits)
+
+
+TASKS: Registry[Callable[[Any, int], TaskData]] = Registry("task")

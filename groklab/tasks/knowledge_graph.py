@@ -11,8 +11,7 @@ from __future__ import annotations
 import torch
 
 from groklab.config.schema import KnowledgeGraphTaskCfg
-from groklab.tasks import TASKS
-from groklab.tasks.base import TaskData
+from groklab.tasks.base import TASKS, TaskData
 from groklab.train.seeding import generator
 
 

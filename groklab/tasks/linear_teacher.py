@@ -7,8 +7,7 @@ import math
 import torch
 
 from groklab.config.schema import LinearTeacherTaskCfg
-from groklab.tasks import TASKS
-from groklab.tasks.base import TaskData
+from groklab.tasks.base import TASKS, TaskData
 from groklab.train.seeding import generator
 
 

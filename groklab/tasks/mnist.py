@@ -6,8 +6,7 @@ import torch
 
 from groklab.config.schema import MnistTaskCfg
 from groklab.datasets.mnist import load_mnist
-from groklab.tasks import TASKS
-from groklab.tasks.base import TaskData
+from groklab.tasks.base import TASKS, TaskData
 from groklab.train.seeding import generator
 
 

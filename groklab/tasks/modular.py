@@ -7,8 +7,7 @@ from collections.abc import Callable
 import torch
 
 from groklab.config.schema import ModularTaskCfg
-from groklab.tasks import TASKS
-from groklab.tasks.base import TaskData
+from groklab.tasks.base import TASKS, TaskData
 from groklab.train.seeding import generator
 
 Tensor = torch.Tensor

@@ -14,7 +14,7 @@ import pytest
 
 from groklab import api
 from groklab.config import RunConfig
-from groklab.sweep import _run_point, claim_folder, resolve_points
+from groklab.studies.sweeps import _run_point, claim_folder, resolve_points
 
 # runs besides the presets' quick scales: name -> (preset, scale, overrides)
 VARIANTS = {

@@ -20,12 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from groklab.config import ConfigError
-from groklab.config.io import config_to_dict, load_config
-from groklab.history import atomic_write_text
-from groklab.runs import run_state
+from groklab.history import HistoryError, atomic_write_text
+from groklab.plots import plot_final_metrics, plot_measured_vs_predicted, plot_overlay, plot_phase_diagram, save_figure
+from groklab.presets import Study, discover
+from groklab.resolve import get_preset, resolve
+from groklab.run.analysis import RunAnalysis, analyze
+from groklab.run.execute import run_or_reuse
+from groklab.run.folder import DEFAULT_RUNS_DIR, FIGURES_DIR, check_reusable, point_state
 
 SWEEP_FILE = "sweep.json"
-FINISHED = ("completed", "diverged")
 
 
 @dataclass(frozen=True)
@@ -127,56 +130,14 @@ def claim_folder(spec: SweepSpec, sweep_dir: Path) -> None:
                                           "points": [p.name for p in spec.points()]}, indent=1))
 
 
-def point_state(run_dir: Path) -> str:
-    """'new' (nothing there), 'finished', or 'unfinished' (killed or stopped: to resume)."""
-    if not (run_dir / "config.yaml").is_file():
-        return "new"
-    return "finished" if run_state(run_dir).state in FINISHED else "unfinished"
-
-
-def check_reusable(run_dir: Path, cfg: Any) -> None:
-    """Refuse to reuse or resume a run folder whose saved config differs from `cfg` (another preset version,
-    a changed scale), naming what differs: its results would otherwise be mixed with this config's. The
-    device does not count: it says where a run trains, not what it computes."""
-    if not (run_dir / "config.yaml").is_file():
-        return
-    saved = flat_config(config_to_dict(load_config(run_dir / "config.yaml")))
-    wanted = flat_config(config_to_dict(cfg))
-    changed = [f"{key}: {saved.get(key)} -> {wanted.get(key)}" for key in sorted(saved.keys() | wanted.keys())
-               if key != "device" and saved.get(key) != wanted.get(key)]
-    if changed:
-        raise FileExistsError(
-            f"{run_dir} was trained with a different config ({'; '.join(changed[:5])}"
-            f"{'; ...' if len(changed) > 5 else ''}); groklab does not mix its results with this one: choose "
-            "another --out, or move that folder away to retrain it"
-        )
-
-
-def flat_config(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{'model.d_model': 128, ...} from a nested config dict."""
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            out |= flat_config(value, f"{prefix}{key}.")
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def _run_point(cfg: Any, run_dir: str, threads: int) -> tuple[str, str, float]:
     """Worker: train one point (fresh or resumed) and return (folder, outcome, seconds)."""
     import torch
 
-    from groklab import api
-
     torch.set_num_threads(threads)
     start = time.monotonic()
-    path = Path(run_dir)
-    if point_state(path) == "unfinished":
-        handle = api.resume(path, show_progress=False)
-    else:  # api.run accepts the empty folder a kill may have left before the config was written
-        handle = api.run(cfg, path, show_progress=False)
-    return run_dir, handle.result.analysis.outcome, time.monotonic() - start
+    result = run_or_reuse(cfg, Path(run_dir), show_progress=False)
+    return run_dir, result.analysis.outcome, time.monotonic() - start
 
 
 def execute(
@@ -222,3 +183,124 @@ def load_spec(sweep_dir: Path) -> SweepSpec:
 def find_sweeps(root: Path) -> list[Path]:
     """Sweep folders at or below `root`."""
     return sorted(p.parent for p in root.rglob(SWEEP_FILE)) if root.is_dir() else []
+
+
+def sweep(
+    preset: str, arguments: list[str], scale: str = "quick", seeds: int = 1, workers: int = 1,
+    out: Path | None = None, runs_dir: Path = DEFAULT_RUNS_DIR, report_line: Callable[[str], None] | None = None,
+) -> SweepAnalysis:
+    """Run the grid `arguments` (key=v1,v2,... axes, key=v fixed overrides) around `preset`'s `scale`.
+
+    Every point's config is validated before anything runs. The same call again (same grid, same --out)
+    skips finished points and resumes unfinished ones."""
+    spec = sweep_spec(preset, arguments, scale, seeds)
+    configs = resolve_points(spec, resolve)
+    sweep_dir = out or default_sweep_dir(spec, runs_dir)
+    claim_folder(spec, sweep_dir)
+    execute(configs, sweep_dir, workers, report_line or (lambda line: print(line, flush=True)))
+    return analyze_sweep(sweep_dir)
+
+
+def sweep_spec(preset: str, arguments: list[str], scale: str = "quick", seeds: int = 1) -> SweepSpec:
+    """The sweep that `arguments` (key=v1,v2,... axes and key=v fixed overrides) describe around a preset."""
+    grid, fixed = parse_grid(arguments)
+    return SweepSpec(get_preset(preset).id, scale, grid, list(range(seeds)), fixed)
+
+
+def study_arguments(study: Study) -> list[str]:
+    """A preset study's grid (and fixed overrides) as sweep arguments."""
+    return [f"{key}={','.join(str(v) for v in values)}" for key, values in study.grid.items()] + study.fixed
+
+
+@dataclass(frozen=True)
+class SweepAnalysis:
+    """A sweep folder's grid and what each point's run concluded (None for points not run yet)."""
+
+    sweep_dir: Path
+    spec: SweepSpec
+    points: list[tuple[SweepPoint, RunAnalysis | None]]
+    figures: tuple[Path, ...]
+    agreement: dict[str, Any] | None  # measured vs predicted generalization steps, where predicted
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = []
+        for point, result in self.points:
+            row: dict[str, Any] = {"point": point.name, "overrides": list(point.overrides), "seed": point.seed}
+            if result is not None:
+                a = result.analysis
+                row.update(state=result.state, outcome=a.outcome, memorization_step=a.memorization_step,
+                           generalization_step=a.generalization_step, signature=result.signature,
+                           slingshots=None if a.slingshots is None else len(a.slingshots))
+            rows.append(row)
+        return {"sweep_dir": str(self.sweep_dir), "spec": self.spec.to_dict(), "points": rows,
+                "agreement": self.agreement, "figures": [str(f) for f in self.figures]}
+
+
+def agreement(points: list[tuple[SweepPoint, RunAnalysis | None]]) -> dict[str, Any] | None:
+    """Measured vs predicted generalization step over the points that have a prediction: the median and
+    largest relative error |measured - predicted| / predicted."""
+    pairs = [(r.analysis.generalization_step, r.signature["predicted_generalization_step"], r.signature)
+             for _, r in points if r is not None and r.signature.get("predicted_generalization_step")]
+    measured = [(m, p) for m, p, _ in pairs if m is not None]
+    if not measured:
+        return None
+    errors = sorted(abs(m - p) / p for m, p in measured)
+    return {"points": len(measured), "without_measurement": len(pairs) - len(measured),
+            "median_relative_error": errors[len(errors) // 2], "max_relative_error": errors[-1]}
+
+
+def analyze_sweep(sweep_dir: Path, figures_dir: Path | None = None) -> SweepAnalysis:
+    """Analyze every point of a sweep and draw its phase diagram (and, where the theory predicts the
+    generalization step, measured vs predicted) into `figures_dir` (default sweep_dir/figures)."""
+    spec = load_spec(sweep_dir)
+    points = []
+    for point in spec.points():
+        run_dir = sweep_dir / point.name
+        try:
+            points.append((point, analyze(run_dir, write=False)))
+        except (ConfigError, HistoryError):
+            points.append((point, None))
+    figures_dir = figures_dir or sweep_dir / FIGURES_DIR
+    stem = sweep_dir.name
+    labels = get_preset(spec.preset).outcome_labels if spec.preset in discover() else {}
+    outcome_at: dict[tuple[str, ...], list[str]] = {}
+    for point, result in points:
+        key = tuple(point.value(k) or "" for k in spec.grid)
+        outcome_at.setdefault(key, []).append(result.analysis.outcome if result else "incomplete")
+    drawn = []
+    if spec.grid:
+        drawn.append(figures_dir / f"{stem}-phases.png")
+        save_figure(plot_phase_diagram(spec.grid, outcome_at, labels, f"{spec.preset} ({spec.scale})"), drawn[-1])
+    numeric = _numeric_axis(spec)
+    finished = [(float(p.value(numeric)), r.analysis.final) for p, r in points if r is not None] if numeric else []
+    if len(finished) >= 2:
+        drawn.append(figures_dir / f"{stem}-final.png")
+        save_figure(plot_final_metrics(finished, numeric, f"{spec.preset} ({spec.scale})"), drawn[-1])
+    with_norm = [(",".join(p.overrides) + f" s{p.seed}", r.history) for p, r in points
+                 if r is not None and r.history.has("last_layer_norm")]
+    if with_norm:
+        drawn.append(figures_dir / f"{stem}-norms.png")
+        save_figure(plot_overlay(with_norm, ["last_layer_norm", "train_loss"], {"train_loss"},
+                                 f"{spec.preset} ({spec.scale})"), drawn[-1])
+    agreed = agreement(points)
+    if agreed is not None:
+        rows = [(r.signature["ratio"], r.analysis.generalization_step, r.signature["predicted_generalization_step"])
+                for _, r in points if r is not None and "ratio" in r.signature]
+        drawn.append(figures_dir / f"{stem}-predicted.png")
+        text = f"median relative error {agreed['median_relative_error']:.0%} over {agreed['points']} points"
+        save_figure(plot_measured_vs_predicted(rows, "lambda = d_in / n_train", spec.preset, text), drawn[-1])
+    result = SweepAnalysis(sweep_dir, spec, points, tuple(drawn), agreed)
+    if figures_dir == sweep_dir / FIGURES_DIR:
+        atomic_write_text(sweep_dir / "sweep_summary.json", json.dumps(result.to_dict(), indent=1))
+    return result
+
+
+def _numeric_axis(spec: SweepSpec) -> str | None:
+    """The key of a one-axis grid whose values are all positive numbers (drawn on a log axis), else None."""
+    if len(spec.grid) != 1:
+        return None
+    key, values = next(iter(spec.grid.items()))
+    try:
+        return key if all(float(v) > 0 for v in values) else None
+    except ValueError:
+        return None

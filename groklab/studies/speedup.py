@@ -17,12 +17,14 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from groklab import api
 from groklab.config import ConfigError, RunConfig
 from groklab.history import atomic_write_text
 from groklab.plots import plot_speedup, save_figure
 from groklab.report.render import SweepEntry
-from groklab.sweep import check_reusable, point_state
+from groklab.resolve import get_preset, presets, resolve
+from groklab.run.analysis import analyze
+from groklab.run.execute import run_or_reuse, run_seeds
+from groklab.run.folder import check_reusable, point_state
 
 SPEEDUP_FILE = "speedup.json"
 BASELINE = "baseline"
@@ -50,7 +52,7 @@ ACCELERATOR_PRESETS = ("lee2024_grokfast", "prieto2025_stablemax")  # the accele
 
 def default_presets() -> list[str]:
     """The ten replication presets (the accelerators' own presets excluded)."""
-    return [p.id for p in api.presets() if p.id not in ACCELERATOR_PRESETS]
+    return [p.id for p in presets() if p.id not in ACCELERATOR_PRESETS]
 
 
 def arm_overrides(accelerator: str, cfg: RunConfig) -> tuple[list[str] | None, str]:
@@ -81,7 +83,7 @@ class SpeedupSpec:
                     for a in self.accelerators if a not in ACCELERATORS]
         for preset in self.presets:
             try:
-                api.get_preset(preset).config_dict(self.scale)
+                get_preset(preset).config_dict(self.scale)
             except KeyError as err:
                 problems.append(str(err).strip("'\""))
         if problems:
@@ -137,13 +139,13 @@ def run_speedup(spec: SpeedupSpec, out: Path, workers: int = 1, show_progress: b
 
 
 def _arm_config(spec: SpeedupSpec, preset: str, arm: str) -> tuple[RunConfig | None, str]:
-    base = api.resolve(preset, spec.scale, overrides=spec.fixed, seed=spec.first_seed)
+    base = resolve(preset, spec.scale, overrides=spec.fixed, seed=spec.first_seed)
     overrides, reason = arm_overrides(arm, base)
     if overrides is None:
         return None, reason
     if spec.stop_at_generalization:  # the steps to the threshold are all the table needs
         overrides.append(f"train.stop_at_test_acc={base.analysis.generalization_threshold}")
-    return api.resolve(preset, spec.scale, overrides=[*spec.fixed, *overrides], seed=spec.first_seed), ""
+    return resolve(preset, spec.scale, overrides=[*spec.fixed, *overrides], seed=spec.first_seed), ""
 
 
 def _train_arm_worker(cfg: RunConfig, folder: Path, seeds: int, threads: int) -> None:
@@ -155,15 +157,11 @@ def _train_arm_worker(cfg: RunConfig, folder: Path, seeds: int, threads: int) ->
 
 def _train_arm(cfg: RunConfig, folder: Path, seeds: int, show_progress: bool) -> None:
     run_dirs = [folder / f"s{cfg.seed + i}" for i in range(seeds)]
-    states = [point_state(d) for d in run_dirs]
-    if all(state == "new" for state in states):
-        api.run_seeds(cfg, seeds, folder, show_progress)
+    if all(point_state(d) == "new" for d in run_dirs):  # all seeds as one batched computation
+        run_seeds(cfg, seeds, folder, show_progress)
         return
-    for i, (run_dir, state) in enumerate(zip(run_dirs, states, strict=True)):
-        if state == "unfinished":
-            api.resume(run_dir, show_progress)
-        elif state == "new":
-            api.run(cfg.model_copy(update={"seed": cfg.seed + i}), run_dir, show_progress)
+    for i, run_dir in enumerate(run_dirs):
+        run_or_reuse(cfg.model_copy(update={"seed": cfg.seed + i}), run_dir, show_progress)
 
 
 def read_spec(out: Path) -> SpeedupSpec:
@@ -181,7 +179,7 @@ def load_speedup(out: Path) -> list[Arm]:
             arm = Arm(preset, name, budget=(cfg.train.steps if cfg else 0), skipped=reason)
             for run_dir in sorted((out / preset / name).glob("s*")) if cfg else ():
                 if point_state(run_dir) == "finished":
-                    arm.steps.append(api.analyze(run_dir, write=False).analysis.generalization_step)
+                    arm.steps.append(analyze(run_dir, write=False).analysis.generalization_step)
             arms.append(arm)
     return arms
 

@@ -1,0 +1,47 @@
+"""From a preset's name (or a config file) to a validated RunConfig."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from groklab.config import ConfigError, RunConfig, apply_overrides, load_config_dict, validate_config
+from groklab.presets import Preset, discover
+
+
+def presets() -> list[Preset]:
+    """All registered presets, in id order."""
+    registry = discover()
+    return [registry.get(name) for name in registry.names()]
+
+
+def get_preset(name: str) -> Preset:
+    """A preset by id or alias (with a did-you-mean error)."""
+    return discover().get(name)
+
+
+def resolve(
+    preset: str | None = None,
+    scale: str = "quick",
+    overrides: list[str] | None = None,
+    config_file: Path | None = None,
+    seed: int | None = None,
+    device: str | None = None,
+) -> RunConfig:
+    """Build and validate a RunConfig from a preset scale or a config file, plus overrides.
+
+    Every problem is collected into one ConfigError before anything runs.
+    """
+    if config_file is not None:
+        base = load_config_dict(config_file)
+    elif preset is not None:
+        try:
+            chosen = get_preset(preset)
+            base = chosen.config_dict(scale)
+        except KeyError as err:
+            raise ConfigError([str(err).strip("'\"")]) from None
+    else:
+        raise ConfigError(["name a preset (see `groklab papers`) or pass --config FILE"])
+    extra = list(overrides or [])
+    extra += [f"seed={seed}"] if seed is not None else []
+    extra += [f"device={device}"] if device is not None else []
+    return validate_config(apply_overrides(base, extra))

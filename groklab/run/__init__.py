@@ -1,0 +1,1 @@
+"""One run: its folder (files, creation, reuse), its execution and its analysis and figures."""

@@ -1,0 +1,155 @@
+"""What groklab concludes about one run folder: events, outcome, diagnosis, verdict, paper facts and figures."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from groklab.analysis import (
+    Analysis,
+    AnalysisSpec,
+    Diagnosis,
+    RunFacts,
+    Verdict,
+    analyze_history,
+    diagnose,
+    verdict,
+)
+from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
+from groklab.history import History, atomic_write_text, load_history, write_training_history
+from groklab.plots import (
+    plot_curves,
+    plot_detail,
+    plot_embedding_planes,
+    plot_neuron_spectra,
+    plot_probes,
+    probe_panels,
+    save_figure,
+)
+from groklab.presets import discover
+from groklab.resolve import get_preset
+from groklab.run.folder import ANALYSIS_FILE, CONFIG_FILE, FIGURES_DIR, TRAINING_HISTORY_FILE, load_run
+from groklab.runs import run_state
+from groklab.signatures import neuron_spectra_pair, signature_facts
+
+
+@dataclass(frozen=True)
+class RunAnalysis:
+    """Everything groklab concludes about one run folder."""
+
+    run_dir: Path
+    config: RunConfig | None  # None for a run imported from another tool's log
+    source: dict[str, Any] | None  # source.json of an imported run
+    state: str
+    analysis: Analysis
+    diagnosis: Diagnosis
+    verdict: Verdict
+    history: History = field(repr=False)  # kept so figures and reports do not read the file again
+    signature: dict[str, Any] = field(default_factory=dict)  # paper-specific facts (groklab.signatures)
+
+    @property
+    def preset(self) -> str | None:
+        return self.config.preset if self.config else None
+
+    @property
+    def scale(self) -> str | None:
+        return self.config.scale if self.config else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_dir": str(self.run_dir), "preset": self.preset, "scale": self.scale,
+                "seed": self.config.seed if self.config else None, "source": self.source, "state": self.state,
+                **self.analysis.to_dict(), "diagnosis": self.diagnosis.to_dict(), "verdict": self.verdict.to_dict(),
+                "signature": self.signature}
+
+
+def analysis_spec(cfg: RunConfig, state: str) -> AnalysisSpec:
+    a = cfg.analysis
+    return AnalysisSpec(
+        memorization_threshold=a.memorization_threshold, generalization_threshold=a.generalization_threshold,
+        min_delay_ratio=a.min_delay_ratio, chance_accuracy=cfg.task.chance_accuracy, state=state,
+    )
+
+
+def run_facts(cfg: RunConfig) -> RunFacts:
+    return RunFacts(n_classes=cfg.task.n_classes, loss=cfg.train.loss, optimizer=cfg.optim.name, lr=cfg.optim.lr,
+                    weight_decay=cfg.optim.weight_decay, total_steps=cfg.train.steps)
+
+
+def score(analysis: Analysis, cfg: RunConfig) -> Verdict:
+    """The run against its preset's reported outcome (canonical scale only)."""
+    if cfg.preset is None or cfg.preset not in discover():
+        return verdict(analysis, cfg.scale, None)
+    reported = get_preset(cfg.preset).reported
+    return verdict(analysis, cfg.scale, reported.outcome, reported.generalization_step, reported.step_factor)
+
+
+def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
+    """Analyze a run folder; with `write`, also save analysis.json, training_history.json and figures."""
+    cfg, source = load_run(run_dir)
+    state = run_state(run_dir).state
+    history = load_history(run_dir)
+    analysis = analyze_history(history, analysis_spec(cfg, state) if cfg else AnalysisSpec(state=state))
+    diagnosis = diagnose(analysis, history, run_facts(cfg) if cfg else RunFacts())
+    scored = score(analysis, cfg) if cfg else verdict(analysis, None, None)
+    facts = signature_facts(cfg, history) if cfg else {}
+    result = RunAnalysis(run_dir, cfg, source, state, analysis, diagnosis, scored, history, facts)
+    if write:
+        atomic_write_text(run_dir / ANALYSIS_FILE, json.dumps(result.to_dict(), indent=1))
+        meta: dict[str, Any] = {"config": config_to_dict(cfg) if cfg else None, "source": source, "state": state}
+        write_training_history(history, run_dir / TRAINING_HISTORY_FILE, meta)
+        title = (f"{cfg.preset or 'run'} ({cfg.scale or 'custom'}, seed {cfg.seed})" if cfg
+                 else f"imported {source['format']} log")
+        draw_run_figures(result, title, run_dir / FIGURES_DIR, "")
+    return result
+
+
+def draw_run_figures(result: RunAnalysis, title: str, folder: Path, prefix: str) -> tuple[Path, ...]:
+    """Draw a run's figures into `folder` as PREFIXcurves.png, PREFIXdetail.png and, where the run records
+    them, PREFIXprobes.png (probe series, Slingshots) and PREFIXneurons.png (Fourier spectra of the neurons)."""
+    history, analysis = result.history, result.analysis
+    figures = {"curves": lambda: plot_curves(history, analysis, title),
+               "detail": lambda: plot_detail(history, analysis, title)}
+    if probe_panels(history) or analysis.slingshots is not None:
+        phases = {k: v for k, v in result.signature.items() if k.endswith("_phase")}
+        keys = result.signature.get("key_freqs")
+        probe_title = title if keys is None else f"{title}  ·  key frequencies {', '.join(map(str, keys)) or 'none'}"
+        figures["probes"] = lambda: plot_probes(history, analysis, probe_title, phases)
+    if result.config and {"embedding", "progress"} & set(result.config.eval.probes):
+        from groklab.probes.embedding import checkpoint_embeddings, projection_panels
+
+        found = checkpoint_embeddings(result.run_dir)
+        if found:
+            step, weight = found[-1]
+            panels = [(name, points.numpy()) for name, points in projection_panels(weight, result.config)]
+            figures["embedding"] = lambda: plot_embedding_planes(panels, f"{title}: embedding at step {step}")
+    spectra = neuron_spectra_pair(result.config, result.run_dir) if result.config else None
+    if spectra is not None:
+        figures["neurons"] = lambda: plot_neuron_spectra(*spectra, title)
+    drawn = []
+    for name, draw in figures.items():
+        drawn.append(folder / f"{prefix}{name}.png")
+        save_figure(draw(), drawn[-1])
+    return tuple(drawn)
+
+
+MEASURES = ("embedding",)
+
+
+def plot_measure(run_dir: Path, measure: str, out: Path | None = None) -> Path:
+    """Draw `measure` across a run's kept checkpoints (train.keep_checkpoints_every) into `out` (default
+    RUN/figures/<measure>-across-training.png)."""
+    if measure not in MEASURES:
+        raise ConfigError([f"unknown measure '{measure}'; choose one of: {', '.join(MEASURES)}"])
+    from groklab.probes.embedding import embedding_across_training
+
+    cfg = load_config(run_dir / CONFIG_FILE)
+    panels = embedding_across_training(run_dir, cfg)
+    if not panels:
+        raise ConfigError([f"{run_dir} has no checkpoint with a token embedding (model {cfg.model.name})"])
+    out = out or run_dir / FIGURES_DIR / f"{measure}-across-training.png"
+    note = "" if cfg.train.keep_checkpoints_every else " (only the newest was kept: set train.keep_checkpoints_every)"
+    save_figure(plot_embedding_planes([(name, points.numpy()) for name, points in panels],
+                                      f"{cfg.preset or 'run'}: embedding across training{note}"), out)
+    return out

@@ -1,0 +1,84 @@
+"""Training a run folder: a new run, several seeds, a resume, or reusing what a folder already holds."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from groklab.config import ConfigError, RunConfig, dump_config, load_config
+from groklab.run.analysis import RunAnalysis, analyze
+from groklab.run.folder import CONFIG_FILE, check_reusable, new_run_dir, point_state
+from groklab.runs import run_state
+from groklab.train.status import write_status
+
+
+@dataclass(frozen=True)
+class RunHandle:
+    run_dir: Path
+    state: str
+    result: RunAnalysis
+
+
+def run(cfg: RunConfig, out: Path | None = None, show_progress: bool = True, tensorboard: bool = False) -> RunHandle:
+    """Train `cfg` locally into a new run folder, then analyze it and draw its figures."""
+    run_dir = new_run_dir(cfg, out)
+    dump_config(cfg, run_dir / CONFIG_FILE)
+    write_status(run_dir, "queued", total_steps=cfg.train.steps)
+    return _train_and_finish(cfg, run_dir, False, show_progress, tensorboard)
+
+
+def run_seeds(cfg: RunConfig, seeds: int, out: Path | None = None, show_progress: bool = True) -> list[RunHandle]:
+    """Train seeds cfg.seed .. cfg.seed + seeds - 1, each into its own run folder (`out`/s<seed>, or the
+    usual fresh folder), as one batched computation when the config allows it, else one after another."""
+    from groklab.train.batched import train_seeds, unbatchable_reason
+
+    configs = [cfg.model_copy(update={"seed": cfg.seed + i}) for i in range(seeds)]
+    reason = unbatchable_reason(cfg)
+    if reason is not None:
+        logging.getLogger(__name__).info("training the seeds one after another: %s", reason)
+        return [run(c, out / f"s{c.seed}" if out else None, show_progress) for c in configs]
+    run_dirs = [new_run_dir(c, out / f"s{c.seed}" if out else None) for c in configs]
+    for c, run_dir in zip(configs, run_dirs, strict=True):
+        dump_config(c, run_dir / CONFIG_FILE)
+        write_status(run_dir, "queued", total_steps=c.train.steps)
+    try:
+        results = train_seeds(configs, run_dirs, show_progress)
+    except Exception as err:
+        for run_dir in run_dirs:
+            write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
+        raise
+    return [RunHandle(run_dir, result.state, analyze(run_dir)) for run_dir, result in zip(run_dirs, results,
+                                                                                          strict=True)]
+
+
+def resume(run_dir: Path, show_progress: bool = True, tensorboard: bool = False) -> RunHandle:
+    """Continue a killed or stopped run from its newest checkpoint, with the config it was started with."""
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise ConfigError([f"{run_dir} is not a groklab run folder (no config.yaml)"])
+    cfg = load_config(run_dir / CONFIG_FILE)
+    if run_state(run_dir).state == "completed":  # e.g. stopped at train.stop_at_test_acc: nothing to continue
+        return RunHandle(run_dir, "completed", analyze(run_dir))
+    return _train_and_finish(cfg, run_dir, True, show_progress, tensorboard)
+
+
+def _train_and_finish(cfg: RunConfig, run_dir: Path, resume: bool, show_progress: bool, tensorboard: bool) -> RunHandle:
+    from groklab.train.trainer import train  # torch is imported only when training
+
+    try:
+        result = train(cfg, run_dir, resume=resume, show_progress=show_progress, tensorboard=tensorboard)
+    except Exception as err:  # not SystemExit or KeyboardInterrupt: a stopped run is resumable, not failed
+        write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
+        raise
+    return RunHandle(run_dir, result.state, analyze(run_dir))
+
+
+def run_or_reuse(cfg: RunConfig, run_dir: Path, show_progress: bool = True) -> RunAnalysis:
+    """The analysis of `run_dir` trained with `cfg`: reused if finished, resumed if killed or stopped, trained if
+    new; refused when the folder holds a run of another config."""
+    check_reusable(run_dir, cfg)
+    state = point_state(run_dir)
+    if state == "finished":
+        return analyze(run_dir)
+    handle = resume(run_dir, show_progress) if state == "unfinished" else run(cfg, run_dir, show_progress)
+    return handle.result

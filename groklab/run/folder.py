@@ -1,0 +1,95 @@
+"""The run folder: the names of its files, its creation, and whether an existing one can be reused.
+
+A run folder holds config.yaml (the resolved config, written before training), history.jsonl (one record per
+evaluation, appended), status.json, checkpoints/, and after analysis analysis.json, training_history.json and
+figures/. An imported log has source.json instead of config.yaml.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
+from groklab.importers import SOURCE_FILE
+from groklab.runs import run_state
+
+CONFIG_FILE = "config.yaml"
+ANALYSIS_FILE = "analysis.json"
+TRAINING_HISTORY_FILE = "training_history.json"
+FIGURES_DIR = "figures"
+FINISHED = ("completed", "diverged")
+
+
+DEFAULT_RUNS_DIR = Path("runs")
+
+
+def new_run_dir(cfg: RunConfig, out: Path | None = None, runs_dir: Path = DEFAULT_RUNS_DIR) -> Path:
+    """Create the run folder: `out` if given (refused if it exists and is not empty), else a fresh unique id."""
+    if out is not None:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise FileExistsError(
+                f"{out} already exists and is not empty; groklab never writes over a run. "
+                f"Choose another --out, or resume it with `groklab run --resume {out}`"
+            )
+        out.mkdir(parents=True, exist_ok=True)
+        return out
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    parent = runs_dir / (cfg.preset or "custom")
+    for attempt in range(1000):
+        suffix = f"-{attempt}" if attempt else ""
+        path = parent / f"{stamp}-{cfg.scale or 'custom'}-s{cfg.seed}{suffix}"
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not find a free run folder under {parent}")
+
+
+def load_run(run_dir: Path) -> tuple[RunConfig | None, dict[str, Any] | None]:
+    """A run folder's config (groklab runs) or source description (imported runs)."""
+    if (run_dir / CONFIG_FILE).is_file():
+        return load_config(run_dir / CONFIG_FILE), None
+    if (run_dir / SOURCE_FILE).is_file():
+        return None, json.loads((run_dir / SOURCE_FILE).read_text())
+    raise ConfigError([f"{run_dir} is not a groklab run folder: it has no config.yaml (nor the source.json of an "
+                       "imported log)"])
+
+
+def point_state(run_dir: Path) -> str:
+    """'new' (nothing there), 'finished', or 'unfinished' (killed or stopped: to resume)."""
+    if not (run_dir / CONFIG_FILE).is_file():
+        return "new"
+    return "finished" if run_state(run_dir).state in FINISHED else "unfinished"
+
+
+def check_reusable(run_dir: Path, cfg: Any) -> None:
+    """Refuse to reuse or resume a run folder whose saved config differs from `cfg` (another preset version,
+    a changed scale), naming what differs: its results would otherwise be mixed with this config's. The
+    device does not count: it says where a run trains, not what it computes."""
+    if not (run_dir / CONFIG_FILE).is_file():
+        return
+    saved = flat_config(config_to_dict(load_config(run_dir / CONFIG_FILE)))
+    wanted = flat_config(config_to_dict(cfg))
+    changed = [f"{key}: {saved.get(key)} -> {wanted.get(key)}" for key in sorted(saved.keys() | wanted.keys())
+               if key != "device" and saved.get(key) != wanted.get(key)]
+    if changed:
+        raise FileExistsError(
+            f"{run_dir} was trained with a different config ({'; '.join(changed[:5])}"
+            f"{'; ...' if len(changed) > 5 else ''}); groklab does not mix its results with this one: choose "
+            "another --out, or move that folder away to retrain it"
+        )
+
+
+def flat_config(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{'model.d_model': 128, ...} from a nested config dict."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out |= flat_config(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
+    return out

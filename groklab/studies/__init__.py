@@ -1,0 +1,1 @@
+"""Studies over many runs: sweeps, ticket comparisons, the accelerator speed-up table and the suite."""

@@ -1,0 +1,121 @@
+"""Minegishi et al.'s grokking-ticket comparison: the dense run, the magnitude-pruned ticket and two controls."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from groklab.config import ConfigError, RunConfig
+from groklab.history import atomic_write_text
+from groklab.plots import plot_overlay, save_figure
+from groklab.resolve import resolve
+from groklab.run.analysis import RunAnalysis, analyze
+from groklab.run.execute import run_or_reuse
+from groklab.run.folder import DEFAULT_RUNS_DIR, FIGURES_DIR
+
+TICKET_RUNS = ("dense", "ticket", "random_mask", "dense_matched_norm")
+
+
+TICKETS_FILE = "tickets.json"  # marks a tickets folder: preset, scale and density
+
+
+TICKETS_HEADER = ("run", "outcome", "generalization step", "speed-up vs dense")
+
+
+@dataclass(frozen=True)
+class TicketsResult:
+    """The four runs of the grokking-ticket procedure and how fast each generalized."""
+
+    out: Path
+    preset: str
+    scale: str
+    density: float
+    runs: dict[str, RunAnalysis]
+    figure: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        steps = {name: r.analysis.generalization_step for name, r in self.runs.items()}
+        dense = steps["dense"]
+        return {"out": str(self.out), "preset": self.preset, "scale": self.scale, "density": self.density,
+                "generalization_steps": steps,
+                "outcomes": {name: r.analysis.outcome for name, r in self.runs.items()},
+                "speedup_vs_dense": {name: (dense / s if dense and s else None) for name, s in steps.items()},
+                "figure": str(self.figure)}
+
+    def table_rows(self) -> list[list[str]]:
+        """One row per run under TICKETS_HEADER: outcome, generalization step, speed-up vs dense."""
+        summary = self.to_dict()
+        speedup = summary["speedup_vs_dense"]
+        return [[name, summary["outcomes"][name], str(summary["generalization_steps"][name]),
+                 "-" if speedup[name] is None else f"{speedup[name]:.2f}x"] for name in TICKET_RUNS]
+
+
+def tickets(
+    preset: str, scale: str = "quick", density: float = 0.4, out: Path | None = None,
+    overrides: list[str] | None = None, show_progress: bool = True, retrain_steps: int | None = None,
+) -> TicketsResult:
+    """Minegishi et al.'s procedure: train the dense network; keep the `density` fraction of weight-matrix
+    entries with the largest final magnitude, rewound to their initial values, and retrain with that mask
+    (the ticket); controls: a random mask of the same density, and the dense network with its initial
+    weights rescaled to the ticket's initial norm. `retrain_steps` shortens the ticket and control runs (the
+    dense run always trains its full budget: its final weights define the ticket). Finished runs in `out` are
+    reused, killed ones resumed."""
+    base = resolve(preset, scale, list(overrides or []))
+    extra = list(overrides or []) + ([f"train.steps={retrain_steps}"] if retrain_steps else [])
+    out = out or DEFAULT_RUNS_DIR / "tickets" / f"{base.preset}-{scale}-d{density:g}-s{base.seed}"
+    claim_tickets_folder(out, {"preset": base.preset, "scale": scale, "density": density,
+                               "retrain_steps": retrain_steps, "overrides": list(overrides or [])})
+    dense_dir = out / "dense"
+    mask = f"{{kind: magnitude, density: {density}, source: '{dense_dir.resolve()}'}}"
+    configs = {"dense": base, "ticket": resolve(preset, scale, [*extra, f"train.mask={mask}"]),
+               "random_mask": resolve(preset, scale, [*extra, f"train.mask={{kind: random, density: {density}}}"])}
+    for name in ("dense", "ticket", "random_mask"):
+        run_or_reuse(configs[name], out / name, show_progress)
+    matched = resolve(preset, scale, [*extra, f"train.init_norm={_initial_norm(configs['ticket'])}"])
+    run_or_reuse(matched, out / "dense_matched_norm", show_progress)
+    return load_tickets(out)
+
+
+def claim_tickets_folder(out: Path, meta: dict[str, Any]) -> None:
+    """Record what `out` holds, or refuse a folder that holds another ticket comparison."""
+    marker = out / TICKETS_FILE
+    if marker.is_file() and json.loads(marker.read_text()) != meta:
+        raise ConfigError([f"{out} holds the tickets of {marker.read_text().strip()}; this run asks for "
+                           f"{json.dumps(meta)}. Choose another --out (nothing was overwritten)."])
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(marker, json.dumps(meta))
+
+
+def load_tickets(folder: Path, figures_dir: Path | None = None) -> TicketsResult:
+    """Analyze a finished `tickets` folder and draw its test-accuracy overlay into `figures_dir` (default
+    folder/figures); writes folder/tickets_summary.json when drawing into the folder itself."""
+    meta = json.loads((folder / TICKETS_FILE).read_text())
+    runs = {name: analyze(folder / name, write=False) for name in TICKET_RUNS}
+    figure = (figures_dir or folder / FIGURES_DIR) / f"{folder.name}-tickets.png"
+    dense = runs["dense"]  # folders written before tickets.json named preset and scale: read them from the run
+    result = TicketsResult(folder, meta.get("preset") or dense.preset, meta.get("scale") or dense.scale,
+                           meta["density"], runs, figure)
+    save_figure(plot_overlay([(name, r.history) for name, r in runs.items()], ["test_acc", "train_acc"], set(),
+                             f"{result.preset} ({result.scale}): density {result.density:g}"), figure)
+    if figures_dir is None:
+        atomic_write_text(folder / "tickets_summary.json", json.dumps(result.to_dict(), indent=1))
+    return result
+
+
+def find_tickets(root: Path) -> list[Path]:
+    """Folders of the ticket procedure at or below `root`."""
+    return sorted(p.parent for p in root.rglob(TICKETS_FILE)) if root.is_dir() else []
+
+
+def _initial_norm(cfg: RunConfig) -> float:
+    """Total L2 norm of `cfg`'s model at initialization after its mask is applied (the ticket's start)."""
+    import torch
+
+    from groklab.tasks import build_task
+    from groklab.train.objective import Objective
+    from groklab.train.trainer import initial_model, param_norm
+
+    model, _ = initial_model(cfg, build_task(cfg.task, cfg.seed), Objective(cfg), torch.device("cpu"))
+    return round(param_norm(model), 6)

@@ -1,0 +1,68 @@
+"""The package's shape: no import cycles between groklab's modules, and a thin public API module."""
+
+import ast
+from pathlib import Path
+
+import groklab
+
+PACKAGE = Path(groklab.__file__).parent
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> the groklab modules it imports (at the top or inside functions)."""
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+    def owner(name: str) -> str | None:  # a module, or the module that defines an imported name
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = {}
+    for name, path in modules.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("groklab"):
+                targets |= {owner(f"{node.module}.{alias.name}") for alias in node.names}
+            elif isinstance(node, ast.Import):
+                targets |= {owner(alias.name) for alias in node.names if alias.name.startswith("groklab")}
+        graph[name] = targets - {name, None}
+    return graph
+
+
+def cycle_from(start: str, graph: dict[str, set[str]]) -> list[str] | None:
+    """An import path from `start` back to itself, if there is one."""
+    stack, seen = [(start, [start])], set()
+    while stack:
+        name, path = stack.pop()
+        for target in graph[name]:
+            if target == start:
+                return [*path, start]
+            if target not in seen:
+                seen.add(target)
+                stack.append((target, [*path, target]))
+    return None
+
+
+def test_no_module_imports_itself_through_others():
+    graph = import_graph()
+    assert len(graph) > 50  # the walk found the package
+    cycles = [c for name in sorted(graph) if (c := cycle_from(name, graph))]
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles[:5])
+
+
+def test_a_registry_and_its_members_do_not_import_each_other():
+    # the registries live in a base module that members import; the package imports the members
+    graph = import_graph()
+    for package in ("groklab.tasks", "groklab.models", "groklab.probes"):
+        members = [name for name in graph if name.startswith(package + ".") and name != package + ".base"]
+        assert members and all(package not in graph[m] for m in members), package
+
+
+def test_the_public_api_module_only_gathers_names():
+    source = (PACKAGE / "api.py").read_text()
+    assert len(source.splitlines()) < 200
+    assert not [node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef | ast.ClassDef)]
