@@ -4,13 +4,13 @@ write the report. Each name lives in the module of its layer; this module only g
 from __future__ import annotations
 
 from groklab.importers import import_run
+from groklab.launch.status import RunSummary, status
 from groklab.presets import PRESETS
-from groklab.report.build import report
 from groklab.resolve import get_preset, presets, resolve
 from groklab.run.analysis import MEASURES, RunAnalysis, analyze, plot_measure
 from groklab.run.execute import RunHandle, resume, run, run_or_reuse, run_seeds
 from groklab.run.folder import DEFAULT_RUNS_DIR, new_run_dir
-from groklab.run.status import RunSummary, status
+from groklab.studies.report import report
 from groklab.studies.suite import suite
 from groklab.studies.sweeps import SweepAnalysis, analyze_sweep, find_sweeps, study_arguments, sweep, sweep_spec
 from groklab.studies.tickets import TICKET_RUNS, TICKETS_HEADER, TicketsResult, find_tickets, load_tickets, tickets

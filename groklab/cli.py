@@ -223,7 +223,7 @@ def sweep_cmd(
     without redoing points."""
     try:
         if executor is Executor.slurm:
-            from groklab.launch.submit import submit_sweep
+            from groklab.studies.sweeps import submit_sweep
 
             resources = _resources(partition, time_min, cpus, gpus, mem_gb, account, max_parallel)
             submission = submit_sweep(preset, axes, resources, scale, seeds, out)

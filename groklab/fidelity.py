@@ -22,13 +22,13 @@ import torch
 from groklab.config.overrides import apply_overrides, validate_config
 from groklab.config.schema import RunConfig
 from groklab.datasets.mnist import load_mnist
+from groklab.objective import Objective
 from groklab.optim import build_optimizer
 from groklab.presets import discover
 from groklab.tasks import TaskData, build_task
 from groklab.tasks.modular import equations, tokens
 from groklab.tasks.pair_sum import pairs
 from groklab.train.gradients import GradientPipeline
-from groklab.train.objective import Objective
 from groklab.train.trainer import BatchOrder, Training, build_model_for, measure, param_norm
 
 Arrays = dict[str, np.ndarray]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from groklab.train.status import read_status
+from groklab.common.status import read_status
 
 
 def find_runs(root: Path) -> list[Path]:

@@ -91,8 +91,8 @@ def neuron_spectra_pair(cfg: RunConfig, run_dir: Path) -> tuple[np.ndarray, np.n
         return None
     import torch
 
+    from groklab.common.checkpoint import load_latest
     from groklab.probes.fourier import analytic_solution, neuron_spectra
-    from groklab.train.checkpoint import load_latest
 
     checkpoint = load_latest(run_dir / "checkpoints", torch.device("cpu"))
     if checkpoint is None:

@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from groklab import api
+from groklab.common.status import write_status
 from groklab.config import ConfigError, validate_config
 from groklab.config.schema import OptimCfg
+from groklab.objective import log_stablemax
 from groklab.probes.collapse import softmax_collapse
 from groklab.studies.speedup import SpeedupSpec, load_speedup, run_speedup, speedup_rows
 from groklab.tasks.base import TaskData
 from groklab.train.gradients import GradientPipeline
-from groklab.train.objective import log_stablemax
-from groklab.train.status import write_status
 
 
 def with_grad(values, grad):

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from groklab import api
+from groklab.common.checkpoint import load_latest
 from groklab.config import validate_config
 from groklab.config.overrides import apply_overrides
 from groklab.train.batched import unbatchable_reason
-from groklab.train.checkpoint import load_latest
 
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "param_norm")
 

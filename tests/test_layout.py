@@ -1,4 +1,4 @@
-"""The package's shape: no import cycles between groklab's modules, and a thin public API module."""
+"""The package's shape: floors that import only downward, no import cycles, and a thin public API module."""
 
 import ast
 from pathlib import Path
@@ -6,6 +6,24 @@ from pathlib import Path
 import groklab
 
 PACKAGE = Path(groklab.__file__).parent
+# each floor may import its own and the floors below (docs/adding-a-paper.md, "Where code goes")
+FLOORS = {
+    1: ["config", "registry", "history", "datasets", "common"],
+    2: ["tasks", "models", "optim", "objective", "probes", "analysis", "presets", "papers", "resolve"],
+    3: ["train", "fidelity"],
+    4: ["run", "runs", "plots", "report", "signatures", "importers"],
+    5: ["launch"],
+    6: ["studies"],
+    7: ["api", "cli", ""],
+}
+
+
+def floor(module: str) -> int:
+    """The floor of a module: that of the longest listed prefix it falls under."""
+    matches = [(len(prefix), number) for number, prefixes in FLOORS.items() for prefix in prefixes
+               if module.removeprefix("groklab").removeprefix(".").startswith(prefix)
+               and module.removeprefix("groklab").removeprefix(".").removeprefix(prefix)[:1] in ("", ".")]
+    return max(matches)[1]
 
 
 def module_name(path: Path) -> str:
@@ -52,6 +70,12 @@ def test_no_module_imports_itself_through_others():
     assert len(graph) > 50  # the walk found the package
     cycles = [c for name in sorted(graph) if (c := cycle_from(name, graph))]
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles[:5])
+
+
+def test_imports_only_go_down_the_floors():
+    climbing = [f"{m} (floor {floor(m)}) imports {t} (floor {floor(t)})"
+                for m, targets in import_graph().items() for t in targets if floor(t) > floor(m)]
+    assert not climbing, climbing
 
 
 def test_a_registry_and_its_members_do_not_import_each_other():

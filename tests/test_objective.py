@@ -4,7 +4,7 @@ import torch
 
 from groklab import api
 from groklab.config import validate_config
-from groklab.train.objective import Objective
+from groklab.objective import Objective
 
 
 def test_template_objective_scores_the_nearest_template():

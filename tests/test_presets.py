@@ -7,9 +7,9 @@ import torch
 
 import groklab.papers
 from groklab import api
+from groklab.objective import Objective
 from groklab.presets import discover
 from groklab.tasks import build_task
-from groklab.train.objective import Objective
 from groklab.train.trainer import build_model_for
 
 PRESETS = api.presets()

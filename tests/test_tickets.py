@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from groklab import api
-from groklab.train.checkpoint import load_latest
+from groklab.common.checkpoint import load_latest
 from groklab.train.masks import keep_top
 
 SHORT = ["train.steps=30", "train.checkpoint_every=10", "eval.every=10"]

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from groklab.common.status import write_status
 from groklab.history import HistoryWriter, atomic_write_text, make_record
-from groklab.train.status import write_status
 
 SOURCE_FILE = "source.json"
 TARGETS = ("step", "train_loss", "train_acc", "test_loss", "test_acc")

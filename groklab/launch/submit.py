@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from groklab.common.status import write_status
 from groklab.config import RunConfig, config_to_dict, dump_config
 from groklab.launch import SubmissionError
 from groklab.launch.slurm import (
@@ -20,12 +20,9 @@ from groklab.launch.slurm import (
     submit,
     time_limit_min,
 )
-from groklab.resolve import resolve
-from groklab.run.folder import CONFIG_FILE, DEFAULT_RUNS_DIR, check_reusable, new_run_dir, point_state
+from groklab.run.folder import CONFIG_FILE, new_run_dir
 from groklab.runs import find_runs
-from groklab.studies.sweeps import claim_folder, default_sweep_dir, resolve_points, sweep_spec
 from groklab.train.calibrate import WallTimeEstimate, estimate_wall_time
-from groklab.train.status import write_status
 
 
 @dataclass(frozen=True)
@@ -44,60 +41,22 @@ def submit_run(cfg: RunConfig, resources: SlurmResources, out: Path | None = Non
     estimate = estimate_wall_time(cfg, resources.cpus_per_task)
     limit = time_limit_min(estimate.total_s, resources, f"{cfg.preset or 'this run'} ({cfg.scale})")
     run_dir = new_run_dir(cfg, out)
-    _prepare(cfg, run_dir)
+    prepare(cfg, run_dir)
     try:
         job_ids = submit([run_dir], resources, limit, run_dir / "slurm", f"groklab-{cfg.preset or 'run'}")
-    except SubmissionError as err:  # the folder holds only what _prepare wrote: a rerun may use it again
+    except SubmissionError as err:  # the folder holds only what prepare wrote: a rerun may use it again
         shutil.rmtree(run_dir)
         raise SubmissionError(f"{err} (the prepared folder {run_dir} was removed)") from err
     return Submission([run_dir], job_ids, limit, estimate)
 
 
-def submit_sweep(
-    preset: str, arguments: list[str], resources: SlurmResources, scale: str = "quick", seeds: int = 1,
-    out: Path | None = None, report_line: Callable[[str], None] = print,
-) -> Submission:
-    """Submit every unfinished point of a sweep as one job array. Finished points and points whose job is still
-    queued or running are left alone, so the same command again only resubmits what stopped."""
-    require_scheduler()
-    spec = sweep_spec(preset, arguments, scale, seeds)
-    configs = resolve_points(spec, resolve)
-    sweep_dir = out or default_sweep_dir(spec, DEFAULT_RUNS_DIR)
-    claim_folder(spec, sweep_dir)
-    for point, cfg in configs:
-        check_reusable(sweep_dir / point.name, cfg)
-    live = _live_jobs([sweep_dir / p.name for p, _ in configs])
-    todo = [(p, cfg) for p, cfg in configs
-            if point_state(sweep_dir / p.name) != "finished" and (sweep_dir / p.name) not in live]
-    report_line(f"sweep {sweep_dir}: {len(configs)} points, {len(live)} queued or running, "
-                f"{len(configs) - len(todo) - len(live)} finished, {len(todo)} to submit")
-    if not todo:
-        return Submission([], [], 0, None)
-    estimates = _estimates([cfg for _, cfg in todo], resources.cpus_per_task)
-    longest = max(estimates, key=lambda e: e.total_s)
-    limit = time_limit_min(longest.total_s, resources, f"the longest point of {spec.preset} ({scale})")
-    report_line(f"calibration: longest point {longest.describe()}; time limit {limit} min")
-    run_dirs = []
-    for point, cfg in todo:
-        run_dir = sweep_dir / point.name
-        if point_state(run_dir) == "new":
-            run_dir.mkdir(parents=True, exist_ok=True)
-            _prepare(cfg, run_dir)
-        run_dirs.append(run_dir)
-    try:
-        job_ids = submit(run_dirs, resources, limit, sweep_dir / "slurm", f"groklab-{spec.preset}-sweep")
-    except SubmissionError as err:
-        raise SubmissionError(f"{err} (the prepared points stay in {sweep_dir}: the same command submits them "
-                              "again)") from err
-    return Submission(run_dirs, job_ids, limit, longest)
-
-
-def _prepare(cfg: RunConfig, run_dir: Path) -> None:
+def prepare(cfg: RunConfig, run_dir: Path) -> None:
+    """Write the config and a queued status into a new run folder, for a job to train."""
     dump_config(cfg, run_dir / CONFIG_FILE)
     write_status(run_dir, "queued", total_steps=cfg.train.steps)
 
 
-def _estimates(configs: list[RunConfig], threads: int) -> list[WallTimeEstimate]:
+def estimate_all(configs: list[RunConfig], threads: int) -> list[WallTimeEstimate]:
     """One calibration per distinct config (seeds share one: they cost the same)."""
     measured: dict[str, WallTimeEstimate] = {}
     for cfg in configs:
@@ -107,7 +66,7 @@ def _estimates(configs: list[RunConfig], threads: int) -> list[WallTimeEstimate]
     return list(measured.values())
 
 
-def _live_jobs(run_dirs: list[Path]) -> set[Path]:
+def live_jobs(run_dirs: list[Path]) -> set[Path]:
     """Run folders whose SLURM job is still queued or running."""
     jobs = {run_dir: job["job_id"] for run_dir in run_dirs if (job := job_of(run_dir))}
     states = job_states(list(jobs.values()))
@@ -127,7 +86,7 @@ def wait(job_ids: list[str], timeout_s: float, poll_s: float = 2.0) -> dict[str,
 def cancel_runs(root: Path) -> list[tuple[Path, str]]:
     """scancel the queued or running jobs of the run folders at or below `root`; (folder, job id) of each."""
     run_dirs = find_runs(root)
-    live = _live_jobs(run_dirs)
+    live = live_jobs(run_dirs)
     chosen = [(run_dir, job_of(run_dir)["job_id"]) for run_dir in run_dirs if run_dir in live]
     cancel([job_id for _, job_id in chosen])
     return chosen

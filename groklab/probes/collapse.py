@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from groklab.objective import Objective
 from groklab.probes.base import PROBES
-from groklab.train.objective import Objective
 
 CHUNK = 8192
 

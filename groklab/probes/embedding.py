@@ -59,7 +59,7 @@ def embedding_of(state: dict[str, torch.Tensor]) -> torch.Tensor | None:
 
 def checkpoint_embeddings(run_dir: Path) -> list[tuple[int, torch.Tensor]]:
     """(step, embedding) of every checkpoint kept in a run folder, oldest first."""
-    from groklab.train.checkpoint import checkpoints
+    from groklab.common.checkpoint import checkpoints
 
     found = []
     for path in checkpoints(run_dir / "checkpoints"):

@@ -8,8 +8,8 @@ from functools import lru_cache
 import torch
 from torch import nn
 
+from groklab.common.seeding import generator
 from groklab.probes.base import PROBES
-from groklab.train.seeding import generator
 
 
 def hidden_linears(model: nn.Module) -> list[nn.Linear]:

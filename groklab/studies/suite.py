@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from groklab.report.build import report
 from groklab.resolve import presets, resolve
 from groklab.run.execute import RunHandle, run
 from groklab.run.folder import DEFAULT_RUNS_DIR
+from groklab.studies.report import report
 from groklab.studies.sweeps import analyze_sweep, claim_folder, resolve_points, study_arguments, sweep_spec
 from groklab.studies.sweeps import execute as execute_sweep
 from groklab.studies.tickets import tickets

@@ -21,6 +21,9 @@ from typing import Any
 
 from groklab.config import ConfigError
 from groklab.history import HistoryError, atomic_write_text
+from groklab.launch import SubmissionError
+from groklab.launch.slurm import SlurmResources, require_scheduler, submit, time_limit_min
+from groklab.launch.submit import Submission, estimate_all, live_jobs, prepare
 from groklab.plots import plot_final_metrics, plot_measured_vs_predicted, plot_overlay, plot_phase_diagram, save_figure
 from groklab.presets import Study, discover
 from groklab.resolve import get_preset, resolve
@@ -304,3 +307,42 @@ def _numeric_axis(spec: SweepSpec) -> str | None:
         return key if all(float(v) > 0 for v in values) else None
     except ValueError:
         return None
+
+
+def submit_sweep(
+    preset: str, arguments: list[str], resources: SlurmResources, scale: str = "quick", seeds: int = 1,
+    out: Path | None = None, report_line: Callable[[str], None] = print,
+) -> Submission:
+    """Submit every unfinished point of a sweep as one job array. Finished points and points whose job is still
+    queued or running are left alone, so the same command again only resubmits what stopped."""
+    require_scheduler()
+    spec = sweep_spec(preset, arguments, scale, seeds)
+    configs = resolve_points(spec, resolve)
+    sweep_dir = out or default_sweep_dir(spec, DEFAULT_RUNS_DIR)
+    claim_folder(spec, sweep_dir)
+    for point, cfg in configs:
+        check_reusable(sweep_dir / point.name, cfg)
+    live = live_jobs([sweep_dir / p.name for p, _ in configs])
+    todo = [(p, cfg) for p, cfg in configs
+            if point_state(sweep_dir / p.name) != "finished" and (sweep_dir / p.name) not in live]
+    report_line(f"sweep {sweep_dir}: {len(configs)} points, {len(live)} queued or running, "
+                f"{len(configs) - len(todo) - len(live)} finished, {len(todo)} to submit")
+    if not todo:
+        return Submission([], [], 0, None)
+    estimates = estimate_all([cfg for _, cfg in todo], resources.cpus_per_task)
+    longest = max(estimates, key=lambda e: e.total_s)
+    limit = time_limit_min(longest.total_s, resources, f"the longest point of {spec.preset} ({scale})")
+    report_line(f"calibration: longest point {longest.describe()}; time limit {limit} min")
+    run_dirs = []
+    for point, cfg in todo:
+        run_dir = sweep_dir / point.name
+        if point_state(run_dir) == "new":
+            run_dir.mkdir(parents=True, exist_ok=True)
+            prepare(cfg, run_dir)
+        run_dirs.append(run_dir)
+    try:
+        job_ids = submit(run_dirs, resources, limit, sweep_dir / "slurm", f"groklab-{spec.preset}-sweep")
+    except SubmissionError as err:
+        raise SubmissionError(f"{err} (the prepared points stay in {sweep_dir}: the same command submits them "
+                              "again)") from err
+    return Submission(run_dirs, job_ids, limit, longest)

@@ -113,8 +113,8 @@ def _initial_norm(cfg: RunConfig) -> float:
     """Total L2 norm of `cfg`'s model at initialization after its mask is applied (the ticket's start)."""
     import torch
 
+    from groklab.objective import Objective
     from groklab.tasks import build_task
-    from groklab.train.objective import Objective
     from groklab.train.trainer import initial_model, param_norm
 
     model, _ = initial_model(cfg, build_task(cfg.task, cfg.seed), Objective(cfg), torch.device("cpu"))

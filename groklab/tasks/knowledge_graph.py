@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import torch
 
+from groklab.common.seeding import generator
 from groklab.config.schema import KnowledgeGraphTaskCfg
 from groklab.tasks.base import TASKS, TaskData
-from groklab.train.seeding import generator
 
 
 def choose(count: int, n: int, g: torch.Generator) -> torch.Tensor:

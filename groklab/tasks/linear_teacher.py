@@ -6,9 +6,9 @@ import math
 
 import torch
 
+from groklab.common.seeding import generator
 from groklab.config.schema import LinearTeacherTaskCfg
 from groklab.tasks.base import TASKS, TaskData
-from groklab.train.seeding import generator
 
 
 @TASKS.register("linear_teacher")

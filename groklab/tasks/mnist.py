@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from groklab.common.seeding import generator
 from groklab.config.schema import MnistTaskCfg
 from groklab.datasets.mnist import load_mnist
 from groklab.tasks.base import TASKS, TaskData
-from groklab.train.seeding import generator
 
 
 @TASKS.register("mnist")

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import torch
 
+from groklab.common.seeding import generator
 from groklab.config.schema import ModularTaskCfg
 from groklab.tasks.base import TASKS, TaskData
-from groklab.train.seeding import generator
 
 Tensor = torch.Tensor
 

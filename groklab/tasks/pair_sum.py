@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from groklab.common.seeding import generator
 from groklab.config.schema import PairSumTaskCfg
 from groklab.tasks.base import TASKS, TaskData
-from groklab.train.seeding import generator
 
 
 def pairs(p: int) -> torch.Tensor:

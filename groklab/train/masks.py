@@ -7,9 +7,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from groklab.common.checkpoint import load_latest
+from groklab.common.seeding import generator
 from groklab.config.schema import MaskCfg
-from groklab.train.checkpoint import load_latest
-from groklab.train.seeding import generator
 
 
 def prunable(model: nn.Module) -> dict[str, nn.Parameter]:

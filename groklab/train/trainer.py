@@ -10,21 +10,21 @@ from pathlib import Path
 
 import torch
 
+from groklab.common.checkpoint import load_latest, save_checkpoint
+from groklab.common.seeding import generator, substream
+from groklab.common.status import write_status
 from groklab.config.schema import RunConfig
 from groklab.history import HistoryWriter, keep_records_through, make_record
 from groklab.history.mirror import TensorBoardMirror
 from groklab.models import build_model
+from groklab.objective import Objective
 from groklab.optim import build_optimizer, lr_at
 from groklab.probes import measure_probes
 from groklab.tasks import TaskData, build_task
-from groklab.train.checkpoint import load_latest, save_checkpoint
 from groklab.train.gradients import GradientPipeline
 from groklab.train.masks import apply_mask, build_mask
-from groklab.train.objective import Objective
 from groklab.train.progress import ProgressReporter
 from groklab.train.schedule import eval_steps
-from groklab.train.seeding import generator, substream
-from groklab.train.status import write_status
 
 log = logging.getLogger(__name__)
 EVAL_CHUNK = 8192

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
+from groklab.common.seeding import generator
 from groklab.config.schema import RunConfig
-from groklab.train.seeding import generator
 
 
 def log_stablemax(logits: torch.Tensor) -> torch.Tensor:
