@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from groklab import api
+from groklab.common.run_files import ANALYSIS_FILE, FIGURES_DIR
 from groklab.config import ConfigError, config_to_dict
 from groklab.history import HistoryError, load_history
 from groklab.importers import LogFormatError
@@ -66,7 +67,7 @@ def _submitted(submission, wait: bool) -> None:  # noqa: ANN001
         limit_s = submission.time_limit_min * 60 * 3 + 600  # requeues and queueing included
         states = wait_for(submission.job_ids, limit_s)
         for run_dir, job_id in zip(submission.run_dirs, submission.job_ids, strict=True):
-            analysis = run_dir / "analysis.json"  # written by the job when it finished training
+            analysis = run_dir / ANALYSIS_FILE  # written by the job when it finished training
             outcome = json.loads(analysis.read_text())["outcome"] if analysis.is_file() else "-"
             typer.echo(f"job {job_id}: {states[job_id]}  outcome {outcome}  {run_dir}")
 
@@ -157,7 +158,7 @@ def suite_cmd(
     for name, handle in handles.items():
         a = handle.result.analysis
         table.add_row(name, handle.state, a.outcome, str(a.memorization_step), str(a.generalization_step),
-                      f"{a.final['test_acc']:.4f}", str(handle.run_dir / "figures" / "curves.png"))
+                      f"{a.final['test_acc']:.4f}", str(handle.run_dir / FIGURES_DIR / "curves.png"))
     Console(width=200).print(table)
     results = next(iter(handles.values())).run_dir.parent
     for sweep_dir in api.find_sweeps(results / "sweeps"):
@@ -168,7 +169,7 @@ def suite_cmd(
 @app.command("speedup")
 def speedup_cmd(
     presets: Annotated[Optional[list[str]], typer.Argument(
-        help="Preset ids or aliases (default: the ten replication presets).")] = None,
+        help="Preset ids or aliases (default: every preset but the accelerators' own papers).")] = None,
     accelerators: Annotated[str, typer.Option(
         help="Comma-separated: grokfast_ema, grokfast_ma, orthogonal, stablemax.",
     )] = "grokfast_ema,orthogonal,stablemax",

@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from groklab.common.run_files import CHECKPOINTS_DIR, CONFIG_FILE, SOURCE_FILE
 from groklab.common.status import read_status
 
 
 def find_runs(root: Path) -> list[Path]:
     """Run folders (holding a config.yaml, or the source.json of an imported log) at or below `root`."""
-    markers = ("config.yaml", "source.json")
+    markers = (CONFIG_FILE, SOURCE_FILE)
     if any((root / m).is_file() for m in markers):
         return [root]
-    return sorted({p.parent for m in markers for p in root.rglob(m) if "checkpoints" not in p.parts})
+    return sorted({p.parent for m in markers for p in root.rglob(m) if CHECKPOINTS_DIR not in p.parts})
 
 
 def _process_alive(pid: int) -> bool:

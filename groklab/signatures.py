@@ -13,6 +13,7 @@ import numpy as np
 
 from groklab.analysis.events import first_step_at
 from groklab.analysis.robustness import complexity_phases, delayed_robustness
+from groklab.common.run_files import CHECKPOINTS_DIR
 from groklab.config import RunConfig
 from groklab.history import History
 
@@ -94,7 +95,7 @@ def neuron_spectra_pair(cfg: RunConfig, run_dir: Path) -> tuple[np.ndarray, np.n
     from groklab.common.checkpoint import load_latest
     from groklab.probes.fourier import analytic_solution, neuron_spectra
 
-    checkpoint = load_latest(run_dir / "checkpoints", torch.device("cpu"))
+    checkpoint = load_latest(run_dir / CHECKPOINTS_DIR, torch.device("cpu"))
     if checkpoint is None:
         return None
     task = cfg.task

@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
+from groklab.common.run_files import STATUS_FILE
 from groklab.history.writer import atomic_write_text
 
 State = Literal["queued", "running", "completed", "failed", "diverged"]
-STATUS_FILE = "status.json"
 
 
 def write_status(run_dir: Path, state: State, **fields: Any) -> None:

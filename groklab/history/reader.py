@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from groklab.common.run_files import HISTORY_FILE
 from groklab.history.schema import SCHEMA_VERSION
 
 
@@ -80,7 +81,7 @@ def read_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 def load_history(path: Path) -> History:
     """Load a run's history from a run folder or a history.jsonl path."""
-    file = path / "history.jsonl" if path.is_dir() else path
+    file = path / HISTORY_FILE if path.is_dir() else path
     records, problems = read_records(file)
     if not records:
         raise HistoryError(f"{file} holds no evaluation records yet")

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from groklab.common.run_files import HISTORY_FILE, SOURCE_FILE
 from groklab.common.status import write_status
 from groklab.history import HistoryWriter, atomic_write_text, make_record
 
-SOURCE_FILE = "source.json"
 TARGETS = ("step", "train_loss", "train_acc", "test_loss", "test_acc")
 
 # Names other tools use for groklab's fields, most specific first (openai/grok's Lightning metrics,
@@ -97,7 +97,7 @@ def write_run(imported: Imported, out: Path, source_format: str, source_path: Pa
         raise LogFormatError(f"{source_path}: the mapped columns hold no values")
     out.mkdir(parents=True, exist_ok=True)
     extra = sorted(set(imported.series) - set(TARGETS))
-    with HistoryWriter(out / "history.jsonl") as history:
+    with HistoryWriter(out / HISTORY_FILE) as history:
         for step in steps:
             values = {name: imported.series[name].get(step) for name in (*TARGETS[1:], *extra)}
             history.write(make_record(step, **values))

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from groklab.common.run_files import CONFIG_FILE
 from groklab.common.status import write_status
 from groklab.config import RunConfig, config_to_dict, dump_config
 from groklab.launch import SubmissionError
@@ -20,7 +21,7 @@ from groklab.launch.slurm import (
     submit,
     time_limit_min,
 )
-from groklab.run.folder import CONFIG_FILE, new_run_dir
+from groklab.run.folder import new_run_dir
 from groklab.runs import find_runs
 from groklab.train.calibrate import WallTimeEstimate, estimate_wall_time
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from groklab.common.run_files import CHECKPOINTS_DIR
 from groklab.probes.base import PROBES
 from groklab.probes.progress import fourier_basis, frequency_norms
 
@@ -62,7 +63,7 @@ def checkpoint_embeddings(run_dir: Path) -> list[tuple[int, torch.Tensor]]:
     from groklab.common.checkpoint import checkpoints
 
     found = []
-    for path in checkpoints(run_dir / "checkpoints"):
+    for path in checkpoints(run_dir / CHECKPOINTS_DIR):
         state = torch.load(path, map_location="cpu", weights_only=False)
         embedding = embedding_of(state["model"])
         if embedding is not None:

@@ -17,6 +17,7 @@ from groklab.analysis import (
     diagnose,
     verdict,
 )
+from groklab.common.run_files import ANALYSIS_FILE, CONFIG_FILE, FIGURES_DIR, TRAINING_HISTORY_FILE
 from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
 from groklab.history import History, atomic_write_text, load_history, write_training_history
 from groklab.plots import (
@@ -30,7 +31,7 @@ from groklab.plots import (
 )
 from groklab.presets import discover
 from groklab.resolve import get_preset
-from groklab.run.folder import ANALYSIS_FILE, CONFIG_FILE, FIGURES_DIR, TRAINING_HISTORY_FILE, load_run
+from groklab.run.folder import load_run
 from groklab.runs import run_state
 from groklab.signatures import neuron_spectra_pair, signature_facts
 

@@ -6,10 +6,11 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from groklab.common.run_files import CONFIG_FILE
 from groklab.common.status import write_status
 from groklab.config import ConfigError, RunConfig, dump_config, load_config
 from groklab.run.analysis import RunAnalysis, analyze
-from groklab.run.folder import CONFIG_FILE, check_reusable, new_run_dir, point_state
+from groklab.run.folder import check_reusable, new_run_dir, point_state
 from groklab.runs import run_state
 
 

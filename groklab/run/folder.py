@@ -12,14 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from groklab.common.run_files import CONFIG_FILE
 from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
 from groklab.importers import SOURCE_FILE
 from groklab.runs import run_state
 
-CONFIG_FILE = "config.yaml"
-ANALYSIS_FILE = "analysis.json"
-TRAINING_HISTORY_FILE = "training_history.json"
-FIGURES_DIR = "figures"
 FINISHED = ("completed", "diverged")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from groklab.analysis import aggregate
+from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError
 from groklab.fidelity import fidelity_line
 from groklab.history import HistoryError, atomic_write_text
@@ -22,7 +23,6 @@ from groklab.report.render import (
 )
 from groklab.resolve import get_preset
 from groklab.run.analysis import analyze, draw_run_figures
-from groklab.run.folder import FIGURES_DIR
 from groklab.runs import find_runs, run_state
 from groklab.studies.speedup import find_speedups, speedup_entry
 from groklab.studies.sweeps import SweepAnalysis, analyze_sweep, find_sweeps

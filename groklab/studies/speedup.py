@@ -51,7 +51,7 @@ ACCELERATOR_PRESETS = ("lee2024_grokfast", "prieto2025_stablemax")  # the accele
 
 
 def default_presets() -> list[str]:
-    """The ten replication presets (the accelerators' own presets excluded)."""
+    """Every preset but the accelerators' own papers (Grokfast, StableMax), in id order."""
     return [p.id for p in presets() if p.id not in ACCELERATOR_PRESETS]
 
 

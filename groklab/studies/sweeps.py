@@ -19,6 +19,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError
 from groklab.history import HistoryError, atomic_write_text
 from groklab.launch import SubmissionError
@@ -29,7 +30,7 @@ from groklab.presets import Study, discover
 from groklab.resolve import get_preset, resolve
 from groklab.run.analysis import RunAnalysis, analyze
 from groklab.run.execute import run_or_reuse
-from groklab.run.folder import DEFAULT_RUNS_DIR, FIGURES_DIR, check_reusable, point_state
+from groklab.run.folder import DEFAULT_RUNS_DIR, check_reusable, point_state
 
 SWEEP_FILE = "sweep.json"
 

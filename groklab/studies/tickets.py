@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError, RunConfig
 from groklab.history import atomic_write_text
 from groklab.plots import plot_overlay, save_figure
 from groklab.resolve import resolve
 from groklab.run.analysis import RunAnalysis, analyze
 from groklab.run.execute import run_or_reuse
-from groklab.run.folder import DEFAULT_RUNS_DIR, FIGURES_DIR
+from groklab.run.folder import DEFAULT_RUNS_DIR
 
 TICKET_RUNS = ("dense", "ticket", "random_mask", "dense_matched_norm")
 

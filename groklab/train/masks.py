@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from groklab.common.checkpoint import load_latest
+from groklab.common.run_files import CHECKPOINTS_DIR
 from groklab.common.seeding import generator
 from groklab.config.schema import MaskCfg
 
@@ -40,7 +41,7 @@ def build_mask(model: nn.Module, cfg: MaskCfg, seed: int, device: torch.device) 
         g = generator(seed, "mask")
         scores = {name: torch.rand(p.shape, generator=g).to(device) for name, p in weights.items()}
         return keep_top(scores, cfg.density)
-    checkpoint = load_latest(Path(cfg.source) / "checkpoints", device)
+    checkpoint = load_latest(Path(cfg.source) / CHECKPOINTS_DIR, device)
     if checkpoint is None:
         raise FileNotFoundError(f"train.mask.source={cfg.source} has no checkpoint: train the dense run first")
     state = checkpoint["model"]

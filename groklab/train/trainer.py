@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from groklab.common.checkpoint import load_latest, save_checkpoint
+from groklab.common.run_files import CHECKPOINTS_DIR, HISTORY_FILE
 from groklab.common.seeding import generator, substream
 from groklab.common.status import write_status
 from groklab.config.schema import RunConfig
@@ -23,7 +24,7 @@ from groklab.probes import measure_probes
 from groklab.tasks import TaskData, build_task
 from groklab.train.gradients import GradientPipeline
 from groklab.train.masks import apply_mask, build_mask
-from groklab.train.progress import ProgressReporter
+from groklab.train.progress_bar import ProgressReporter
 from groklab.train.schedule import eval_steps
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,7 @@ class RunRecorder:
                  show_progress: bool, tensorboard: bool = False, label: str | None = None) -> None:
         self.cfg, self.run_dir, self.data, self.training = cfg, run_dir, data, training
         self.total, self.start, self.elapsed_before = cfg.train.steps, 0, 0.0
-        self.ckpt_dir, history_path = run_dir / "checkpoints", run_dir / "history.jsonl"
+        self.ckpt_dir, history_path = run_dir / CHECKPOINTS_DIR, run_dir / HISTORY_FILE
         device = next(training.model.parameters()).device
         checkpoint = load_latest(self.ckpt_dir, device) if resume else None
         self.resumed = checkpoint is not None
