@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from recording import StopTraining, base_parser, save_reference, stand_in_torchvision
+from recording import StopTraining, base_parser, save_reference, stand_in_torchvision, watch_minibatch_mse
 
 COMMIT = "74d36cea54fedf846974b29eac492125d015f5cf"
 TRAIN_BATCH = 200
@@ -61,30 +61,14 @@ def main() -> None:
         self.width, self.depth, self.hull_r, self.approx_n = [200], [4], [0.5], 1000
 
     configs.config_base_mnist_mlp.__init__ = config_init
-    seen: dict = {"batches": [], "loss": []}
-    batch_iter, mse_forward, subset_init = (torch.utils.data.BatchSampler.__iter__, torch.nn.MSELoss.forward,
-                                            torch.utils.data.Subset.__init__)
+    seen = watch_minibatch_mse(TRAIN_BATCH, opts.steps)
+    subset_init = torch.utils.data.Subset.__init__
 
-    def subset(self, dataset, indices):
+    def subset(self, dataset, indices):  # the training rows the script draws
         seen.setdefault("train_rows", np.asarray(indices))
         subset_init(self, dataset, indices)
 
-    def batches(self):
-        for rows in batch_iter(self):
-            if self.batch_size == TRAIN_BATCH:
-                seen["batches"].append(list(rows))
-            yield rows
-
-    def mse(self, outputs, targets):
-        loss = mse_forward(self, outputs, targets)
-        if self.reduction == "mean":
-            seen["loss"].append(loss.item())
-            if len(seen["loss"]) > opts.steps:
-                raise StopTraining
-        return loss
-
-    torch.utils.data.Subset.__init__, torch.utils.data.BatchSampler.__iter__ = subset, batches
-    torch.nn.MSELoss.forward = mse
+    torch.utils.data.Subset.__init__ = subset
     for folder in ("logs", "models"):
         os.makedirs(os.path.join(opts.scratch, folder), exist_ok=True)
     os.chdir(opts.scratch)

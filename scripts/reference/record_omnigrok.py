@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from recording import StopTraining, base_parser, save_reference, stand_in_torchvision
+from recording import StopTraining, base_parser, save_reference, stand_in_torchvision, watch_minibatch_mse
 
 COMMIT = "3a0a57346230a7255e5390fcd565812d00f1a281"
 CELLS = (3, 4, 5, 7, 9)  # imports, helpers, dictionaries, hyperparameters, training
@@ -42,28 +42,14 @@ def main() -> None:
 
     torch.set_num_threads(opts.threads)
     stand_in_torchvision(opts.mnist)
-    seen: dict = {"batches": [], "loss": []}
-    batch_iter, mse_forward = torch.utils.data.BatchSampler.__iter__, torch.nn.MSELoss.forward
-
-    def batches(self):
-        for rows in batch_iter(self):
-            if self.batch_size == TRAIN_BATCH:
-                seen["batches"].append(list(rows))
-            yield rows
-
-    def mse(self, outputs, targets):
-        loss = mse_forward(self, outputs, targets)
-        if self.reduction == "mean":  # the training step (the notebook's compute_loss sums)
-            if "init" not in seen:
-                seen["init"] = {k: v.detach().clone().numpy() for k, v in namespace["mlp"].state_dict().items()}
-            seen["loss"].append(loss.item())
-            if len(seen["loss"]) > opts.steps:
-                raise StopTraining
-        return loss
-
-    torch.utils.data.BatchSampler.__iter__, torch.nn.MSELoss.forward = batches, mse
-    cells = json.loads(opts.src.read_text())["cells"]
     namespace: dict = {"__name__": "__main__"}
+    initial: dict = {}
+
+    def take_initial():  # the training cell has built and scaled the model: take its weights
+        initial.update({k: v.detach().clone().numpy() for k, v in namespace["mlp"].state_dict().items()})
+
+    seen = watch_minibatch_mse(TRAIN_BATCH, opts.steps, take_initial)
+    cells = json.loads(opts.src.read_text())["cells"]
     t0 = time.perf_counter()
     for index in CELLS:
         try:
@@ -72,11 +58,10 @@ def main() -> None:
             break
     wall = time.perf_counter() - t0
     steps = opts.steps
-    init = {k: v for k, v in seen["init"].items()}
     save_reference(opts.out, {
         "batch_rows": np.concatenate(seen["batches"][:steps]).astype(np.int16),
         "batch_sizes": np.array([len(b) for b in seen["batches"][:steps]], dtype=np.int64),
-        "step_loss": np.array(seen["loss"][:steps]), **{f"init/{k}": v for k, v in init.items()},
+        "step_loss": np.array(seen["loss"][:steps]), **{f"init/{k}": v for k, v in initial.items()},
     }, {
         "repository": "KindXiaoming/Omnigrok", "commit": COMMIT, "notebook": "mnist/grokking/mnist-grokking.ipynb",
         "cells_run": list(CELLS), "command": " ".join(["record_omnigrok.py", *sys.argv[1:]]), "seed": opts.seed,

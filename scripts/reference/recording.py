@@ -84,6 +84,36 @@ def stand_in_torchvision(mnist: Path | None = None) -> None:
     package.datasets.MNIST, package.transforms.ToTensor = MNIST, ToTensor
 
 
+def watch_minibatch_mse(batch_size: int, steps: int, before_first_step=None) -> dict:
+    """Wrap torch's BatchSampler and MSELoss for originals with a notebook-style loop (Omnigrok, grok-adversarial):
+    returns a dict whose "batches" gets the rows of every batch of `batch_size` (their evaluation loaders use
+    other sizes) and whose "loss" gets every mean-reduced MSE (a training step; their evaluation sums), raising
+    StopTraining once `steps` are recorded and the next begins. `before_first_step()` runs before the first."""
+    import torch
+
+    seen: dict = {"batches": [], "loss": []}
+    batch_iter, mse_forward = torch.utils.data.BatchSampler.__iter__, torch.nn.MSELoss.forward
+
+    def batches(self):
+        for rows in batch_iter(self):
+            if self.batch_size == batch_size:
+                seen["batches"].append(list(rows))
+            yield rows
+
+    def mse(self, outputs, targets):
+        loss = mse_forward(self, outputs, targets)
+        if self.reduction == "mean":
+            if not seen["loss"] and before_first_step is not None:
+                before_first_step()
+            seen["loss"].append(loss.item())
+            if len(seen["loss"]) > steps:
+                raise StopTraining
+        return loss
+
+    torch.utils.data.BatchSampler.__iter__, torch.nn.MSELoss.forward = batches, mse
+    return seen
+
+
 def save_reference(out: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
     """Write out/reference.npz (float arrays as float32) and out/meta.json."""
     import torch
