@@ -21,6 +21,7 @@ from groklab.config import ConfigError, config_to_dict
 from groklab.history import HistoryError, load_history
 from groklab.importers import LogFormatError
 from groklab.launch import SubmissionError
+from groklab.presets import markdown_table
 from groklab.registry import RegistryError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reproduce and analyze grokking experiments.")
@@ -386,8 +387,13 @@ def import_cmd(
 
 
 @app.command("papers")
-def papers_cmd() -> None:
+def papers_cmd(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/presets.md's table instead.")] = False,
+) -> None:
     """List the paper presets with alias, citation, scales and reported outcome."""
+    if markdown:
+        typer.echo(markdown_table(api.presets()), nl=False)
+        return
     table = Table("id", "alias", "citation", "scales", "reported")
     for preset in api.presets():
         table.add_row(preset.id, preset.alias, preset.citation, ", ".join(preset.scales), preset.reported.outcome)

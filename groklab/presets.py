@@ -96,3 +96,30 @@ def discover() -> Registry[Preset]:
         if isinstance(preset, Preset) and preset.id not in PRESETS:
             PRESETS.add(preset.id, preset, aliases=(preset.alias,))
     return PRESETS
+
+
+def settings_summary(config: dict[str, Any]) -> str:
+    """One line for a scale's resolved config: task, model, optimizer, batch, steps, loss."""
+    from groklab.config import validate_config
+
+    cfg = validate_config(config)
+    model = cfg.model
+    shape = {"transformer": lambda: f"{model.n_layers}-layer transformer d{model.d_model}",
+             "mlp": lambda: f"MLP width {model.width} depth {model.depth} {model.activation}"}
+    optim = cfg.optim
+    batch = "full batch" if cfg.train.batch_size is None else f"batch {cfg.train.batch_size}"
+    return (f"{cfg.task.describe()}; {shape.get(model.name, lambda: model.name)()}; {optim.name} lr {optim.lr:g} "
+            f"wd {optim.weight_decay:g}; {batch}; {cfg.train.steps} steps; {cfg.train.loss}")
+
+
+def markdown_table(presets: list[Preset]) -> str:
+    """The presets as a Markdown table (docs/presets.md holds it; `groklab papers --markdown` prints it)."""
+    lines = ["| id | alias | paper | version | canonical | quick | other scales | reported (quick reaches) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for p in presets:
+        others = ", ".join(name for name in p.scales if name not in ("canonical", "quick")) or "-"
+        reached = f" ({p.quick_outcome})" if p.quick_outcome else ""
+        lines.append(f"| {p.id} | {p.alias} | {p.citation} | {p.version} | "
+                     f"{settings_summary(p.config_dict('canonical'))} | {settings_summary(p.config_dict('quick'))} | "
+                     f"{others} | {p.reported.outcome}{reached} |")
+    return "\n".join(lines) + "\n"

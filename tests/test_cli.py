@@ -62,6 +62,8 @@ def test_papers_lists_presets_with_alias_and_scales():
     proc = groklab_cli("papers", check=True)
     for text in ("power2022", "nanda2023", "01", "03", "quick", "canonical", "Nanda"):
         assert text in proc.stdout
+    table = groklab_cli("papers", "--markdown", check=True).stdout.splitlines()
+    assert table[0].startswith("| id | alias |") and any(row.startswith("| nanda2023 | 03 |") for row in table)
 
 
 def test_analyze_on_a_folder_without_history_is_a_clear_error(tmp_path):
