@@ -48,10 +48,8 @@ WaitOpt = Annotated[bool, typer.Option("--wait", help="Block until the jobs end,
 
 
 def _resources(partition, time_min, cpus, gpus, mem_gb, account, max_parallel=None):  # noqa: ANN001, ANN202
-    from groklab.launch.slurm import SlurmResources
-
     try:
-        return SlurmResources(partition=partition, time_min=time_min, cpus_per_task=cpus, gpus_per_node=gpus,
+        return api.SlurmResources(partition=partition, time_min=time_min, cpus_per_task=cpus, gpus_per_node=gpus,
                               mem_gb=mem_gb, account=account, max_parallel=max_parallel)
     except ValidationError as err:
         raise ConfigError([f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()]) from None
@@ -125,10 +123,8 @@ def run_cmd(
                                f"generalization_step {a.generalization_step}  {handle.run_dir}")
                 return
             if executor is Executor.slurm:
-                from groklab.launch.submit import submit_run
-
                 resources = _resources(partition, time_min, cpus, gpus, mem_gb, account)
-                _submitted(submit_run(cfg, resources, out), wait)
+                _submitted(api.submit_run(cfg, resources, out), wait)
                 return
             handle = api.run(cfg, out, show_progress=not quiet, tensorboard=tensorboard)
     except USER_ERRORS as err:
@@ -225,10 +221,8 @@ def sweep_cmd(
     without redoing points."""
     try:
         if executor is Executor.slurm:
-            from groklab.studies.sweeps import submit_sweep
-
             resources = _resources(partition, time_min, cpus, gpus, mem_gb, account, max_parallel)
-            submission = submit_sweep(preset, axes, resources, scale, seeds, out)
+            submission = api.submit_sweep(preset, axes, resources, scale, seeds, out)
             _submitted(submission, wait)
             if not wait:
                 return
