@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from groklab.importers.base import SOURCE_FILE, LogFormatError, parse_mapping, write_run
+from groklab.importers.base import LogFormatError, parse_mapping, write_run
 from groklab.importers.formats import IMPORTERS
 
 
@@ -15,4 +15,4 @@ def import_run(fmt: str, path: Path, out: Path, mapping: list[str] | None = None
     return write_run(imported, out, IMPORTERS.canonical(fmt), path)
 
 
-__all__ = ["IMPORTERS", "SOURCE_FILE", "LogFormatError", "import_run"]
+__all__ = ["IMPORTERS", "LogFormatError", "import_run"]

@@ -1,8 +1,8 @@
-"""The run folder: the names of its files, its creation, and whether an existing one can be reused.
+"""The run folder: its creation, loading, state, and whether an existing one can be reused.
 
 A run folder holds config.yaml (the resolved config, written before training), history.jsonl (one record per
 evaluation, appended), status.json, checkpoints/, and after analysis analysis.json, training_history.json and
-figures/. An imported log has source.json instead of config.yaml.
+figures/. An imported log has source.json instead of config.yaml. The names are in groklab.common.run_files.
 """
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from groklab.common.run_files import CONFIG_FILE
+from groklab.common.run_files import CONFIG_FILE, SOURCE_FILE
 from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
-from groklab.importers import SOURCE_FILE
 from groklab.runs import run_state
 
 FINISHED = ("completed", "diverged")
-
-
 DEFAULT_RUNS_DIR = Path("runs")
 
 
