@@ -26,6 +26,7 @@ from groklab.objective import Objective
 from groklab.optim import build_optimizer
 from groklab.presets import discover
 from groklab.tasks import TaskData, build_task
+from groklab.tasks.mnist import mnist_rows
 from groklab.tasks.modular import equations, tokens
 from groklab.tasks.pair_sum import pairs
 from groklab.train.gradients import GradientPipeline
@@ -210,11 +211,7 @@ def _own_task(ref: Reference, cfg: RunConfig) -> TaskData:
 def _mnist_rows_split(ref: Reference, cfg: RunConfig) -> TaskData:
     """The preset's MNIST task on the recorded training rows (grok-adversarial draws them with torch.randint,
     repeats included), with the preset's test images."""
-    data, rows = load_mnist(cfg.task.path), ref.arrays["train_rows"].astype(np.int64)
-    return TaskData(train_x=torch.from_numpy(data.x_train[rows]).float() / 255.0,
-                    train_y=torch.from_numpy(data.y_train[rows]),
-                    test_x=torch.from_numpy(data.x_test[: cfg.task.n_test]).float() / 255.0,
-                    test_y=torch.from_numpy(data.y_test[: cfg.task.n_test]), vocab_size=0, seq_len=784, n_classes=10)
+    return mnist_rows(load_mnist(cfg.task.path), ref.arrays["train_rows"].astype(np.int64), cfg.task.n_test)
 
 
 def _omnigrok_weights(init: Arrays, cfg: RunConfig) -> Arrays:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from groklab.common.seeding import generator
 from groklab.config.schema import MnistTaskCfg
-from groklab.datasets.mnist import load_mnist
+from groklab.datasets.mnist import Mnist, load_mnist
 from groklab.tasks.base import TASKS, TaskData
 
 
@@ -20,9 +21,15 @@ def build_mnist(cfg: MnistTaskCfg, seed: int) -> TaskData:
                          f"{n_available} / {len(data.y_test)}")
     rows = (torch.arange(cfg.n_train) if cfg.subset == "first"
             else torch.randperm(n_available, generator=generator(seed, "split"))[: cfg.n_train]).numpy()
+    return mnist_rows(data, rows, cfg.n_test)
+
+
+def mnist_rows(data: Mnist, train_rows: np.ndarray, n_test: int) -> TaskData:
+    """The training images at `train_rows` (repeats allowed) and the first `n_test` test images, flattened and
+    scaled to [0, 1] as float32."""
     pixels = lambda x: torch.from_numpy(x).float() / 255.0  # noqa: E731
     return TaskData(
-        train_x=pixels(data.x_train[rows]), train_y=torch.from_numpy(data.y_train[rows]),
-        test_x=pixels(data.x_test[: cfg.n_test]), test_y=torch.from_numpy(data.y_test[: cfg.n_test]),
+        train_x=pixels(data.x_train[train_rows]), train_y=torch.from_numpy(data.y_train[train_rows]),
+        test_x=pixels(data.x_test[:n_test]), test_y=torch.from_numpy(data.y_test[:n_test]),
         vocab_size=0, seq_len=784, n_classes=10,
     )
