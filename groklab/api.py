@@ -8,7 +8,7 @@ from groklab.launch.slurm import SlurmResources
 from groklab.launch.status import RunSummary, status
 from groklab.launch.submit import Submission, submit_run
 from groklab.presets import PRESETS
-from groklab.resolve import get_preset, presets, resolve
+from groklab.resolve import get_preset, presets, resolve, validate_run_config
 from groklab.run.analysis import MEASURES, RunAnalysis, analyze, plot_measure
 from groklab.run.execute import RunHandle, resume, run, run_or_reuse, run_seeds
 from groklab.run.folder import DEFAULT_RUNS_DIR, new_run_dir
@@ -30,5 +30,5 @@ __all__ = [
     "RunSummary", "SlurmResources", "Submission", "SweepAnalysis", "TicketsResult", "analyze", "analyze_sweep",
     "find_sweeps", "find_tickets", "get_preset", "import_run", "load_tickets", "new_run_dir", "plot_measure",
     "presets", "report", "resolve", "resume", "run", "run_or_reuse", "run_seeds", "status", "study_arguments",
-    "submit_run", "submit_sweep", "suite", "sweep", "sweep_spec", "tickets",
+    "submit_run", "submit_sweep", "suite", "sweep", "sweep_spec", "tickets", "validate_run_config",
 ]

@@ -19,12 +19,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from groklab.config.overrides import apply_overrides, validate_config
+from groklab.config.overrides import apply_overrides
 from groklab.config.schema import RunConfig
 from groklab.datasets.mnist import load_mnist
 from groklab.objective import Objective
 from groklab.optim import build_optimizer
 from groklab.presets import discover
+from groklab.resolve import validate_run_config
 from groklab.tasks import TaskData, build_task
 from groklab.tasks.mnist import mnist_rows
 from groklab.tasks.modular import equations, tokens
@@ -293,7 +294,7 @@ def replay_config(replay: Replay, extra: list[str] | None = None, original: bool
     """The preset's scale with the original's choices (`original`) and any `extra` overrides."""
     base = discover().get(replay.preset).config_dict(replay.scale)
     overrides = [*(replay.original if original else ()), "device=cpu", *(extra or [])]
-    return validate_config(apply_overrides(base, overrides))
+    return validate_run_config(apply_overrides(base, overrides))
 
 
 def replay_training(replay: Replay, ref: Reference, cfg: RunConfig,

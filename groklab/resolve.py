@@ -6,6 +6,7 @@ from pathlib import Path
 
 from groklab.config import ConfigError, RunConfig, apply_overrides, load_config_dict, validate_config
 from groklab.presets import Preset, discover
+from groklab.probes import check_probes
 
 
 def presets() -> list[Preset]:
@@ -44,4 +45,10 @@ def resolve(
     extra = list(overrides or [])
     extra += [f"seed={seed}"] if seed is not None else []
     extra += [f"device={device}"] if device is not None else []
-    return validate_config(apply_overrides(base, extra))
+    return validate_run_config(apply_overrides(base, extra))
+
+
+def validate_run_config(data: dict) -> RunConfig:
+    """A RunConfig from a config dict, or one ConfigError naming every problem: the schema's, then those of
+    the probes it lists."""
+    return check_probes(validate_config(data))

@@ -13,6 +13,7 @@ from groklab.config import ConfigError, validate_config
 from groklab.config.schema import OptimCfg
 from groklab.objective import log_stablemax
 from groklab.probes.collapse import softmax_collapse
+from groklab.resolve import validate_run_config
 from groklab.studies.speedup import SpeedupSpec, load_speedup, run_speedup, speedup_rows
 from groklab.tasks.base import TaskData
 from groklab.train.gradients import GradientPipeline
@@ -103,7 +104,7 @@ def test_a_filter_setting_without_its_filter_is_refused(tiny):
     tiny["eval"]["probes"] = ["softmax_collapse"]
     tiny["train"]["loss"] = "mse"
     with pytest.raises(ConfigError, match="softmax_collapse"):
-        validate_config(tiny)
+        validate_run_config(tiny)
 
 
 @pytest.mark.parametrize("grad_filter", ["ema", "ma"])

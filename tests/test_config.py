@@ -5,12 +5,13 @@ import yaml
 
 from groklab import api
 from groklab.config import ConfigError, apply_overrides, validate_config
+from groklab.resolve import validate_run_config
 from tests.conftest import groklab_cli
 
 
 def problems(data, overrides=()):
     with pytest.raises(ConfigError) as info:
-        validate_config(apply_overrides(data, list(overrides)))
+        validate_run_config(apply_overrides(data, list(overrides)))
     return info.value.problems
 
 

@@ -22,6 +22,7 @@ from groklab.probes.progress import (
     restricted_loss,
     sum_directions,
 )
+from groklab.resolve import validate_run_config
 from groklab.tasks import build_task
 
 P = 23
@@ -142,7 +143,7 @@ def test_progress_probe_needs_the_papers_setting(tiny):
     tiny["eval"]["probes"] = ["progress"]
     tiny["task"]["operation"] = "x-y"
     with pytest.raises(ConfigError, match="progress.*x\\+y"):
-        validate_config(tiny)
+        validate_run_config(tiny)
 
 
 def test_phases_from_measured_series():

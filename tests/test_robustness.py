@@ -48,8 +48,9 @@ def test_probe_figure_panels_follow_the_recorded_columns():
                 "lc_train_layer1": 5.0, "lc_train_layer2": 4.0, "adversarial_acc": 0.3} for s in (0, 10)]
     history = History(records)
     panels = probe_panels(history)
-    assert panels == ["local complexity (neurons cut near a point)",
+    assert [panel.title for panel in panels] == ["local complexity (neurons cut near a point)",
                       "local complexity near training points, per hidden layer", "adversarial vs clean test accuracy"]
     assert panel_series(history, panels[1]) == [("lc_train_layer1", "layer 1"), ("lc_train_layer2", "layer 2")]
-    assert probe_panels(History([{k: v for k, v in r.items() if not k.startswith("lc_")} for r in records])) == [
+    assert [panel.title for panel in probe_panels(
+        History([{k: v for k, v in r.items() if not k.startswith("lc_")} for r in records]))] == [
         "adversarial vs clean test accuracy"]

@@ -551,16 +551,10 @@ class EvalCfg(Strict):
         "when its own loss is below eval.loss_threshold (regression tasks, Levi et al. 2024)."
     )
     loss_threshold: float | None = Field(None, gt=0, description="Per-sample loss threshold for accuracy=loss_below.")
-    probes: list[Literal["last_layer_norm", "rqi", "fourier", "local_complexity", "adversarial", "progress",
-                         "embedding", "softmax_collapse"]] = Field(
-        default_factory=list, description="Extra measurements of the model at evaluations: last_layer_norm "
-        "(Slingshot), rqi (Liu's representation quality index), fourier (neuron IPR of one-hidden-layer MLPs), "
-        "local_complexity (Humayun et al.'s linear-region density near train, test and random points), "
-        "adversarial (test accuracy under a PGD attack), progress (Nanda et al.'s key frequencies, restricted and "
-        "excluded loss, Fourier Gini coefficients, squared weight norm), embedding (effective rank of the token "
-        "embedding and, for modular tasks, its strongest Fourier frequency and that frequency's share), "
-        "softmax_collapse (Prieto et al.'s share of training samples whose softmax rounds to one-hot and whose "
-        "loss gradient is exactly zero, in train.loss_dtype)."
+    probes: list[str] = Field(
+        default_factory=list, description="Extra measurements of the model at evaluations, by name: the probes "
+        "registered in groklab/probes/ (docs/history.md lists each one's series). A probe that cannot measure the "
+        "run's task or model is refused with what it needs."
     )
     probe_every: int | None = Field(
         None, gt=0, description="Measure the probes only at evaluations whose step is a multiple of this (and at "
@@ -627,35 +621,10 @@ class RunConfig(Strict):
         if self.task.name == "mnist" and self.model.name != "mlp":
             raise ValueError(f"task mnist gives real-valued images; model {self.model.name} reads tokens: "
                              "use model.name=mlp")
-        if "rqi" in self.eval.probes and self.model.name != "repr_mlp":
-            raise ValueError("eval.probes rqi measures learned representations: it needs model.name=repr_mlp")
-        if "fourier" in self.eval.probes and not (
-            self.model.name == "mlp" and self.model.depth == 2 and self.task.name == "modular"
-            and self.task.format == "x_y" and self.task.operation in ("x+y", "x*y")
-        ):
-            raise ValueError("eval.probes fourier needs model.name=mlp, model.depth=2 and task.name=modular with "
-                             "task.format=x_y and operation x+y or x*y")
-        if "progress" in self.eval.probes and not (self.task.name == "modular" and self.task.operation == "x+y" and (
-            (self.model.name == "transformer" and self.model.n_layers == 1 and self.task.format == "x_y_eq")
-            or (self.model.name == "mlp" and self.model.depth == 2 and self.task.format == "x_y"))
-        ):
-            raise ValueError("eval.probes progress (Nanda et al.'s measures) needs task.operation=x+y and a 1-layer "
-                             "transformer (model.n_layers=1) on task.format=x_y_eq, or a one-hidden-layer MLP "
-                             "(model.depth=2) on task.format=x_y")
-        if "softmax_collapse" in self.eval.probes and self.train.loss not in ("cross_entropy", "stablemax"):
-            raise ValueError(f"eval.probes softmax_collapse measures a classifier's softmax: it needs train.loss="
-                             f"cross_entropy or stablemax, not {self.train.loss}")
         keep = self.train.keep_checkpoints_every
         if keep is not None and keep % self.train.checkpoint_every:
             raise ValueError(f"train.keep_checkpoints_every={keep} must be a multiple of train.checkpoint_every="
                              f"{self.train.checkpoint_every} (only written checkpoints can be kept)")
-        if "embedding" in self.eval.probes and self.model.name not in ("transformer", "repr_mlp", "token_sum_mlp"):
-            raise ValueError(f"eval.probes embedding needs a model with a token embedding (transformer, repr_mlp, "
-                             f"token_sum_mlp); model {self.model.name} has none")
-        if ({"local_complexity", "adversarial"} & set(self.eval.probes)
-                and not (self.model.name == "mlp" and self.task.name == "mnist")):
-            raise ValueError("eval.probes local_complexity and adversarial need real-valued inputs and an MLP: "
-                             "use them with task.name=mnist and model.name=mlp")
         has_embedding = self.model.name in ("transformer", "repr_mlp", "token_sum_mlp")
         if (self.optim.embedding_lr, self.optim.embedding_weight_decay) != (None, None) and not has_embedding:
             raise ValueError(f"optim.embedding_lr/embedding_weight_decay need a model with an embedding "

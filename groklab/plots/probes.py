@@ -10,28 +10,9 @@ from matplotlib.figure import Figure
 from groklab.analysis import Analysis
 from groklab.history import History
 from groklab.plots.curves import COLORS, step_axis
+from groklab.probes import Panel, all_panels
 
-# panel title -> the series drawn in it (history column, legend label; a column ending in * stands for every
-# column with that prefix, labelled by the rest of its name); a panel is shown when its first series is recorded
-PROBE_PANELS: dict[str, list[tuple[str, str]]] = {
-    "representation quality (RQI)": [("rqi", "")],
-    "mean neuron IPR": [("neuron_ipr", "")],
-    "power at each neuron's top frequency": [("neuron_peak_share", "")],
-    "last-layer norm": [("last_layer_norm", "")],
-    "local complexity (neurons cut near a point)": [
-        ("lc_train", "train"), ("lc_test", "test"), ("lc_random", "random")],
-    "local complexity near training points, per hidden layer": [("lc_train_layer*", "layer ")],
-    "adversarial vs clean test accuracy": [("adversarial_acc", "adversarial"), ("test_acc", "clean test")],
-    "accuracy per evaluation split": [("acc_*", ""), ("test_acc", "test")],
-    "restricted and excluded loss (Nanda)": [
-        ("restricted_loss", "restricted"), ("excluded_loss", "excluded"), ("train_loss", "train"),
-        ("test_loss", "test")],
-    "Gini of Fourier norms": [("gini_embed", "embedding"), ("gini_neuron_logits", "neuron-logit map")],
-    "total squared weights": [("weight_sq", "")],
-    "softmax collapse (share of training samples)": [
-        ("sc_frac", "loss rounds to 0"), ("zero_grad_frac", "gradient exactly 0")],
-}
-LOG_PANELS = {"restricted and excluded loss (Nanda)", "total squared weights"}
+TASK_PANELS = (Panel("accuracy per evaluation split", (("acc_*", ""), ("test_acc", "test"))),)  # knowledge graphs
 SERIES_COLORS = {"train": COLORS["train"], "test": COLORS["test"], "clean test": COLORS["test"],
                  "random": "tab:gray", "adversarial": "tab:purple", "": "tab:purple", "restricted": "tab:green",
                  "excluded": "tab:purple", "embedding": "tab:green", "neuron-logit map": "tab:purple",
@@ -45,14 +26,17 @@ def _columns(history: History, name: str, label: str) -> list[tuple[str, str]]:
     return [(name, label)] if history.has(name) else []
 
 
-def panel_series(history: History, panel: str) -> list[tuple[str, str]]:
+def panel_series(history: History, panel: Panel) -> list[tuple[str, str]]:
     """The (column, label) pairs of `panel` that this history records, wildcards expanded."""
-    return [pair for name, label in PROBE_PANELS[panel] for pair in _columns(history, name, label)]
+    return [pair for name, label in panel.series for pair in _columns(history, name, label)]
 
 
-def probe_panels(history: History) -> list[str]:
-    """The probe panels this history has data for, in a fixed order."""
-    return [title for title, series in PROBE_PANELS.items() if _columns(history, *series[0])]
+def probe_panels(history: History) -> list[Panel]:
+    """The panels (of every probe, and of tasks with several evaluation splits) this history has data for, in the
+    order in which their first series were recorded (the run's eval.probes order)."""
+    columns = list(history.records[-1])
+    shown = [panel for panel in (*all_panels(), *TASK_PANELS) if _columns(history, *panel.series[0])]
+    return sorted(shown, key=lambda panel: columns.index(_columns(history, *panel.series[0])[0][0]))
 
 
 PHASE_COLORS = {"memorization_phase": "tab:blue", "circuit_formation_phase": "tab:orange", "cleanup_phase": "tab:green"}
@@ -82,7 +66,7 @@ def plot_probes(history: History, analysis: Analysis, title: str = "", phases: d
                 values = history.column(name)[shown]
                 measured = np.isfinite(values)  # probes measured less often than accuracy (eval.probe_every)
                 ax.plot(steps[shown][measured], values[measured], color=SERIES_COLORS.get(label), label=label or None)
-            ax.set(title=panel, yscale="log" if panel in LOG_PANELS else "linear")
+            ax.set(title=panel.title, yscale="log" if panel.log else "linear")
             if len(series) > 1:
                 ax.legend(loc="best", fontsize=8)
         for cycle in cycles:

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from groklab.common.run_files import CHECKPOINTS_DIR
-from groklab.probes.base import PROBES
+from groklab.probes.base import Probe, register
 from groklab.probes.progress import fourier_basis, frequency_norms
 
 EMBEDDING_KEYS = ("embed.weight", "embed")  # state-dict names of the models' token embeddings
@@ -71,7 +71,6 @@ def checkpoint_embeddings(run_dir: Path) -> list[tuple[int, torch.Tensor]]:
     return found
 
 
-@PROBES.register("embedding")
 @torch.no_grad()
 def embedding(model: nn.Module, data, cfg) -> dict[str, float]:
     """embed_effective_rank of the operand rows of the embedding; for modular tasks also embed_top_frequency
@@ -131,3 +130,13 @@ def embedding_across_training(run_dir: Path, cfg, max_panels: int = 8) -> list[P
     frequency = strongest_frequencies(final, 1) if cfg.task.name == "modular" and final.shape[0] % 2 else None
     return [(f"step {step}: {title}", points) for step, weight in chosen
             for title, points in projection_panels(weight, cfg, frequency)]
+
+
+TOKEN_MODELS = ("transformer", "repr_mlp", "token_sum_mlp")
+
+register(Probe(
+    "embedding", embedding,
+    unsupported=lambda cfg: None if cfg.model.name in TOKEN_MODELS else
+    f"eval.probes embedding needs a model with a token embedding ({', '.join(TOKEN_MODELS)}); model "
+    f"{cfg.model.name} has none",
+))

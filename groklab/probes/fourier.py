@@ -7,11 +7,15 @@ multiplicative group Z_{p-1}, reached by relabelling each nonzero number by its 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
-from groklab.probes.base import PROBES
+from groklab.common.checkpoint import load_latest
+from groklab.common.run_files import CHECKPOINTS_DIR
+from groklab.probes.base import Panel, Probe, register
 
 
 def primitive_root(p: int) -> int:
@@ -54,7 +58,6 @@ def fourier_layer(model: nn.Module, cfg) -> torch.Tensor:
     return net[0].weight.detach()
 
 
-@PROBES.register("fourier")
 @torch.no_grad()
 def fourier(model: nn.Module, data, cfg) -> dict[str, float]:
     """neuron_ipr: mean IPR of the hidden neurons' spectra; neuron_peak_share: mean share of each neuron's
@@ -98,3 +101,44 @@ def analytic_accuracy(p: int, width: int, operation: str, seed: int = 0) -> floa
     prediction = (w_out @ hidden).argmax(0)
     target = (x + y) % p if operation == "x+y" else (x * y) % p
     return (prediction == target).double().mean().item()
+
+
+def fourier_unsupported(cfg) -> str | None:
+    task = cfg.task
+    if (cfg.model.name == "mlp" and cfg.model.depth == 2 and task.name == "modular" and task.format == "x_y"
+            and task.operation in ("x+y", "x*y")):
+        return None
+    return ("eval.probes fourier needs model.name=mlp, model.depth=2 and task.name=modular with task.format=x_y "
+            "and operation x+y or x*y")
+
+
+def fourier_facts(cfg, history) -> dict:
+    """The accuracy of the analytic Fourier solution at the run's width, and the neurons' IPR and peak share."""
+    if not history.has("neuron_ipr"):
+        return {}
+    last = history.records[-1]
+    return {"analytic_solution_accuracy": analytic_accuracy(cfg.task.p, cfg.model.width, cfg.task.operation),
+            "final_neuron_ipr": last.get("neuron_ipr"), "final_neuron_peak_share": last.get("neuron_peak_share"),
+            "initial_neuron_ipr": float(np.nan_to_num(history.column("neuron_ipr")[0]))}
+
+
+def neuron_spectra_pair(cfg, run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """(trained, analytic) power spectra of the hidden neurons, [neurons, frequencies] each, for a run with
+    the fourier probe and a checkpoint; None otherwise."""
+    if "fourier" not in cfg.eval.probes:
+        return None
+    checkpoint = load_latest(run_dir / CHECKPOINTS_DIR, torch.device("cpu"))
+    if checkpoint is None:
+        return None
+    task = cfg.task
+    trained = neuron_spectra(checkpoint["model"]["net.0.weight"], task.p, task.n_terms, task.operation)
+    analytic = neuron_spectra(analytic_solution(task.p, cfg.model.width, task.operation)[0], task.p, 2,
+                              task.operation)
+    return trained.numpy(), analytic.numpy()
+
+
+register(Probe(
+    "fourier", fourier, unsupported=fourier_unsupported, facts=fourier_facts,
+    panels=(Panel("mean neuron IPR", (("neuron_ipr", ""),)),
+            Panel("power at each neuron's top frequency", (("neuron_peak_share", ""),))),
+))

@@ -8,8 +8,9 @@ from functools import lru_cache
 import torch
 from torch import nn
 
+from groklab.analysis.robustness import complexity_phases
 from groklab.common.seeding import generator
-from groklab.probes.base import PROBES
+from groklab.probes.base import Panel, Probe, register
 
 
 def hidden_linears(model: nn.Module) -> list[nn.Linear]:
@@ -47,7 +48,6 @@ def random_directions(d: int, k: int, seed: int) -> torch.Tensor:
     return torch.linalg.qr(gaussian).Q.T
 
 
-@PROBES.register("local_complexity")
 def local_complexity_probe(model: nn.Module, data, cfg) -> dict[str, float]:
     """lc_train, lc_test, lc_random: local complexity around training images, test images and uniform noise,
     summed over hidden layers, and lc_<set>_layer<i> per hidden layer (1 = nearest the input)."""
@@ -62,3 +62,43 @@ def local_complexity_probe(model: nn.Module, data, cfg) -> dict[str, float]:
         values[f"lc_{name}"] = sum(per_layer)
         values.update({f"lc_{name}_layer{i}": count for i, count in enumerate(per_layer, start=1)})
     return values
+
+
+LC_RISE, LC_FALL = 0.1, 0.3  # local complexity 'rises then falls': +10% over its trough, then -30% from the peak
+
+
+def needs_images_and_mlp(name: str):
+    """The compatibility rule of probes that perturb real-valued inputs of an MLP."""
+    def unsupported(cfg) -> str | None:
+        if cfg.model.name == "mlp" and cfg.task.name == "mnist":
+            return None
+        return (f"eval.probes {name} needs real-valued inputs and an MLP: use it with task.name=mnist and "
+                "model.name=mlp")
+    return unsupported
+
+
+def deepest_layer_series(history) -> str:
+    """The local complexity near training points of the last hidden layer (where Humayun et al.'s ascent
+    and descent are clearest), or the sum over layers for histories without per-layer columns."""
+    layers = [name for name in history.records[-1] if name.startswith("lc_train_layer")]
+    return max(layers, key=lambda name: int(name.removeprefix("lc_train_layer")), default="lc_train")
+
+
+def complexity_facts(cfg, history) -> dict:
+    """Where the local complexity of the deepest layer peaks, how much it rose and fell, and whether that is
+    Humayun et al.'s rise and fall."""
+    if not history.has("lc_train"):
+        return {}
+    series = deepest_layer_series(history)
+    phases = complexity_phases(history.steps, history.column(series))
+    return {"lc_series": series, **{f"lc_{k}": phases[k] for k in ("peak_step", "rise", "fall")},
+            "lc_rise_and_fall": phases["rise"] >= LC_RISE and phases["fall"] >= LC_FALL}
+
+
+register(Probe(
+    "local_complexity", local_complexity_probe, unsupported=needs_images_and_mlp("local_complexity"),
+    facts=complexity_facts,
+    panels=(Panel("local complexity (neurons cut near a point)", (("lc_train", "train"), ("lc_test", "test"),
+                                                                   ("lc_random", "random"))),
+            Panel("local complexity near training points, per hidden layer", (("lc_train_layer*", "layer "),))),
+))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from groklab.probes.base import PROBES
+from groklab.probes.base import Panel, Probe, register
 
 
 def output_layer(model: nn.Module) -> nn.Linear:
@@ -16,7 +16,9 @@ def output_layer(model: nn.Module) -> nn.Linear:
     return linears[-1]
 
 
-@PROBES.register("last_layer_norm")
 @torch.no_grad()
 def last_layer_norm(model: nn.Module, data, cfg) -> dict[str, float]:
     return {"last_layer_norm": output_layer(model).weight.norm().item()}
+
+
+register(Probe("last_layer_norm", last_layer_norm, panels=(Panel("last-layer norm", (("last_layer_norm", ""),)),)))

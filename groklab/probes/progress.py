@@ -25,7 +25,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from groklab.probes.base import PROBES
+from groklab.analysis.events import first_step_at
+from groklab.analysis.progress import progress_phases
+from groklab.probes.base import Panel, Probe, register
 
 KEY_SHARE = 0.85  # a neuron counts towards a key frequency when that frequency explains this share of it
 
@@ -154,7 +156,6 @@ def circuit_parts(model: nn.Module, cfg) -> tuple[nn.Module, torch.Tensor, torch
                      "one-hidden-layer MLP (model.depth=2) on task.format=x_y (Nanda et al. 2023's settings)")
 
 
-@PROBES.register("progress")
 @torch.no_grad()
 def progress(model: nn.Module, data, cfg) -> dict[str, float]:
     """n_key_freqs; key_freq_<k> = 1 for each key frequency k; restricted_loss; excluded_loss (all key
@@ -191,3 +192,34 @@ def progress(model: nn.Module, data, cfg) -> dict[str, float]:
     values["weight_sq"] = sum(squares.values())
     values.update({f"weight_sq_{name.replace('.', '_')}": value for name, value in squares.items()})
     return values
+
+
+def progress_unsupported(cfg) -> str | None:
+    task, model = cfg.task, cfg.model
+    if task.name == "modular" and task.operation == "x+y" and (
+            (model.name == "transformer" and model.n_layers == 1 and task.format == "x_y_eq")
+            or is_one_hidden_layer_mlp(cfg)):
+        return None
+    return ("eval.probes progress (Nanda et al.'s measures) needs task.operation=x+y and a 1-layer transformer "
+            "(model.n_layers=1) on task.format=x_y_eq, or a one-hidden-layer MLP (model.depth=2) on task.format=x_y")
+
+
+def progress_facts(cfg, history) -> dict:
+    """The final key frequencies and Nanda et al.'s three phases (memorization, circuit formation, cleanup)."""
+    if not history.has("restricted_loss"):
+        return {}
+    measured = [r for r in history.records if "restricted_loss" in r]
+    memorized = first_step_at(history.steps, history.column("train_acc"), cfg.analysis.memorization_threshold)
+    return {"key_freqs": sorted(int(k.removeprefix("key_freq_")) for k in measured[-1] if k.startswith("key_freq_")),
+            **progress_phases(history.steps, memorized, history.column("test_loss"),
+                              history.column("restricted_loss"), history.column("excluded_loss"),
+                              history.column("weight_sq"))}
+
+
+register(Probe(
+    "progress", progress, unsupported=progress_unsupported, facts=progress_facts,
+    panels=(Panel("restricted and excluded loss (Nanda)", (("restricted_loss", "restricted"), ("excluded_loss",
+                  "excluded"), ("train_loss", "train"), ("test_loss", "test")), log=True),
+            Panel("Gini of Fourier norms", (("gini_embed", "embedding"), ("gini_neuron_logits", "neuron-logit map"))),
+            Panel("total squared weights", (("weight_sq", ""),), log=True)),
+))

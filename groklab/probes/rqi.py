@@ -7,7 +7,8 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from groklab.probes.base import PROBES
+from groklab.analysis.events import first_step_at
+from groklab.probes.base import Panel, Probe, register
 
 RQI_TOLERANCE = 0.01  # Liu et al.'s threshold_P on the mean squared parallelogram error of normalized representations
 
@@ -32,10 +33,29 @@ def representation_quality(embedding: torch.Tensor, tolerance: float = RQI_TOLER
     return (error < tolerance).double().mean().item()
 
 
-@PROBES.register("rqi")
 @torch.no_grad()
 def rqi(model: nn.Module, data, cfg) -> dict[str, float]:
     embedding = getattr(model, "embed", None)
     if not isinstance(embedding, torch.Tensor):
         raise ValueError("probe rqi needs a model with learned representations (model.name=repr_mlp)")
     return {"rqi": representation_quality(embedding.detach())}
+
+
+RQI_DONE = 0.95  # Liu et al. report the step at which RQI reaches 0.95
+
+
+def rqi_facts(cfg, history) -> dict:
+    """The final RQI and the step at which it first reaches RQI_DONE."""
+    if not history.has("rqi"):
+        return {}
+    return {"final_rqi": history.records[-1].get("rqi"),
+            "rqi_step": first_step_at(history.steps, history.column("rqi"), RQI_DONE)}
+
+
+register(Probe(
+    "rqi", rqi,
+    unsupported=lambda cfg: None if cfg.model.name == "repr_mlp" else
+    "eval.probes rqi measures learned representations: it needs model.name=repr_mlp",
+    facts=rqi_facts,
+    panels=(Panel("representation quality (RQI)", (("rqi", ""),)),),
+))

@@ -30,10 +30,11 @@ from groklab.plots import (
     save_figure,
 )
 from groklab.presets import discover
+from groklab.probes.fourier import neuron_spectra_pair
 from groklab.resolve import get_preset
 from groklab.run.folder import load_run
 from groklab.runs import run_state
-from groklab.signatures import neuron_spectra_pair, signature_facts
+from groklab.signatures import signature_facts
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from groklab.common.run_files import CONFIG_FILE
 from groklab.common.status import write_status
 from groklab.config import ConfigError, RunConfig, dump_config, load_config
+from groklab.probes import check_probes
 from groklab.run.analysis import RunAnalysis, analyze
 from groklab.run.folder import check_reusable, new_run_dir, point_state
 from groklab.runs import run_state
@@ -23,6 +24,7 @@ class RunHandle:
 
 def run(cfg: RunConfig, out: Path | None = None, show_progress: bool = True, tensorboard: bool = False) -> RunHandle:
     """Train `cfg` locally into a new run folder, then analyze it and draw its figures."""
+    check_probes(cfg)
     run_dir = new_run_dir(cfg, out)
     dump_config(cfg, run_dir / CONFIG_FILE)
     write_status(run_dir, "queued", total_steps=cfg.train.steps)
@@ -34,6 +36,7 @@ def run_seeds(cfg: RunConfig, seeds: int, out: Path | None = None, show_progress
     usual fresh folder), as one batched computation when the config allows it, else one after another."""
     from groklab.train.batched import train_seeds, unbatchable_reason
 
+    check_probes(cfg)
     configs = [cfg.model_copy(update={"seed": cfg.seed + i}) for i in range(seeds)]
     reason = unbatchable_reason(cfg)
     if reason is not None:
