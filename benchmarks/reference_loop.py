@@ -26,7 +26,7 @@ from common import machine
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from groklab.config.schema import ModularTaskCfg
+from groklab.config.task import ModularTaskCfg
 from groklab.tasks import build_task
 
 

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from groklab.config.schema import MLPCfg, ModularTaskCfg, TransformerCfg
+from groklab.config.model import MLPCfg, TransformerCfg
+from groklab.config.task import ModularTaskCfg
 from groklab.models import build_model
 from groklab.models.transformer import leading_single_token
 from groklab.tasks import build_task

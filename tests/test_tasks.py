@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from groklab.config.schema import ModularTaskCfg
+from groklab.config.task import ModularTaskCfg
 from groklab.tasks import build_task
 from groklab.tasks.modular import OPERATIONS, equations
 
@@ -68,7 +68,7 @@ def test_operand_formats_and_their_vocabularies():
 
 
 def test_pair_sum_has_unordered_pairs_and_sum_classes():
-    from groklab.config.schema import PairSumTaskCfg
+    from groklab.config.task import PairSumTaskCfg
 
     data = build_task(PairSumTaskCfg(p=10, n_train=45), 0)
     x = torch.cat([data.train_x, data.test_x])
@@ -77,7 +77,7 @@ def test_pair_sum_has_unordered_pairs_and_sum_classes():
 
 
 def test_linear_teacher_targets_are_one_linear_map_of_gaussian_inputs():
-    from groklab.config.schema import LinearTeacherTaskCfg
+    from groklab.config.task import LinearTeacherTaskCfg
 
     data = build_task(LinearTeacherTaskCfg(d_in=20, d_out=3, n_train=100, n_test=50), 0)
     teacher = torch.linalg.lstsq(data.train_x, data.train_y).solution

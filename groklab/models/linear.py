@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from groklab.config.schema import LinearCfg
+from groklab.config.model import LinearCfg
 from groklab.models.base import MODELS
 from groklab.tasks.base import TaskData
 

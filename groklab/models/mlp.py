@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from groklab.config.schema import MLPCfg
+from groklab.config.model import MLPCfg
 from groklab.models.activations import ACTIVATIONS
 from groklab.models.base import MODELS
 from groklab.tasks.base import TaskData

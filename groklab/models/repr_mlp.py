@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from groklab.config.schema import ReprMLPCfg
+from groklab.config.model import ReprMLPCfg
 from groklab.models.base import MODELS
 from groklab.models.mlp import feedforward
 from groklab.tasks.base import TaskData

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from groklab.config.schema import TokenSumMLPCfg
+from groklab.config.model import TokenSumMLPCfg
 from groklab.models.base import MODELS
 from groklab.tasks.base import TaskData
 

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from groklab.config.schema import TransformerCfg
+from groklab.config.model import TransformerCfg
 from groklab.models.activations import ACTIVATIONS
 from groklab.models.base import MODELS
 from groklab.tasks.base import TaskData

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from groklab.common.seeding import generator
-from groklab.config.schema import KnowledgeGraphTaskCfg
+from groklab.config.task import KnowledgeGraphTaskCfg
 from groklab.tasks.base import TASKS, TaskData
 
 

@@ -7,7 +7,7 @@ import math
 import torch
 
 from groklab.common.seeding import generator
-from groklab.config.schema import LinearTeacherTaskCfg
+from groklab.config.task import LinearTeacherTaskCfg
 from groklab.tasks.base import TASKS, TaskData
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from groklab.common.seeding import generator
-from groklab.config.schema import MnistTaskCfg
+from groklab.config.task import MnistTaskCfg
 from groklab.datasets.mnist import Mnist, load_mnist
 from groklab.tasks.base import TASKS, TaskData
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import torch
 
 from groklab.common.seeding import generator
-from groklab.config.schema import ModularTaskCfg
+from groklab.config.task import ModularTaskCfg
 from groklab.tasks.base import TASKS, TaskData
 
 Tensor = torch.Tensor

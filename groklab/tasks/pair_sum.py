@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from groklab.common.seeding import generator
-from groklab.config.schema import PairSumTaskCfg
+from groklab.config.task import PairSumTaskCfg
 from groklab.tasks.base import TASKS, TaskData
 
 
