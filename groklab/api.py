@@ -4,13 +4,14 @@ write the report. Each name lives in the module of its layer; this module only g
 from __future__ import annotations
 
 from groklab.importers import import_run
+from groklab.launch.executor import Local, Slurm, run
 from groklab.launch.slurm import SlurmResources
 from groklab.launch.status import RunSummary, status
-from groklab.launch.submit import Submission, submit_run
+from groklab.launch.submit import Submission
 from groklab.presets import PRESETS
 from groklab.resolve import get_preset, presets, resolve, validate_run_config
 from groklab.run.analysis import MEASURES, RunAnalysis, analyze, plot_measure
-from groklab.run.execute import RunHandle, resume, run, run_or_reuse, run_seeds
+from groklab.run.execute import RunHandle, resume, run_or_reuse, run_seeds
 from groklab.run.folder import DEFAULT_RUNS_DIR, new_run_dir
 from groklab.studies.report import report
 from groklab.studies.suite import suite
@@ -19,16 +20,15 @@ from groklab.studies.sweeps import (
     analyze_sweep,
     find_sweeps,
     study_arguments,
-    submit_sweep,
     sweep,
     sweep_spec,
 )
 from groklab.studies.tickets import TICKET_RUNS, TICKETS_HEADER, TicketsResult, find_tickets, load_tickets, tickets
 
 __all__ = [
-    "DEFAULT_RUNS_DIR", "MEASURES", "PRESETS", "TICKETS_HEADER", "TICKET_RUNS", "RunAnalysis", "RunHandle",
-    "RunSummary", "SlurmResources", "Submission", "SweepAnalysis", "TicketsResult", "analyze", "analyze_sweep",
+    "DEFAULT_RUNS_DIR", "Local", "MEASURES", "PRESETS", "TICKETS_HEADER", "TICKET_RUNS", "RunAnalysis", "RunHandle",
+    "RunSummary", "Slurm", "SlurmResources", "Submission", "SweepAnalysis", "TicketsResult", "analyze", "analyze_sweep",
     "find_sweeps", "find_tickets", "get_preset", "import_run", "load_tickets", "new_run_dir", "plot_measure",
     "presets", "report", "resolve", "resume", "run", "run_or_reuse", "run_seeds", "status", "study_arguments",
-    "submit_run", "submit_sweep", "suite", "sweep", "sweep_spec", "tickets", "validate_run_config",
+    "suite", "sweep", "sweep_spec", "tickets", "validate_run_config",
 ]

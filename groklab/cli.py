@@ -122,11 +122,11 @@ def run_cmd(
                     typer.echo(f"seed {handle.result.config.seed}: {handle.state}  outcome {a.outcome}  "
                                f"generalization_step {a.generalization_step}  {handle.run_dir}")
                 return
-            if executor is Executor.slurm:
-                resources = _resources(partition, time_min, cpus, gpus, mem_gb, account)
-                _submitted(api.submit_run(cfg, resources, out), wait)
+            resources = _resources(partition, time_min, cpus, gpus, mem_gb, account)
+            handle = api.run(cfg, out, not quiet, tensorboard, executor.value, resources)
+            if isinstance(handle, api.Submission):
+                _submitted(handle, wait)
                 return
-            handle = api.run(cfg, out, show_progress=not quiet, tensorboard=tensorboard)
     except USER_ERRORS as err:
         _fail(err)
     a = handle.result.analysis
@@ -220,18 +220,16 @@ def sweep_cmd(
     """Run a grid of runs (locally, or as a SLURM job array); the same command again resumes a killed sweep
     without redoing points."""
     try:
-        if executor is Executor.slurm:
-            resources = _resources(partition, time_min, cpus, gpus, mem_gb, account, max_parallel)
-            submission = api.submit_sweep(preset, axes, resources, scale, seeds, out)
-            _submitted(submission, wait)
+        resources = _resources(partition, time_min, cpus, gpus, mem_gb, account, max_parallel)
+        result = api.sweep(preset, axes, scale, seeds, workers, out, executor=executor.value, resources=resources)
+        if isinstance(result, api.Submission):
+            _submitted(result, wait)
             if not wait:
                 return
-            out = out or (submission.run_dirs[0].parent if submission.run_dirs else None)
+            out = out or (result.run_dirs[0].parent if result.run_dirs else None)
             if out is None:
                 raise ConfigError(["nothing was submitted and no --out was given: nothing to analyze"])
             result = api.analyze_sweep(out)
-        else:
-            result = api.sweep(preset, axes, scale, seeds, workers, out)
     except USER_ERRORS as err:
         _fail(err)
     labels = api.get_preset(result.spec.preset).outcome_labels

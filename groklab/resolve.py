@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from groklab.config import ConfigError, RunConfig, apply_overrides, load_config_dict, validate_config
+from groklab.config import ConfigError, RunConfig, apply_overrides, config_to_dict, load_config_dict, validate_config
+from groklab.config.overrides import set_values
 from groklab.presets import Preset, discover
 from groklab.probes import check_probes
 
@@ -52,3 +54,9 @@ def validate_run_config(data: dict) -> RunConfig:
     """A RunConfig from a config dict, or one ConfigError naming every problem: the schema's, then those of
     the probes it lists."""
     return check_probes(validate_config(data))
+
+
+def derive(cfg: RunConfig, changes: dict[str, Any]) -> RunConfig:
+    """`cfg` with the dotted keys of `changes` set to typed values (e.g. {"train.steps": 500}), validated again
+    as a whole: how studies build their runs' configs from a resolved one."""
+    return validate_run_config(set_values(config_to_dict(cfg), changes))

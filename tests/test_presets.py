@@ -66,8 +66,7 @@ def test_every_point_of_every_preset_study_validates(preset_id, study):
 
     chosen = api.get_preset(preset_id).studies[study]
     spec = api.sweep_spec(preset_id, api.study_arguments(chosen), chosen.scale, chosen.seeds)
-    points = resolve_points(spec, lambda preset, scale, overrides, seed: api.resolve(
-        preset, scale, overrides=overrides, seed=seed))
+    points = resolve_points(spec)
     assert len(points) == len(spec.points()) >= 2
 
 

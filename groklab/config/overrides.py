@@ -25,15 +25,25 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def apply_overrides(base: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Return a copy of `base` with each dotted override set (nested dicts are created)."""
-    data = copy.deepcopy(base)
-    problems = []
+    """Return a copy of `base` with each dotted override ('optim.lr=1e-3') set (nested dicts are created)."""
+    changes, problems = {}, []
     for text in overrides:
         try:
             path, value = parse_override(text)
         except ConfigError as err:
             problems.extend(err.problems)
             continue
+        changes[".".join(path)] = value
+    if problems:
+        raise ConfigError(problems)
+    return set_values(base, changes)
+
+
+def set_values(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of `base` with each dotted key of `changes` set to its (typed) value."""
+    data = copy.deepcopy(base)
+    for key, value in changes.items():
+        path = key.split(".")
         node = data
         for part in path[:-1]:
             child = node.get(part)
@@ -41,8 +51,6 @@ def apply_overrides(base: dict[str, Any], overrides: list[str]) -> dict[str, Any
                 child = node[part] = {}
             node = child
         node[path[-1]] = value
-    if problems:
-        raise ConfigError(problems)
     return data
 
 

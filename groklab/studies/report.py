@@ -17,16 +17,13 @@ from groklab.report.render import (
     ReportData,
     RunEntry,
     SweepEntry,
-    format_fact,
     render_html,
     render_markdown,
 )
 from groklab.resolve import get_preset
 from groklab.run.analysis import analyze, draw_run_figures
 from groklab.runs import find_runs, run_state
-from groklab.studies.speedup import find_speedups, speedup_entry
-from groklab.studies.sweeps import SweepAnalysis, analyze_sweep, find_sweeps
-from groklab.studies.tickets import TICKET_RUNS, TICKETS_HEADER, TicketsResult, find_tickets, load_tickets
+from groklab.studies.base import find_studies, study_kinds
 
 
 def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
@@ -34,21 +31,12 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
 
     Run folders are only read: figures for the report are drawn into `out/figures`.
     """
-    sweeps = [analyze_sweep(sweep_dir, out / FIGURES_DIR) for sweep_dir in find_sweeps(runs_dir)]
-    ticket_results = []
-    for folder in find_tickets(runs_dir):
-        try:
-            ticket_results.append(load_tickets(folder, out / FIGURES_DIR))
-        except (ConfigError, HistoryError):  # unfinished: its runs are reported one by one
-            continue
-    in_studies = {sweep.sweep_dir / point.name for sweep in sweeps for point, _ in sweep.points}
-    in_studies |= {t.out / name for t in ticket_results for name in TICKET_RUNS}
-    speedups = find_speedups(runs_dir)
-    runs = [run_dir for run_dir in find_runs(runs_dir) if run_dir not in in_studies
-            and not any(folder in run_dir.parents for folder in speedups)]
-    studies = [(s.spec.preset, sweep_entry(s, runs_dir)) for s in sweeps]
-    studies += [(t.preset, tickets_entry(t, runs_dir)) for t in ticket_results]
-    across = [speedup_entry(folder, runs_dir, out / FIGURES_DIR) for folder in speedups]
+    sections = [section for kind in study_kinds() for folder in find_studies(runs_dir, kind)
+                if (section := kind.section(folder, runs_dir, out / FIGURES_DIR)) is not None]
+    in_studies = {run_dir for section in sections for run_dir in section.run_dirs}
+    runs = [run_dir for run_dir in find_runs(runs_dir) if run_dir not in in_studies]
+    studies = [(section.preset, section.entry) for section in sections if section.preset is not None]
+    across = [section.entry for section in sections if section.preset is None]
     if not runs and not studies and not across:
         raise FileNotFoundError(f"no run folders (with config.yaml) under {runs_dir}")
     figures = out / FIGURES_DIR
@@ -74,66 +62,6 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
     atomic_write_text(md, render_markdown(data, lambda path: str(path.relative_to(out))))
     atomic_write_text(page, render_html(data))
     return md, page
-
-
-def sweep_entry(sweep: SweepAnalysis, runs_dir: Path) -> SweepEntry:
-    """A sweep's table, findings and figures for the report."""
-    labels = get_preset(sweep.spec.preset).outcome_labels if sweep.spec.preset in discover() else {}
-    question = next((study.question for study in (get_preset(sweep.spec.preset).studies.values()
-                                                  if sweep.spec.preset in discover() else ())
-                     if study.grid.keys() == sweep.spec.grid.keys() and study.scale == sweep.spec.scale),
-                    f"grid over {', '.join(sweep.spec.grid)}")
-    header = [*sweep.spec.grid, "seed", "outcome", "memorization", "generalization", "final train / test acc",
-              "details"]
-    rows, phases = [], {}
-    for point, result in sweep.points:
-        values = [point.value(k) or "" for k in sweep.spec.grid] + [str(point.seed)]
-        if result is None:
-            rows.append(values + ["not run", "-", "-", "-", ""])
-            continue
-        a = result.analysis
-        phase = labels.get(a.outcome, a.outcome)
-        phases[phase] = phases.get(phase, 0) + 1
-        details = [f"{k} {format_fact(v)}" for k, v in result.signature.items()]
-        if a.slingshots is not None:
-            details.append(f"slingshots {len(a.slingshots)}")
-        accuracies = f"{a.final['train_acc']:.1%} / {a.final['test_acc']:.1%}"
-        rows.append(values + [phase, str(a.memorization_step), str(a.generalization_step), accuracies,
-                              ", ".join(details)])
-    where = sweep.sweep_dir.relative_to(runs_dir) if sweep.sweep_dir != runs_dir else sweep.sweep_dir
-    findings = [f"{len(sweep.points)} points in {where}; "
-                "outcomes: " + ", ".join(f"{k} {v}" for k, v in phases.items())]
-    counted = [(point, len(r.analysis.slingshots)) for point, r in sweep.points
-                if r is not None and r.analysis.slingshots is not None]
-    if counted:
-        findings.append("Slingshot cycles: " + ", ".join(f"{','.join(p.overrides) or 'base'} (seed {p.seed}): {n}"
-                                                        for p, n in counted))
-    if sweep.agreement:
-        g = sweep.agreement
-        findings.append(f"measured vs predicted generalization step: median relative error "
-                        f"{g['median_relative_error']:.1%}, largest {g['max_relative_error']:.1%} over {g['points']} "
-                        f"points" + (f" ({g['without_measurement']} did not generalize)" if g["without_measurement"]
-                                     else ""))
-    return SweepEntry(sweep.sweep_dir.name, question, header, rows, findings, sweep.figures)
-
-
-def tickets_entry(result: TicketsResult, runs_dir: Path) -> SweepEntry:
-    """A ticket comparison's table, findings and figure for the report."""
-    summary = result.to_dict()
-    speedup = summary["speedup_vs_dense"]
-    rows = result.table_rows()
-    steps = summary["generalization_steps"]
-    ticket = steps["ticket"]
-    beaten = [name for name in ("dense", "random_mask", "dense_matched_norm")
-              if ticket is not None and (steps[name] is None or ticket < steps[name])]
-    where = result.out.relative_to(runs_dir) if result.out != runs_dir else result.out
-    findings = [f"density {result.density:g} at the {result.scale} scale, in {where}",
-                "the ticket generalizes sooner than " + (", ".join(beaten) if beaten else "none of the others")
-                + (f" ({speedup['ticket']:.1f}x sooner than dense)" if speedup["ticket"] else "")]
-    question = "does the magnitude-pruned ticket, rewound to its initialization, generalize sooner than the dense "
-    question += "net, a random mask of the same density and the dense net at the ticket's weight norm?"
-    return SweepEntry(result.out.name, question, list(TICKETS_HEADER), rows, findings, (result.figure,),
-                      kind="Tickets")
 
 
 def _paper_sections(

@@ -7,43 +7,41 @@ Running the same command again reuses finished runs and resumes killed ones.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import statistics
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from groklab.config import ConfigError, RunConfig
-from groklab.history import atomic_write_text
+from groklab.launch.executor import in_processes
 from groklab.plots import plot_speedup, save_figure
 from groklab.report.render import SweepEntry
-from groklab.resolve import get_preset, presets, resolve
+from groklab.resolve import derive, get_preset, presets, resolve
 from groklab.run.analysis import analyze
 from groklab.run.execute import run_or_reuse, run_seeds
 from groklab.run.folder import check_reusable, point_state
+from groklab.runs import find_runs
+from groklab.studies.base import StudyKind, StudySection, claim_study, find_studies, read_study_spec, register
 
-SPEEDUP_FILE = "speedup.json"
 BASELINE = "baseline"
 
 
 @dataclass(frozen=True)
 class Accelerator:
-    """A named set of overrides that a preset may or may not admit."""
+    """A named set of config changes that a preset may or may not admit."""
 
-    overrides: tuple[str, ...]
+    changes: dict[str, Any]
     description: str
     classifier_only: bool = False  # needs a softmax classifier (cross-entropy loss)
 
 
 ACCELERATORS: dict[str, Accelerator] = {
-    "grokfast_ema": Accelerator(("optim.grad_filter=ema",), "Grokfast-EMA, alpha 0.98, lambda 2 (Lee et al. 2024)"),
-    "grokfast_ma": Accelerator(("optim.grad_filter=ma",), "Grokfast-MA, window 100, lambda 5 (Lee et al. 2024)"),
-    "orthogonal": Accelerator(("optim.orthogonal=true",), "⊥Grad on the preset's optimizer (Prieto et al. 2025)"),
-    "stablemax": Accelerator(("train.loss=stablemax", "train.loss_dtype=float64"),
+    "grokfast_ema": Accelerator({"optim.grad_filter": "ema"}, "Grokfast-EMA, alpha 0.98, lambda 2 (Lee et al. 2024)"),
+    "grokfast_ma": Accelerator({"optim.grad_filter": "ma"}, "Grokfast-MA, window 100, lambda 5 (Lee et al. 2024)"),
+    "orthogonal": Accelerator({"optim.orthogonal": True}, "⊥Grad on the preset's optimizer (Prieto et al. 2025)"),
+    "stablemax": Accelerator({"train.loss": "stablemax", "train.loss_dtype": "float64"},
                              "StableMax cross-entropy in float64 (Prieto et al. 2025)", classifier_only=True),
 }
 DEFAULT_ACCELERATORS = ("grokfast_ema", "orthogonal", "stablemax")
@@ -55,16 +53,16 @@ def default_presets() -> list[str]:
     return [p.id for p in presets() if p.id not in ACCELERATOR_PRESETS]
 
 
-def arm_overrides(accelerator: str, cfg: RunConfig) -> tuple[list[str] | None, str]:
-    """The overrides that add `accelerator` to `cfg`, or None and why it does not apply."""
+def arm_changes(accelerator: str, cfg: RunConfig) -> tuple[dict[str, Any] | None, str]:
+    """The config changes that add `accelerator` to `cfg`, or None and why it does not apply."""
     if accelerator == BASELINE:
-        return [], ""
+        return {}, ""
     chosen = ACCELERATORS[accelerator]
     if chosen.classifier_only and cfg.train.loss != "cross_entropy":
         return None, f"needs cross-entropy; the preset trains with {cfg.train.loss}"
     if cfg.optim.grad_filter != "none" and accelerator.startswith("grokfast"):
         return None, f"the preset already filters gradients ({cfg.optim.grad_filter})"
-    return list(chosen.overrides), ""
+    return dict(chosen.changes), ""
 
 
 @dataclass(frozen=True)
@@ -121,38 +119,29 @@ def run_speedup(spec: SpeedupSpec, out: Path, workers: int = 1, show_progress: b
     for (preset, arm), cfg in todo:
         for seed in range(cfg.seed, cfg.seed + spec.seeds):
             check_reusable(out / preset / arm / f"s{seed}", cfg.model_copy(update={"seed": seed}))
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / SPEEDUP_FILE, json.dumps(asdict(spec), indent=2))
-    if workers == 1:
-        for (preset, arm), cfg in todo:
-            _train_arm(cfg, out / preset / arm, spec.seeds, show_progress)
-        return load_speedup(out)
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_train_arm_worker, cfg, out / preset / arm, spec.seeds, threads): (preset, arm)
-                   for (preset, arm), cfg in todo}
-        for done, future in enumerate(as_completed(futures), 1):
-            preset, arm = futures[future]
-            error = future.exception()
-            report(f"[{done}/{len(todo)}] {preset} {arm}: " + (f"failed: {error}" if error else "done"))
+    claim_study(out, SPEEDUP, asdict(spec))
+    done = 0
+
+    def finished(label: str, result: Any, seconds: float) -> None:
+        nonlocal done
+        done += 1
+        report(f"[{done}/{len(todo)}] {label}: " + (f"failed: {result}" if isinstance(result, Exception) else
+                                                    f"done ({seconds:.0f} s)"))
+
+    arguments = {f"{preset} {arm}": (cfg, out / preset / arm, spec.seeds, show_progress and workers == 1)
+                 for (preset, arm), cfg in todo}
+    in_processes(_train_arm, arguments, workers, finished)
     return load_speedup(out)
 
 
 def _arm_config(spec: SpeedupSpec, preset: str, arm: str) -> tuple[RunConfig | None, str]:
     base = resolve(preset, spec.scale, overrides=spec.fixed, seed=spec.first_seed)
-    overrides, reason = arm_overrides(arm, base)
-    if overrides is None:
+    changes, reason = arm_changes(arm, base)
+    if changes is None:
         return None, reason
     if spec.stop_at_generalization:  # the steps to the threshold are all the table needs
-        overrides.append(f"train.stop_at_test_acc={base.analysis.generalization_threshold}")
-    return resolve(preset, spec.scale, overrides=[*spec.fixed, *overrides], seed=spec.first_seed), ""
-
-
-def _train_arm_worker(cfg: RunConfig, folder: Path, seeds: int, threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    _train_arm(cfg, folder, seeds, show_progress=False)
+        changes["train.stop_at_test_acc"] = base.analysis.generalization_threshold
+    return derive(base, changes), ""
 
 
 def _train_arm(cfg: RunConfig, folder: Path, seeds: int, show_progress: bool) -> None:
@@ -166,7 +155,7 @@ def _train_arm(cfg: RunConfig, folder: Path, seeds: int, show_progress: bool) ->
 
 def read_spec(out: Path) -> SpeedupSpec:
     """What a speed-up folder was asked to measure (its speedup.json)."""
-    return SpeedupSpec(**json.loads((out / SPEEDUP_FILE).read_text()))
+    return SpeedupSpec(**read_study_spec(out, SPEEDUP))
 
 
 def load_speedup(out: Path) -> list[Arm]:
@@ -186,7 +175,7 @@ def load_speedup(out: Path) -> list[Arm]:
 
 def find_speedups(root: Path) -> list[Path]:
     """Speed-up folders at or below `root`."""
-    return sorted(p.parent for p in root.rglob(SPEEDUP_FILE)) if root.is_dir() else []
+    return find_studies(root, SPEEDUP)
 
 
 SPEEDUP_HEADER = ["preset", "accelerator", "steps to generalization (per seed)", "median", "speed-up vs baseline",
@@ -251,3 +240,10 @@ def speedup_entry(out: Path, runs_dir: Path, figures_dir: Path) -> SweepEntry:
     question = ("how many steps does each preset need to generalize with and without "
                 + ", ".join(ACCELERATORS[a].description for a in spec.accelerators) + "?")
     return SweepEntry(out.name, question, SPEEDUP_HEADER, rows, findings, (figure,), kind="Accelerators")
+
+
+def _section(folder: Path, runs_dir: Path, figures_dir: Path) -> StudySection:
+    return StudySection(speedup_entry(folder, runs_dir, figures_dir), None, frozenset(find_runs(folder)))
+
+
+SPEEDUP = register(StudyKind("speed-up table", "speedup.json", _section, extendable=True))

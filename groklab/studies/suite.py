@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from groklab.launch.executor import Local
 from groklab.resolve import presets, resolve
 from groklab.run.execute import RunHandle, run
 from groklab.run.folder import DEFAULT_RUNS_DIR
 from groklab.studies.report import report
-from groklab.studies.sweeps import analyze_sweep, claim_folder, resolve_points, study_arguments, sweep_spec
-from groklab.studies.sweeps import execute as execute_sweep
+from groklab.studies.sweeps import analyze_sweep, resolve_points, start_sweep, study_arguments, sweep_spec
 from groklab.studies.tickets import tickets
 
 
@@ -24,14 +24,13 @@ def suite(
     configs = {preset.id: resolve(preset.id, scale) for preset in presets()}  # validate all before any work
     studies = {f"{p.id}-{name}": sweep_spec(p.id, study_arguments(study), study.scale, study.seeds)
                for p in presets() for name, study in p.studies.items() if scale == "quick"}
-    points = {name: resolve_points(spec, resolve) for name, spec in studies.items()}
+    points = {name: resolve_points(spec) for name, spec in studies.items()}
     ticket_studies = [(p.id, t) for p in presets() for t in p.tickets if scale == "quick"]
     for preset_id, t in ticket_studies:
         resolve(preset_id, t.scale)
     handles = {name: run(cfg, out / name, show_progress=show_progress) for name, cfg in configs.items()}
     for name, spec in studies.items():
-        claim_folder(spec, out / "sweeps" / name)
-        execute_sweep(points[name], out / "sweeps" / name, workers, lambda line: print(line, flush=True))
+        start_sweep(spec, out / "sweeps" / name, Local(workers), lambda line: print(line, flush=True), points[name])
         analyze_sweep(out / "sweeps" / name)
     for preset_id, t in ticket_studies:
         tickets(preset_id, t.scale, t.density, out / "tickets" / f"{preset_id}-{t.scale}-d{t.density:g}",

@@ -1,114 +1,54 @@
-"""Local sweeps: a grid of runs around a preset scale, each point a normal run folder.
+"""Sweeps: a grid of runs around a preset scale, each point a normal run folder.
 
 A sweep folder holds sweep.json (what the grid is) and one run folder per point. Running the same sweep
-again skips finished points and resumes killed ones, so nothing is computed twice or overwritten.
+again skips finished points and resumes killed ones, so nothing is computed twice or overwritten; the points
+train here or on SLURM (`executor`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
-import os
-import re
-import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from groklab.common.run_files import FIGURES_DIR
-from groklab.config import ConfigError
+from groklab.config import ConfigError, RunConfig
 from groklab.history import HistoryError, atomic_write_text
-from groklab.launch import SubmissionError
-from groklab.launch.slurm import SlurmResources, require_scheduler, submit, time_limit_min
-from groklab.launch.submit import Submission, estimate_all, live_jobs, prepare
+from groklab.launch.executor import Executor, Slurm, executor_for
+from groklab.launch.slurm import SlurmResources
+from groklab.launch.submit import Submission
 from groklab.plots import plot_final_metrics, plot_measured_vs_predicted, plot_overlay, plot_phase_diagram, save_figure
 from groklab.presets import Study, discover
+from groklab.report.render import SweepEntry, format_fact
 from groklab.resolve import get_preset, resolve
 from groklab.run.analysis import RunAnalysis, analyze
-from groklab.run.execute import run_or_reuse
-from groklab.run.folder import DEFAULT_RUNS_DIR, check_reusable, point_state
-
-SWEEP_FILE = "sweep.json"
-
-
-@dataclass(frozen=True)
-class SweepSpec:
-    """A preset scale, the grid (dotted key -> override values as written) and the seeds."""
-
-    preset: str
-    scale: str
-    grid: dict[str, list[str]]
-    seeds: list[int] = field(default_factory=lambda: [0])
-    fixed: list[str] = field(default_factory=list)  # overrides applied to every point
-
-    def points(self) -> list[SweepPoint]:
-        """Every combination of the grid values, for every seed, in grid order."""
-        keys = list(self.grid)
-        combos = itertools.product(*(self.grid[k] for k in keys)) if keys else [()]
-        return [SweepPoint(tuple(f"{k}={v}" for k, v in zip(keys, values, strict=True)), seed)
-                for values in combos for seed in self.seeds]
-
-    def identity(self) -> str:
-        text = json.dumps([self.preset, self.scale, self.grid, self.seeds, self.fixed], sort_keys=True)
-        return hashlib.sha1(text.encode()).hexdigest()[:8]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from groklab.run.folder import DEFAULT_RUNS_DIR
+from groklab.studies.base import StudyKind, StudySection, claim_study, find_studies, read_study_spec, register
+from groklab.studies.grid import SweepPoint, SweepSpec, parse_grid
 
 
-@dataclass(frozen=True)
-class SweepPoint:
-    overrides: tuple[str, ...]
-    seed: int
-
-    @property
-    def name(self) -> str:
-        """Folder name: the overrides with unsafe characters replaced, then the seed."""
-        text = ",".join(self.overrides) or "base"
-        return re.sub(r"[^A-Za-z0-9._=,+-]", "_", text) + f"-s{self.seed}"
-
-    def value(self, key: str) -> str | None:
-        return next((o.split("=", 1)[1] for o in self.overrides if o.split("=", 1)[0] == key), None)
+def _section(folder: Path, runs_dir: Path, figures_dir: Path) -> StudySection:
+    sweep = analyze_sweep(folder, figures_dir)
+    return StudySection(sweep_entry(sweep, runs_dir), sweep.spec.preset,
+                        frozenset(folder / point.name for point, _ in sweep.points))
 
 
-def parse_grid(arguments: list[str]) -> tuple[dict[str, list[str]], list[str]]:
-    """Split `key=v1,v2,...` arguments into grid axes and `key=v` into fixed overrides.
-
-    A value in brackets (a YAML list such as optim.betas=[0.9,0.98]) is one value, not a list."""
-    grid: dict[str, list[str]] = {}
-    fixed: list[str] = []
-    problems = []
-    for argument in arguments:
-        key, sep, value = argument.partition("=")
-        if not sep or not key or not value:
-            problems.append(f"'{argument}': a sweep axis is written key=v1,v2,... (e.g. optim.lr=1e-3,3e-3)")
-            continue
-        values = [value] if value.startswith("[") else [v for v in value.split(",") if v]
-        if key in grid or any(f.split("=", 1)[0] == key for f in fixed):
-            problems.append(f"'{key}' is given twice; list all its values once: {key}=v1,v2")
-        elif len(values) == 1:
-            fixed.append(f"{key}={values[0]}")
-        else:
-            grid[key] = values
-    if problems:
-        raise ConfigError(problems)
-    return grid, fixed
+SWEEP = register(StudyKind("sweep", "sweep.json", _section))
 
 
 def default_sweep_dir(spec: SweepSpec, runs_dir: Path) -> Path:
     return runs_dir / "sweeps" / f"{spec.preset}-{spec.scale}-{spec.identity()}"
 
 
-def resolve_points(spec: SweepSpec, resolve: Callable[..., Any]) -> list[tuple[SweepPoint, Any]]:
-    """Every point with its validated config; all problems are collected into one ConfigError."""
+def resolve_points(spec: SweepSpec) -> list[tuple[RunConfig, Path]]:
+    """Every point's validated config with its folder name; all problems are collected into one ConfigError."""
     configs, problems = [], []
     for point in spec.points():
         try:
-            configs.append((point, resolve(spec.preset, spec.scale, [*spec.fixed, *point.overrides], seed=point.seed)))
+            configs.append((resolve(spec.preset, spec.scale, [*spec.fixed, *point.overrides], seed=point.seed),
+                            Path(point.name)))
         except ConfigError as err:
             problems += [f"point {point.name}: {p}" for p in err.problems]
     if problems:
@@ -116,93 +56,40 @@ def resolve_points(spec: SweepSpec, resolve: Callable[..., Any]) -> list[tuple[S
     return configs
 
 
-def claim_folder(spec: SweepSpec, sweep_dir: Path) -> None:
-    """Write sweep.json into a new (or empty) folder, or check that the folder holds this very sweep."""
-    record = sweep_dir / SWEEP_FILE
-    if record.is_file():
-        saved = json.loads(record.read_text())["spec"]
-        if saved != spec.to_dict():
-            raise FileExistsError(
-                f"{sweep_dir} holds a different sweep ({saved['preset']} {saved['scale']}, grid {saved['grid']}, "
-                f"seeds {saved['seeds']}); groklab never mixes sweeps: choose another --out"
-            )
-        return
-    if sweep_dir.exists() and any(sweep_dir.iterdir()):
-        raise FileExistsError(f"{sweep_dir} exists, is not empty and is not a sweep folder: choose another --out")
-    sweep_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(record, json.dumps({"spec": spec.to_dict(), "created_at": time.time(),
-                                          "points": [p.name for p in spec.points()]}, indent=1))
-
-
-def _run_point(cfg: Any, run_dir: str, threads: int) -> tuple[str, str, float]:
-    """Worker: train one point (fresh or resumed) and return (folder, outcome, seconds)."""
-    import torch
-
-    torch.set_num_threads(threads)
-    start = time.monotonic()
-    result = run_or_reuse(cfg, Path(run_dir), show_progress=False)
-    return run_dir, result.analysis.outcome, time.monotonic() - start
-
-
-def execute(
-    configs: list[tuple[SweepPoint, Any]], sweep_dir: Path, workers: int, report: Callable[[str], None]
-) -> dict[str, str]:
-    """Run every point that is not finished, `workers` at a time; returns {point name: outcome, 'skipped' or
-    'failed: why'}. A failing point is reported and the others go on; the next call retries it."""
-    todo, results = [], {}
-    for point, cfg in configs:  # every point is checked before any trains
-        check_reusable(sweep_dir / point.name, cfg)
-        state = point_state(sweep_dir / point.name)
-        if state == "finished":
-            results[point.name] = "skipped"
-        else:
-            todo.append((point, cfg))
-    report(f"sweep {sweep_dir}: {len(configs)} points, {len(configs) - len(todo)} already finished, "
-           f"{len(todo)} to run with {workers} worker(s)")
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    done = len(configs) - len(todo)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_run_point, cfg, str(sweep_dir / point.name), threads): point for point, cfg in todo}
-        for future in as_completed(futures):
-            point = futures[future]
-            done += 1
-            try:
-                _, outcome, seconds = future.result()
-            except Exception as err:  # noqa: BLE001  (one broken point must not stop the grid)
-                results[point.name] = f"failed: {type(err).__name__}: {err}"
-                report(f"[{done}/{len(configs)}] {point.name}: {results[point.name]}")
-                continue
-            results[point.name] = outcome
-            report(f"[{done}/{len(configs)}] {point.name}: {outcome} ({seconds:.0f} s)")
-    return results
+def start_sweep(spec: SweepSpec, sweep_dir: Path, executor: Executor, report_line: Callable[[str], None],
+                points: list[tuple[RunConfig, Path]] | None = None) -> dict[Path, str] | Submission:
+    """Claim the folder and train the unfinished points with `executor`; `points`: the spec's points as
+    resolve_points gives them, when already resolved (validated before any work)."""
+    jobs = [(cfg, sweep_dir / name) for cfg, name in points or resolve_points(spec)]
+    claim_study(sweep_dir, SWEEP, spec.to_dict())
+    return executor.launch(jobs, f"sweep {sweep_dir}", report_line, noun="points")
 
 
 def load_spec(sweep_dir: Path) -> SweepSpec:
-    record = sweep_dir / SWEEP_FILE
-    if not record.is_file():
-        raise FileNotFoundError(f"{sweep_dir} is not a sweep folder (no {SWEEP_FILE})")
-    return SweepSpec(**json.loads(record.read_text())["spec"])
+    return SweepSpec(**read_study_spec(sweep_dir, SWEEP))
 
 
 def find_sweeps(root: Path) -> list[Path]:
     """Sweep folders at or below `root`."""
-    return sorted(p.parent for p in root.rglob(SWEEP_FILE)) if root.is_dir() else []
+    return find_studies(root, SWEEP)
 
 
 def sweep(
     preset: str, arguments: list[str], scale: str = "quick", seeds: int = 1, workers: int = 1,
     out: Path | None = None, runs_dir: Path = DEFAULT_RUNS_DIR, report_line: Callable[[str], None] | None = None,
-) -> SweepAnalysis:
-    """Run the grid `arguments` (key=v1,v2,... axes, key=v fixed overrides) around `preset`'s `scale`.
+    executor: Literal["local", "slurm"] | Executor = "local", resources: SlurmResources | None = None,
+) -> SweepAnalysis | Submission:
+    """Run the grid `arguments` (key=v1,v2,... axes, key=v fixed overrides) around `preset`'s `scale`: here,
+    `workers` points at a time (then analyze it: a SweepAnalysis), or with executor='slurm' as a job array
+    (a Submission; analyze_sweep reads the folder once the jobs end).
 
     Every point's config is validated before anything runs. The same call again (same grid, same --out)
-    skips finished points and resumes unfinished ones."""
+    skips finished points and resumes unfinished ones (on SLURM: resubmits only what stopped)."""
     spec = sweep_spec(preset, arguments, scale, seeds)
-    configs = resolve_points(spec, resolve)
     sweep_dir = out or default_sweep_dir(spec, runs_dir)
-    claim_folder(spec, sweep_dir)
-    execute(configs, sweep_dir, workers, report_line or (lambda line: print(line, flush=True)))
-    return analyze_sweep(sweep_dir)
+    chosen = executor_for(executor, resources, workers)
+    launched = start_sweep(spec, sweep_dir, chosen, report_line or (lambda line: print(line, flush=True)))
+    return launched if isinstance(chosen, Slurm) else analyze_sweep(sweep_dir)
 
 
 def sweep_spec(preset: str, arguments: list[str], scale: str = "quick", seeds: int = 1) -> SweepSpec:
@@ -310,40 +197,42 @@ def _numeric_axis(spec: SweepSpec) -> str | None:
         return None
 
 
-def submit_sweep(
-    preset: str, arguments: list[str], resources: SlurmResources, scale: str = "quick", seeds: int = 1,
-    out: Path | None = None, report_line: Callable[[str], None] = print,
-) -> Submission:
-    """Submit every unfinished point of a sweep as one job array. Finished points and points whose job is still
-    queued or running are left alone, so the same command again only resubmits what stopped."""
-    require_scheduler()
-    spec = sweep_spec(preset, arguments, scale, seeds)
-    configs = resolve_points(spec, resolve)
-    sweep_dir = out or default_sweep_dir(spec, DEFAULT_RUNS_DIR)
-    claim_folder(spec, sweep_dir)
-    for point, cfg in configs:
-        check_reusable(sweep_dir / point.name, cfg)
-    live = live_jobs([sweep_dir / p.name for p, _ in configs])
-    todo = [(p, cfg) for p, cfg in configs
-            if point_state(sweep_dir / p.name) != "finished" and (sweep_dir / p.name) not in live]
-    report_line(f"sweep {sweep_dir}: {len(configs)} points, {len(live)} queued or running, "
-                f"{len(configs) - len(todo) - len(live)} finished, {len(todo)} to submit")
-    if not todo:
-        return Submission([], [], 0, None)
-    estimates = estimate_all([cfg for _, cfg in todo], resources.cpus_per_task)
-    longest = max(estimates, key=lambda e: e.total_s)
-    limit = time_limit_min(longest.total_s, resources, f"the longest point of {spec.preset} ({scale})")
-    report_line(f"calibration: longest point {longest.describe()}; time limit {limit} min")
-    run_dirs = []
-    for point, cfg in todo:
-        run_dir = sweep_dir / point.name
-        if point_state(run_dir) == "new":
-            run_dir.mkdir(parents=True, exist_ok=True)
-            prepare(cfg, run_dir)
-        run_dirs.append(run_dir)
-    try:
-        job_ids = submit(run_dirs, resources, limit, sweep_dir / "slurm", f"groklab-{spec.preset}-sweep")
-    except SubmissionError as err:
-        raise SubmissionError(f"{err} (the prepared points stay in {sweep_dir}: the same command submits them "
-                              "again)") from err
-    return Submission(run_dirs, job_ids, limit, longest)
+def sweep_entry(sweep: SweepAnalysis, runs_dir: Path) -> SweepEntry:
+    """A sweep's table, findings and figures for the report."""
+    labels = get_preset(sweep.spec.preset).outcome_labels if sweep.spec.preset in discover() else {}
+    question = next((study.question for study in (get_preset(sweep.spec.preset).studies.values()
+                                                  if sweep.spec.preset in discover() else ())
+                     if study.grid.keys() == sweep.spec.grid.keys() and study.scale == sweep.spec.scale),
+                    f"grid over {', '.join(sweep.spec.grid)}")
+    header = [*sweep.spec.grid, "seed", "outcome", "memorization", "generalization", "final train / test acc",
+              "details"]
+    rows, phases = [], {}
+    for point, result in sweep.points:
+        values = [point.value(k) or "" for k in sweep.spec.grid] + [str(point.seed)]
+        if result is None:
+            rows.append(values + ["not run", "-", "-", "-", ""])
+            continue
+        a = result.analysis
+        phase = labels.get(a.outcome, a.outcome)
+        phases[phase] = phases.get(phase, 0) + 1
+        details = [f"{k} {format_fact(v)}" for k, v in result.signature.items()]
+        if a.slingshots is not None:
+            details.append(f"slingshots {len(a.slingshots)}")
+        accuracies = f"{a.final['train_acc']:.1%} / {a.final['test_acc']:.1%}"
+        rows.append(values + [phase, str(a.memorization_step), str(a.generalization_step), accuracies,
+                              ", ".join(details)])
+    where = sweep.sweep_dir.relative_to(runs_dir) if sweep.sweep_dir != runs_dir else sweep.sweep_dir
+    findings = [f"{len(sweep.points)} points in {where}; "
+                "outcomes: " + ", ".join(f"{k} {v}" for k, v in phases.items())]
+    counted = [(point, len(r.analysis.slingshots)) for point, r in sweep.points
+                if r is not None and r.analysis.slingshots is not None]
+    if counted:
+        findings.append("Slingshot cycles: " + ", ".join(f"{','.join(p.overrides) or 'base'} (seed {p.seed}): {n}"
+                                                        for p, n in counted))
+    if sweep.agreement:
+        g = sweep.agreement
+        findings.append(f"measured vs predicted generalization step: median relative error "
+                        f"{g['median_relative_error']:.1%}, largest {g['max_relative_error']:.1%} over {g['points']} "
+                        f"points" + (f" ({g['without_measurement']} did not generalize)" if g["without_measurement"]
+                                     else ""))
+    return SweepEntry(sweep.sweep_dir.name, question, header, rows, findings, sweep.figures)

@@ -9,19 +9,16 @@ from typing import Any
 
 from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError, RunConfig
-from groklab.history import atomic_write_text
+from groklab.history import HistoryError, atomic_write_text
 from groklab.plots import plot_overlay, save_figure
-from groklab.resolve import resolve
+from groklab.report.render import SweepEntry
+from groklab.resolve import derive, resolve
 from groklab.run.analysis import RunAnalysis, analyze
 from groklab.run.execute import run_or_reuse
 from groklab.run.folder import DEFAULT_RUNS_DIR
+from groklab.studies.base import StudyKind, StudySection, claim_study, find_studies, read_study_spec, register
 
 TICKET_RUNS = ("dense", "ticket", "random_mask", "dense_matched_norm")
-
-
-TICKETS_FILE = "tickets.json"  # marks a tickets folder: preset, scale and density
-
-
 TICKETS_HEADER = ("run", "outcome", "generalization step", "speed-up vs dense")
 
 
@@ -64,35 +61,24 @@ def tickets(
     dense run always trains its full budget: its final weights define the ticket). Finished runs in `out` are
     reused, killed ones resumed."""
     base = resolve(preset, scale, list(overrides or []))
-    extra = list(overrides or []) + ([f"train.steps={retrain_steps}"] if retrain_steps else [])
+    shorter = {"train.steps": retrain_steps} if retrain_steps else {}
     out = out or DEFAULT_RUNS_DIR / "tickets" / f"{base.preset}-{scale}-d{density:g}-s{base.seed}"
-    claim_tickets_folder(out, {"preset": base.preset, "scale": scale, "density": density,
+    claim_study(out, TICKETS, {"preset": base.preset, "scale": scale, "density": density,
                                "retrain_steps": retrain_steps, "overrides": list(overrides or [])})
-    dense_dir = out / "dense"
-    mask = f"{{kind: magnitude, density: {density}, source: '{dense_dir.resolve()}'}}"
-    configs = {"dense": base, "ticket": resolve(preset, scale, [*extra, f"train.mask={mask}"]),
-               "random_mask": resolve(preset, scale, [*extra, f"train.mask={{kind: random, density: {density}}}"])}
+    mask = {"kind": "magnitude", "density": density, "source": str((out / "dense").resolve())}
+    configs = {"dense": base, "ticket": derive(base, {**shorter, "train.mask": mask}),
+               "random_mask": derive(base, {**shorter, "train.mask": {"kind": "random", "density": density}})}
     for name in ("dense", "ticket", "random_mask"):
         run_or_reuse(configs[name], out / name, show_progress)
-    matched = resolve(preset, scale, [*extra, f"train.init_norm={_initial_norm(configs['ticket'])}"])
+    matched = derive(base, {**shorter, "train.init_norm": _initial_norm(configs["ticket"])})
     run_or_reuse(matched, out / "dense_matched_norm", show_progress)
     return load_tickets(out)
-
-
-def claim_tickets_folder(out: Path, meta: dict[str, Any]) -> None:
-    """Record what `out` holds, or refuse a folder that holds another ticket comparison."""
-    marker = out / TICKETS_FILE
-    if marker.is_file() and json.loads(marker.read_text()) != meta:
-        raise ConfigError([f"{out} holds the tickets of {marker.read_text().strip()}; this run asks for "
-                           f"{json.dumps(meta)}. Choose another --out (nothing was overwritten)."])
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(marker, json.dumps(meta))
 
 
 def load_tickets(folder: Path, figures_dir: Path | None = None) -> TicketsResult:
     """Analyze a finished `tickets` folder and draw its test-accuracy overlay into `figures_dir` (default
     folder/figures); writes folder/tickets_summary.json when drawing into the folder itself."""
-    meta = json.loads((folder / TICKETS_FILE).read_text())
+    meta = read_study_spec(folder, TICKETS)
     runs = {name: analyze(folder / name, write=False) for name in TICKET_RUNS}
     figure = (figures_dir or folder / FIGURES_DIR) / f"{folder.name}-tickets.png"
     dense = runs["dense"]  # folders written before tickets.json named preset and scale: read them from the run
@@ -107,7 +93,7 @@ def load_tickets(folder: Path, figures_dir: Path | None = None) -> TicketsResult
 
 def find_tickets(root: Path) -> list[Path]:
     """Folders of the ticket procedure at or below `root`."""
-    return sorted(p.parent for p in root.rglob(TICKETS_FILE)) if root.is_dir() else []
+    return find_studies(root, TICKETS)
 
 
 def _initial_norm(cfg: RunConfig) -> float:
@@ -120,3 +106,34 @@ def _initial_norm(cfg: RunConfig) -> float:
 
     model, _ = initial_model(cfg, build_task(cfg.task, cfg.seed), Objective(cfg), torch.device("cpu"))
     return round(param_norm(model), 6)
+
+
+def tickets_entry(result: TicketsResult, runs_dir: Path) -> SweepEntry:
+    """A ticket comparison's table, findings and figure for the report."""
+    summary = result.to_dict()
+    speedup = summary["speedup_vs_dense"]
+    rows = result.table_rows()
+    steps = summary["generalization_steps"]
+    ticket = steps["ticket"]
+    beaten = [name for name in ("dense", "random_mask", "dense_matched_norm")
+              if ticket is not None and (steps[name] is None or ticket < steps[name])]
+    where = result.out.relative_to(runs_dir) if result.out != runs_dir else result.out
+    findings = [f"density {result.density:g} at the {result.scale} scale, in {where}",
+                "the ticket generalizes sooner than " + (", ".join(beaten) if beaten else "none of the others")
+                + (f" ({speedup['ticket']:.1f}x sooner than dense)" if speedup["ticket"] else "")]
+    question = "does the magnitude-pruned ticket, rewound to its initialization, generalize sooner than the dense "
+    question += "net, a random mask of the same density and the dense net at the ticket's weight norm?"
+    return SweepEntry(result.out.name, question, list(TICKETS_HEADER), rows, findings, (result.figure,),
+                      kind="Tickets")
+
+
+def _section(folder: Path, runs_dir: Path, figures_dir: Path) -> StudySection | None:
+    try:
+        result = load_tickets(folder, figures_dir)
+    except (ConfigError, HistoryError):  # unfinished: its runs are reported one by one
+        return None
+    return StudySection(tickets_entry(result, runs_dir), result.preset,
+                        frozenset(folder / name for name in TICKET_RUNS))
+
+
+TICKETS = register(StudyKind("ticket comparison", "tickets.json", _section))

@@ -6,15 +6,15 @@ models use two threads poorly, so two runs side by side finish the set in about 
 another at two threads. A failing run fails only the tests that use it.
 """
 
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
 
 from groklab import api
 from groklab.config import RunConfig
-from groklab.studies.sweeps import _run_point, claim_folder, resolve_points
+from groklab.launch.executor import in_processes, train_outcome
+from groklab.studies.base import claim_study
+from groklab.studies.sweeps import SWEEP, resolve_points
 
 # runs besides the presets' quick scales: name -> (preset, scale, overrides)
 VARIANTS = {
@@ -52,8 +52,8 @@ def configs_longest_first(folder: Path) -> dict[Path, RunConfig]:
                for name in order}
     for name, (preset, scale, arguments) in SWEEPS.items():
         spec = api.sweep_spec(preset, [*arguments, "device=cpu"], scale)
-        claim_folder(spec, folder / name)
-        configs |= {folder / name / point.name: cfg for point, cfg in resolve_points(spec, api.resolve)}
+        claim_study(folder / name, SWEEP, spec.to_dict())
+        configs |= {folder / name / point: cfg for cfg, point in resolve_points(spec)}
     return configs
 
 
@@ -66,10 +66,9 @@ def shared_runs(tmp_path_factory):
 
     def folder_of(name: str) -> Path:
         if not failures:
-            with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
-                futures = {run_dir: pool.submit(_run_point, cfg, str(run_dir), 1)
-                           for run_dir, cfg in configs_longest_first(folder).items()}
-                failures.update({run_dir: future.exception() for run_dir, future in futures.items()})
+            runs = {str(run_dir): (cfg, run_dir) for run_dir, cfg in configs_longest_first(folder).items()}
+            in_processes(train_outcome, runs, 2, lambda label, result, seconds: failures.update(
+                {Path(label): result if isinstance(result, BaseException) else None}))
         path = folder / name.replace(":", "-")
         for run_dir, error in failures.items():
             if error is not None and (run_dir == path or path in run_dir.parents):
