@@ -99,3 +99,25 @@ def test_resuming_a_completed_run_changes_nothing(tmp_path, tiny):
     before = (run_dir / "history.jsonl").read_bytes()
     groklab_cli("run", "--resume", str(run_dir), "--quiet", check=True)
     assert (run_dir / "history.jsonl").read_bytes() == before
+
+
+def test_a_second_process_cannot_train_a_folder_that_is_being_trained(tmp_path, tiny):
+    config = write_config(tmp_path, tiny, steps=3000)
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "groklab.cli", "run", "--config", str(config), "--out", str(run_dir), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (run_dir / "history.jsonl").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    second = groklab_cli("run", "--resume", str(run_dir), "--quiet")
+    first_done = proc.poll() is not None
+    proc.wait(timeout=300)
+    assert not first_done, "the first run ended before the second one started: lengthen it"
+    assert second.returncode == 2, second.stderr
+    assert "being trained by another process" in second.stderr and f"pid {proc.pid}" in second.stderr
+    assert proc.returncode == 0, proc.stderr
+    steps = [r["step"] for r in records(run_dir)]
+    assert steps == sorted(set(steps)) and steps[-1] == 3000  # one writer: no duplicated or missing records
+    assert json.loads((run_dir / "status.json").read_text())["state"] == "completed"

@@ -8,3 +8,4 @@ CHECKPOINTS_DIR = "checkpoints"
 ANALYSIS_FILE = "analysis.json"  # written by analysis
 TRAINING_HISTORY_FILE = "training_history.json"  # the history as columns, for other tools
 FIGURES_DIR = "figures"
+LOCK_FILE = "owner.lock"  # held (flock) by the one process training in the folder; names it

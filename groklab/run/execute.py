@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from groklab.common.status import write_status
 from groklab.config import ConfigError, RunConfig, dump_config, load_config
 from groklab.probes import check_probes
 from groklab.run.analysis import RunAnalysis, analyze
-from groklab.run.folder import check_reusable, new_run_dir, point_state
+from groklab.run.folder import check_reusable, new_run_dir, owned, point_state
 from groklab.runs import run_state
 
 
@@ -46,12 +47,15 @@ def run_seeds(cfg: RunConfig, seeds: int, out: Path | None = None, show_progress
     for c, run_dir in zip(configs, run_dirs, strict=True):
         dump_config(c, run_dir / CONFIG_FILE)
         write_status(run_dir, "queued", total_steps=c.train.steps)
-    try:
-        results = train_seeds(configs, run_dirs, show_progress)
-    except Exception as err:
+    with ExitStack() as stack:
         for run_dir in run_dirs:
-            write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
-        raise
+            stack.enter_context(owned(run_dir))
+        try:
+            results = train_seeds(configs, run_dirs, show_progress)
+        except Exception as err:
+            for run_dir in run_dirs:
+                write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
+            raise
     return [RunHandle(run_dir, result.state, analyze(run_dir)) for run_dir, result in zip(run_dirs, results,
                                                                                           strict=True)]
 
@@ -69,12 +73,13 @@ def resume(run_dir: Path, show_progress: bool = True, tensorboard: bool = False)
 def _train_and_finish(cfg: RunConfig, run_dir: Path, resume: bool, show_progress: bool, tensorboard: bool) -> RunHandle:
     from groklab.train.trainer import train  # torch is imported only when training
 
-    try:
-        result = train(cfg, run_dir, resume=resume, show_progress=show_progress, tensorboard=tensorboard)
-    except Exception as err:  # not SystemExit or KeyboardInterrupt: a stopped run is resumable, not failed
-        write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
-        raise
-    return RunHandle(run_dir, result.state, analyze(run_dir))
+    with owned(run_dir):  # refused, before anything is written, while another process trains here
+        try:
+            result = train(cfg, run_dir, resume=resume, show_progress=show_progress, tensorboard=tensorboard)
+        except Exception as err:  # not SystemExit or KeyboardInterrupt: a stopped run is resumable, not failed
+            write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
+            raise
+        return RunHandle(run_dir, result.state, analyze(run_dir))
 
 
 def run_or_reuse(cfg: RunConfig, run_dir: Path, show_progress: bool = True) -> RunAnalysis:

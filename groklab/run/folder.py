@@ -7,12 +7,17 @@ figures/. An imported log has source.json instead of config.yaml. The names are 
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from groklab.common.run_files import CONFIG_FILE, SOURCE_FILE
+from groklab.common.run_files import CONFIG_FILE, LOCK_FILE, SOURCE_FILE
 from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
 from groklab.runs import run_state
 
@@ -41,6 +46,36 @@ def new_run_dir(cfg: RunConfig, out: Path | None = None, runs_dir: Path = DEFAUL
         except FileExistsError:
             continue
     raise FileExistsError(f"could not find a free run folder under {parent}")
+
+
+class RunFolderBusy(FileExistsError):
+    """Another process is training in the run folder."""
+
+
+@contextmanager
+def owned(run_dir: Path) -> Iterator[None]:
+    """Hold the run folder while this process trains in it. A second process that would train the same folder
+    (a second terminal, a local resume while the folder's SLURM job runs) is refused, naming the holder. The
+    lock is the kernel's (flock on owner.lock), so a process that is killed releases it at once."""
+    handle = (run_dir / LOCK_FILE).open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "a process that did not say which"
+        handle.close()
+        raise RunFolderBusy(f"{run_dir} is being trained by another process ({holder}); one process owns a run "
+                            "folder at a time: wait for it to end (groklab status), or stop it first") from None
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.truncate(0)
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
 
 
 def load_run(run_dir: Path) -> tuple[RunConfig | None, dict[str, Any] | None]:
