@@ -10,17 +10,18 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from groklab import api
-from groklab.common.run_files import ANALYSIS_FILE, FIGURES_DIR
+from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError, config_to_dict
 from groklab.history import HistoryError, load_history
 from groklab.importers import LogFormatError
 from groklab.launch import SubmissionError
+from groklab.launch.slurm import slurm_resources
+from groklab.launch.submit import wait_for_outcomes
 from groklab.presets import markdown_table
 from groklab.registry import RegistryError
 
@@ -48,27 +49,18 @@ WaitOpt = Annotated[bool, typer.Option("--wait", help="Block until the jobs end,
 
 
 def _resources(partition, time_min, cpus, gpus, mem_gb, account, max_parallel=None):  # noqa: ANN001, ANN202
-    try:
-        return api.SlurmResources(partition=partition, time_min=time_min, cpus_per_task=cpus, gpus_per_node=gpus,
-                              mem_gb=mem_gb, account=account, max_parallel=max_parallel)
-    except ValidationError as err:
-        raise ConfigError([f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()]) from None
+    return slurm_resources(partition=partition, time_min=time_min, cpus_per_task=cpus, gpus_per_node=gpus,
+                           mem_gb=mem_gb, account=account, max_parallel=max_parallel)
 
 
 def _submitted(submission, wait: bool) -> None:  # noqa: ANN001
-    from groklab.launch.submit import wait as wait_for
-
     if submission.estimate is not None:
         typer.echo(f"estimated {submission.estimate.describe()}; time limit {submission.time_limit_min} min")
     for run_dir, job_id in zip(submission.run_dirs, submission.job_ids, strict=True):
         typer.echo(f"submitted job {job_id}: {run_dir}")
     if wait and submission.job_ids:
-        limit_s = submission.time_limit_min * 60 * 3 + 600  # requeues and queueing included
-        states = wait_for(submission.job_ids, limit_s)
-        for run_dir, job_id in zip(submission.run_dirs, submission.job_ids, strict=True):
-            analysis = run_dir / ANALYSIS_FILE  # written by the job when it finished training
-            outcome = json.loads(analysis.read_text())["outcome"] if analysis.is_file() else "-"
-            typer.echo(f"job {job_id}: {states[job_id]}  outcome {outcome}  {run_dir}")
+        for run_dir, job_id, state, outcome in wait_for_outcomes(submission):
+            typer.echo(f"job {job_id}: {state}  outcome {outcome}  {run_dir}")
 
 
 def _fail(err: Exception) -> None:

@@ -16,10 +16,10 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import submitit
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from groklab.config import ConfigError
 from groklab.history import atomic_write_text
@@ -44,6 +44,14 @@ class SlurmResources(BaseModel):
     account: Optional[str] = None
     max_parallel: Optional[int] = Field(None, gt=0, description="array jobs running at once")
     signal_delay_s: int = Field(90, ge=10, description="seconds before the limit the job is told to requeue")
+
+
+def slurm_resources(**options: Any) -> SlurmResources:
+    """SlurmResources from command-line options, or a ConfigError naming each bad one."""
+    try:
+        return SlurmResources(**options)
+    except ValidationError as err:
+        raise ConfigError([f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()]) from None
 
 
 def require_scheduler() -> None:

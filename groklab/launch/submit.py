@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from groklab.common.run_files import CONFIG_FILE
+from groklab.common.run_files import ANALYSIS_FILE, CONFIG_FILE
 from groklab.common.status import write_status
 from groklab.config import RunConfig, config_to_dict, dump_config
 from groklab.launch import SubmissionError
@@ -82,6 +82,18 @@ def wait(job_ids: list[str], timeout_s: float, poll_s: float = 2.0) -> dict[str,
         if not any(s.active for s in states.values()) or time.monotonic() > deadline:
             return {j: s.state for j, s in states.items()}
         time.sleep(poll_s)
+
+
+def wait_for_outcomes(submission: Submission) -> list[tuple[Path, str, str, str]]:
+    """Block until the submitted jobs end (three times their limit, for requeues and queueing, plus ten
+    minutes); (run folder, job id, final job state, the run's outcome or '-') for each."""
+    states = wait(submission.job_ids, submission.time_limit_min * 60 * 3 + 600)
+    rows = []
+    for run_dir, job_id in zip(submission.run_dirs, submission.job_ids, strict=True):
+        analysis = run_dir / ANALYSIS_FILE  # written by the job when it finished training
+        outcome = json.loads(analysis.read_text())["outcome"] if analysis.is_file() else "-"
+        rows.append((run_dir, job_id, states[job_id], outcome))
+    return rows
 
 
 def cancel_runs(root: Path) -> list[tuple[Path, str]]:
