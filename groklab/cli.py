@@ -15,9 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from groklab import api
+from groklab.common.checkpoint import CheckpointError
 from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError, config_to_dict
-from groklab.history import HistoryError, load_history
+from groklab.history import HistoryError, json_text, load_history
 from groklab.importers import LogFormatError
 from groklab.launch import SubmissionError
 from groklab.launch.slurm import slurm_resources
@@ -27,7 +28,8 @@ from groklab.registry import RegistryError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reproduce and analyze grokking experiments.")
 err_console = Console(stderr=True)
-USER_ERRORS = (ConfigError, HistoryError, RegistryError, FileExistsError, FileNotFoundError, SubmissionError)
+USER_ERRORS = (ConfigError, HistoryError, RegistryError, FileExistsError, FileNotFoundError, SubmissionError,
+               CheckpointError)
 
 
 class Executor(StrEnum):
@@ -277,7 +279,7 @@ def analyze_cmd(
         _fail(err)
     data = result.to_dict()
     if as_json:
-        typer.echo(json.dumps(data))
+        typer.echo(json_text(data, indent=None))
         return
     for key in ("preset", "state", "outcome", "memorization_step", "generalization_step", "grokking_delay",
                 "delay_ratio", "steepest_test_loss_step", "final"):

@@ -11,13 +11,32 @@ import torch
 PREFIX = "step_"
 
 
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read."""
+
+
 def _step_of(path: Path) -> int:
     return int(path.stem.removeprefix(PREFIX))
 
 
 def checkpoints(folder: Path) -> list[Path]:
-    """Complete checkpoints in `folder`, oldest first."""
-    return sorted(folder.glob(f"{PREFIX}*.pt"), key=_step_of) if folder.is_dir() else []
+    """Complete checkpoints in `folder` (files named step_<number>.pt), oldest first."""
+    found = [p for p in folder.glob(f"{PREFIX}*.pt") if p.stem.removeprefix(PREFIX).isdigit()] if folder.is_dir() \
+        else []
+    return sorted(found, key=_step_of)
+
+
+def load_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
+    """One checkpoint, or a CheckpointError that names the file and what to do."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+    except Exception as err:  # noqa: BLE001  (torch raises many kinds for a damaged file)
+        raise CheckpointError(f"{path} cannot be read ({type(err).__name__}: {str(err)[:120]}): it is damaged or "
+                              "not a groklab checkpoint; move it out of the folder to use the one before it, or "
+                              "start the run again") from None
+    if not isinstance(state, dict) or "step" not in state:
+        raise CheckpointError(f"{path} is not a groklab checkpoint (no step recorded); move it out of the folder")
+    return state
 
 
 def save_checkpoint(folder: Path, step: int, state: dict[str, Any], keep_every: int | None = None) -> Path:
@@ -40,4 +59,4 @@ def save_checkpoint(folder: Path, step: int, state: dict[str, Any], keep_every: 
 def load_latest(folder: Path, device: torch.device) -> dict[str, Any] | None:
     """The newest complete checkpoint, or None if there is none."""
     found = checkpoints(folder)
-    return torch.load(found[-1], map_location=device, weights_only=False) if found else None
+    return load_checkpoint(found[-1], device) if found else None

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from groklab.common.run_files import STATUS_FILE
-from groklab.history.writer import atomic_write_text
+from groklab.history.writer import atomic_write_text, json_text
 
 State = Literal["queued", "running", "completed", "failed", "diverged"]
 
@@ -21,7 +21,7 @@ def write_status(run_dir: Path, state: State, **fields: Any) -> None:
     if state != "failed":
         status.pop("error", None)  # a resumed run is no longer the failure it was
     status.update(fields, state=state, updated_at=time.time(), pid=os.getpid(), host=socket.gethostname())
-    atomic_write_text(run_dir / STATUS_FILE, json.dumps(status, indent=1))
+    atomic_write_text(run_dir / STATUS_FILE, json_text(status))
 
 
 def read_status(run_dir: Path) -> dict[str, Any] | None:
@@ -29,6 +29,7 @@ def read_status(run_dir: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError:
+        status = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):  # cut short by a kill, or not ours: the state is unknown
         return None
+    return status if isinstance(status, dict) else None

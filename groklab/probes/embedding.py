@@ -60,11 +60,11 @@ def embedding_of(state: dict[str, torch.Tensor]) -> torch.Tensor | None:
 
 def checkpoint_embeddings(run_dir: Path) -> list[tuple[int, torch.Tensor]]:
     """(step, embedding) of every checkpoint kept in a run folder, oldest first."""
-    from groklab.common.checkpoint import checkpoints
+    from groklab.common.checkpoint import checkpoints, load_checkpoint
 
     found = []
     for path in checkpoints(run_dir / CHECKPOINTS_DIR):
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = load_checkpoint(path, torch.device("cpu"))
         embedding = embedding_of(state["model"])
         if embedding is not None:
             found.append((int(state["step"]), embedding))

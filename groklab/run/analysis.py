@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,10 @@ from groklab.analysis import (
     diagnose,
     verdict,
 )
+from groklab.common.checkpoint import CheckpointError
 from groklab.common.run_files import ANALYSIS_FILE, CONFIG_FILE, FIGURES_DIR, TRAINING_HISTORY_FILE
 from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
-from groklab.history import History, atomic_write_text, load_history, write_training_history
+from groklab.history import History, atomic_write_text, json_text, load_history, write_training_history
 from groklab.plots import (
     plot_curves,
     plot_detail,
@@ -98,7 +100,7 @@ def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
     facts = signature_facts(cfg, history) if cfg else {}
     result = RunAnalysis(run_dir, cfg, source, state, analysis, diagnosis, scored, history, facts)
     if write:
-        atomic_write_text(run_dir / ANALYSIS_FILE, json.dumps(result.to_dict(), indent=1))
+        atomic_write_text(run_dir / ANALYSIS_FILE, json_text(result.to_dict()))
         meta: dict[str, Any] = {"config": config_to_dict(cfg) if cfg else None, "source": source, "state": state}
         write_training_history(history, run_dir / TRAINING_HISTORY_FILE, meta)
         title = (f"{cfg.preset or 'run'} ({cfg.scale or 'custom'}, seed {cfg.seed})" if cfg
@@ -118,6 +120,21 @@ def draw_run_figures(result: RunAnalysis, title: str, folder: Path, prefix: str)
         keys = result.signature.get("key_freqs")
         probe_title = title if keys is None else f"{title}  ·  key frequencies {', '.join(map(str, keys)) or 'none'}"
         figures["probes"] = lambda: plot_probes(history, analysis, probe_title, phases)
+    try:
+        figures.update(checkpoint_figures(result, title))
+    except CheckpointError as err:  # the figures drawn from the history are still worth having
+        logging.getLogger(__name__).warning("figures from checkpoints skipped: %s", err)
+    drawn = []
+    for name, draw in figures.items():
+        drawn.append(folder / f"{prefix}{name}.png")
+        save_figure(draw(), drawn[-1])
+    return tuple(drawn)
+
+
+def checkpoint_figures(result: RunAnalysis, title: str) -> dict[str, Callable[[], Any]]:
+    """Figures drawn from the run's kept checkpoints: the embedding on its strongest planes, the neurons'
+    Fourier spectra."""
+    figures: dict[str, Callable[[], Any]] = {}
     if result.config and {"embedding", "progress"} & set(result.config.eval.probes):
         from groklab.probes.embedding import checkpoint_embeddings, projection_panels
 
@@ -129,11 +146,7 @@ def draw_run_figures(result: RunAnalysis, title: str, folder: Path, prefix: str)
     spectra = neuron_spectra_pair(result.config, result.run_dir) if result.config else None
     if spectra is not None:
         figures["neurons"] = lambda: plot_neuron_spectra(*spectra, title)
-    drawn = []
-    for name, draw in figures.items():
-        drawn.append(folder / f"{prefix}{name}.png")
-        save_figure(draw(), drawn[-1])
-    return tuple(drawn)
+    return figures
 
 
 MEASURES = ("embedding",)

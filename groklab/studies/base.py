@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from groklab.common.run_files import CONFIG_FILE
 from groklab.history import atomic_write_text
 from groklab.registry import Registry
 from groklab.report.render import SweepEntry
@@ -59,8 +60,9 @@ def study_kinds() -> list[StudyKind]:
 
 
 def claim_study(folder: Path, kind: StudyKind, spec: dict[str, Any]) -> None:
-    """Record `spec` in a new (or empty) folder, or check that the folder already holds this very study;
-    a folder that holds something else is refused and left as it is."""
+    """Record `spec` in a new folder (or one holding only run folders, e.g. a finished dense run copied in to be
+    reused: each run is checked against its config before it is reused), or check that the folder already holds
+    this very study; a folder that holds something else is refused and left as it is."""
     marker = folder / kind.marker
     if marker.is_file():
         saved = read_study_spec(folder, kind)
@@ -69,8 +71,9 @@ def claim_study(folder: Path, kind: StudyKind, spec: dict[str, Any]) -> None:
                                   f"{_describe(spec)}); groklab never mixes studies: choose another --out")
         if saved == spec:
             return
-    elif folder.exists() and any(folder.iterdir()):
-        raise FileExistsError(f"{folder} exists, is not empty and is not a {kind.name} folder: choose another --out")
+    elif folder.exists() and any(not (entry / CONFIG_FILE).is_file() for entry in folder.iterdir()):
+        raise FileExistsError(f"{folder} exists, holds more than run folders and is not a {kind.name} folder: "
+                              "choose another --out")
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(marker, json.dumps({"spec": spec, "created_at": time.time()}, indent=1))
 
