@@ -67,8 +67,11 @@ def test_sigkill_and_resume_equals_uninterrupted_run(tmp_path, tiny):
     assert summary.state.state == "stopped" and "resume" in summary.state.note  # ...but status sees through it
     assert summary.outcome == "incomplete"
 
+    assert f"pid {proc.pid} on" in (killed / "owner.lock").read_text()  # the killed owner never released it
     resumed = groklab_cli("run", "--resume", str(killed), "--quiet", check=True)
     assert resumed.stdout.strip().splitlines()[-1] == str(killed)
+    assert f"taking over {killed} from pid {proc.pid}" in resumed.stderr
+    assert (killed / "owner.lock").read_text() == ""  # released when the resumed run ended
 
     got, want = records(killed), records(reference)
     steps = [r["step"] for r in got]

@@ -129,3 +129,23 @@ def test_a_failing_point_is_reported_and_the_others_finish(tmp_path):
     assert failed and "failed: RuntimeError" in failed[0] and "no CUDA device" in failed[0]
     states = {point.name: point_state(tmp_path / "sw" / point.name) for point, _ in result.points}
     assert states == {"device=cpu-s0": "finished", "device=cuda-s0": "unfinished"}
+
+
+def test_a_sweep_rerun_while_the_first_is_running_leaves_its_point_to_it(tmp_path):
+    out = tmp_path / "sw"
+    args = ["sweep", LEVI, "task.n_train=2000,250", "train.steps=1500", "--workers", "1", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "groklab.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    first = out / "task.n_train=2000-s0"
+    deadline = time.monotonic() + 120
+    while not (first / "history.jsonl").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    again = groklab_cli(*args)
+    proc.wait(timeout=300)
+    assert f"task.n_train=2000-s0: failed: RunFolderBusy: {first} is being trained by another process" in again.stdout
+    assert f"pid {proc.pid}" in again.stdout
+    for point in (first, out / "task.n_train=250-s0"):  # whoever trained a point, it was trained once, whole
+        assert point_state(point) == "finished"
+        steps = [json.loads(line)["step"] for line in (point / "history.jsonl").read_text().splitlines()]
+        assert steps == sorted(set(steps)) and steps[-1] == 1500
+    assert "2 points, 2 already finished, 0 to run" in groklab_cli(*args, check=True).stdout

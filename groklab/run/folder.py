@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import socket
 import time
@@ -67,6 +68,11 @@ def owned(run_dir: Path) -> Iterator[None]:
         raise RunFolderBusy(f"{run_dir} is being trained by another process ({holder}); one process owns a run "
                             "folder at a time: wait for it to end (groklab status), or stop it first") from None
     try:
+        handle.seek(0)
+        previous = handle.read().strip()
+        if previous:  # written by an owner that never released the folder: it was killed
+            logging.getLogger(__name__).warning("taking over %s from %s, which ended without releasing it (killed?)",
+                                                run_dir, previous)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
