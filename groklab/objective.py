@@ -45,11 +45,25 @@ class Objective:
             return F.cross_entropy(outputs, targets, reduction="none")
         if self.cfg.train.loss == "stablemax":
             return -log_stablemax(outputs).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        return (outputs - self._goal(targets, outputs.shape[-1]).to(outputs.dtype)).pow(2).mean(-1)
+
+    def _goal(self, targets: torch.Tensor, n_outputs: int) -> torch.Tensor:
+        """What a regression loss pulls the outputs towards: the class template, the one-hot class, or the
+        regression task's own target."""
         if self.templates is not None:
-            goal = self.templates[targets]
-        else:
-            goal = targets if targets.is_floating_point() else F.one_hot(targets, outputs.shape[-1])
-        return (outputs - goal.to(outputs.dtype)).pow(2).mean(-1)
+            return self.templates[targets]
+        return targets if targets.is_floating_point() else F.one_hot(targets, n_outputs)
+
+    def uninformed_loss(self, targets: torch.Tensor, n_outputs: int) -> float:
+        """The loss of the best constant prediction on `targets`, what a network that learned nothing about its
+        inputs reaches: the entropy of the labels for a classifier (ln C when balanced), the mean squared
+        distance of the goals from their mean for a regression loss."""
+        if self.cfg.train.loss in ("cross_entropy", "stablemax"):
+            share = torch.bincount(targets).double()
+            share = share[share > 0] / share.sum()
+            return float(-(share * share.log()).sum())
+        goal = self._goal(targets, n_outputs).double()
+        return float((goal - goal.mean(0)).pow(2).mean())
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean loss over the batch."""

@@ -46,7 +46,9 @@ class RunState:
 
 def run_state(run_dir: Path) -> RunState:
     status: dict[str, Any] = read_status(run_dir) or {}
-    state, note = status.get("state", "unknown"), status.get("error", "")
+    state, note = status.get("state", "unknown"), status.get("error") or status.get("stopped_early", "")
+    if status.get("stopped_early") and state == "completed":
+        note = f"stopped early: {note}"
     if state == "running":
         same_host = status.get("host") == socket.gethostname()
         if same_host and status.get("pid") and not _process_alive(status["pid"]):

@@ -35,6 +35,39 @@ def test_stop_at_test_accuracy_ends_the_run_at_that_evaluation(tmp_path, tiny):
     assert handle.state == "completed"
 
 
+def test_a_run_stuck_at_the_uninformed_loss_stops_early_and_says_why(tmp_path, tiny):
+    # decoupled weight decay of 0.9 per step holds every weight near 0: the outputs carry nothing (ln 23)
+    tiny["eval"]["every"] = 50
+    handle = run(tmp_path, tiny, ["optim.weight_decay=300", "train.steps=20000", "train.stop_when_not_learning=1000"])
+    last = int(load_history(handle.run_dir).steps[-1])
+    assert handle.state == "completed" and handle.result.analysis.outcome == "not_learning"
+    assert 1000 <= last <= 1200  # the window after the first stuck evaluation, not the 20000-step budget
+    [summary] = api.status(handle.run_dir)
+    assert summary.state.note.startswith("stopped early: the training loss has stayed within 1% of")
+    assert any("stopped early at step" in line for line in handle.result.diagnosis.evidence)
+
+
+def test_a_memorizing_run_is_never_stuck_and_the_uninformed_loss_is_the_best_constant_one(tiny):
+    import math
+
+    import numpy as np
+
+    from groklab.analysis.plateau import stuck_since
+    from groklab.objective import Objective
+
+    steps, at_chance = np.arange(0, 1000, 100), np.full(10, math.log(23))
+    assert stuck_since(steps, at_chance, np.full(10, 0.05), math.log(23), 0.99) == 0
+    assert stuck_since(steps, at_chance, np.full(10, 1.0), math.log(23), 0.99) is None  # memorized
+    moved = at_chance.copy()
+    moved[4] = 1.0
+    assert stuck_since(steps, moved, np.full(10, 0.05), math.log(23), 0.99, after=0) == 500
+    labels = torch.arange(23).repeat(4)
+    cross_entropy = Objective(validate_config(tiny))
+    assert cross_entropy.uninformed_loss(labels, 23) == pytest.approx(math.log(23))
+    mse = Objective(validate_config(apply_overrides(tiny, ["train.loss=mse"])))
+    assert mse.uninformed_loss(labels, 23) == pytest.approx((1 / 23) * (1 - 1 / 23))
+
+
 def test_eval_schedule_is_dense_early_and_includes_both_ends():
     steps = eval_steps(10_000, EvalCfg(every=1000, log_points=20))
     assert steps[0] == 0 and steps[-1] == 10_000 and 5000 in steps

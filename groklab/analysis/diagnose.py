@@ -21,6 +21,7 @@ class RunFacts:
     lr: float | None = None
     weight_decay: float | None = None
     total_steps: int | None = None
+    stopped_early: str | None = None  # why training stopped before its budget (train.stop_when_not_learning)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ def _not_learning(a: Analysis, facts: RunFacts) -> Diagnosis:
         if facts.loss == "mse" and abs(train_loss - (1 / c) * (1 - 1 / c)) < 0.1 / c:
             evidence.append(f"MSE {train_loss:.4f} equals (1/{c})(1-1/{c}) = {(1 / c) * (1 - 1 / c):.4f}: the "
                             "network predicts the mean target for every input")
+    if facts.stopped_early:
+        evidence.append(f"stopped early at step {final['step']}"
+                        + (f" of {facts.total_steps}" if facts.total_steps else "") + f": {facts.stopped_early}")
     if near_chance:
         summary = "not learning: training accuracy stayed at chance, so the model never fitted the training set"
         suggestions = [

@@ -152,6 +152,13 @@ class TrainCfg(Strict):
         None, gt=0, le=1, description="Stop at the first evaluation with test accuracy at or above this "
         "(time-to-grok measurements); null trains all steps."
     )
+    stop_when_not_learning: int | None = Field(
+        5000, ge=1, description="Stop a run whose training loss has stayed within 1% of the loss of the best "
+        "constant prediction (ln C for a balanced classifier, the targets' variance for MSE) with training accuracy "
+        "below memorization for this many steps after the warm-up: it learns nothing (outcome not_learning, "
+        "stopped early; the seeds' dead runs). The default is longer than any preset's own stretch at that loss "
+        "(docs/analysis.md); null trains all steps regardless."
+    )
 
 
 class EvalCfg(Strict):

@@ -20,6 +20,7 @@ from groklab.analysis import (
 )
 from groklab.common.checkpoint import CheckpointError
 from groklab.common.run_files import ANALYSIS_FILE, CONFIG_FILE, FIGURES_DIR, TRAINING_HISTORY_FILE
+from groklab.common.status import read_status
 from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
 from groklab.history import History, atomic_write_text, json_text, load_history, write_training_history
 from groklab.plots import (
@@ -76,9 +77,9 @@ def analysis_spec(cfg: RunConfig, state: str) -> AnalysisSpec:
     )
 
 
-def run_facts(cfg: RunConfig) -> RunFacts:
+def run_facts(cfg: RunConfig, stopped_early: str | None = None) -> RunFacts:
     return RunFacts(n_classes=cfg.task.n_classes, loss=cfg.train.loss, optimizer=cfg.optim.name, lr=cfg.optim.lr,
-                    weight_decay=cfg.optim.weight_decay, total_steps=cfg.train.steps)
+                    weight_decay=cfg.optim.weight_decay, total_steps=cfg.train.steps, stopped_early=stopped_early)
 
 
 def score(analysis: Analysis, cfg: RunConfig) -> Verdict:
@@ -95,7 +96,8 @@ def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
     state = run_state(run_dir).state
     history = load_history(run_dir)
     analysis = analyze_history(history, analysis_spec(cfg, state) if cfg else AnalysisSpec(state=state))
-    diagnosis = diagnose(analysis, history, run_facts(cfg) if cfg else RunFacts())
+    stopped_early = (read_status(run_dir) or {}).get("stopped_early")
+    diagnosis = diagnose(analysis, history, run_facts(cfg, stopped_early) if cfg else RunFacts())
     scored = score(analysis, cfg) if cfg else verdict(analysis, None, None)
     facts = signature_facts(cfg, history) if cfg else {}
     result = RunAnalysis(run_dir, cfg, source, state, analysis, diagnosis, scored, history, facts)

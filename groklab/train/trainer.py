@@ -17,6 +17,7 @@ from groklab.common.status import write_status
 from groklab.config.schema import RunConfig
 from groklab.history import HistoryWriter, keep_records_through, make_record
 from groklab.history.mirror import TensorBoardMirror
+from groklab.history.reader import read_records
 from groklab.models import build_model
 from groklab.objective import Objective
 from groklab.optim import build_optimizer, lr_at
@@ -26,6 +27,7 @@ from groklab.train.gradients import GradientPipeline
 from groklab.train.masks import apply_mask, build_mask
 from groklab.train.progress_bar import ProgressReporter
 from groklab.train.schedule import eval_steps
+from groklab.train.stop_rules import NotLearningWatch
 
 log = logging.getLogger(__name__)
 EVAL_CHUNK = 8192
@@ -169,6 +171,11 @@ class RunRecorder:
             log.info("resuming %s at step %d (%d records after the checkpoint will be recomputed)",
                      run_dir, self.start, dropped)
         self.schedule = set(eval_steps(self.total, cfg.eval))
+        earlier = read_records(history_path)[0] if resume and history_path.is_file() else []
+        uninformed = training.objective.uninformed_loss(data.train_y, training.objective.output_dim(
+            cfg.task.n_classes))
+        self.not_learning = NotLearningWatch(cfg, uninformed, earlier)
+        self.stopped_early: str | None = None
         self.progress = ProgressReporter(label or cfg.preset or "run", self.total, self.start, show_progress)
         self.state: str | None = None  # "completed" or "diverged" once the run is over
         self.t0 = time.monotonic()
@@ -203,6 +210,10 @@ class RunRecorder:
             if stop is not None and record["test_acc"] >= stop:
                 log.info("test accuracy reached train.stop_at_test_acc=%s at step %d: stopping", stop, step)
                 finished = True
+            self.stopped_early = self.not_learning.observe(record)
+            if self.stopped_early:
+                log.warning("stopping early: %s", self.stopped_early)
+                finished = True
         if step > self.start and (step % cfg.train.checkpoint_every == 0 or finished):
             save_checkpoint(self.ckpt_dir, step, {
                 "model": training.model.state_dict(), "optimizer": training.optimizer.state_dict(),
@@ -214,7 +225,8 @@ class RunRecorder:
     def _end(self, state: str, step: int) -> bool:
         self.state = state
         self.close()
-        write_status(self.run_dir, state, step=step)
+        write_status(self.run_dir, state, step=step, **({"stopped_early": self.stopped_early}
+                                                          if self.stopped_early else {}))
         return True
 
     def close(self) -> None:

@@ -19,3 +19,22 @@ def test_quick_scale_reaches_the_reported_outcome(preset, quick_run):
     if a.outcome == "grokked":  # test accuracy crossed clearly after training accuracy
         assert a.delay_ratio >= cfg.analysis.min_delay_ratio
         assert a.final["test_acc"] >= cfg.analysis.generalization_threshold
+
+
+@pytest.mark.parametrize("preset", api.presets(), ids=lambda p: p.id)
+def test_no_quick_scale_comes_near_the_not_learning_stop(preset, quick_run):
+    """train.stop_when_not_learning is on by default: over each preset's own quick history, the longest stretch
+    at the loss of the best constant prediction stays well under its window."""
+    from groklab.analysis.plateau import longest_stuck_stretch
+    from groklab.objective import Objective
+    from groklab.tasks import build_task
+
+    handle = quick_run(preset.id)
+    cfg, history = handle.result.config, handle.result.history
+    data = build_task(cfg.task, cfg.seed)
+    objective = Objective(cfg)
+    uninformed = objective.uninformed_loss(data.train_y, objective.output_dim(cfg.task.n_classes))
+    stretch = longest_stuck_stretch(history.steps, history.column("train_loss"), history.column("train_acc"),
+                                    uninformed, cfg.analysis.memorization_threshold, cfg.optim.warmup_steps)
+    assert "stopped_early" not in json.loads((handle.run_dir / "status.json").read_text())
+    assert stretch <= cfg.train.stop_when_not_learning / 2, (stretch, uninformed)
