@@ -29,7 +29,10 @@ def load_config_dict(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError([f"config file {path} does not exist"])
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError([f"config file {path} is not UTF-8 text (byte {err.start}): it is damaged or not a "
+                           "config; restore it (config.yaml of a run is written once, before training)"]) from None
     except yaml.YAMLError as err:
         raise ConfigError([f"config file {path} is not valid YAML: {err}"]) from None
     if not isinstance(data, dict):

@@ -43,8 +43,14 @@ def _from_rows(rows: list[dict[str, Any]], mapping: dict[str, str], where: str) 
 
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:
+    """The rows of a CSV file with a header line; cells beyond the header's columns are left out."""
     with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames
+        rows = [{key: value for key, value in row.items() if key is not None} for row in reader]
+    if not header or not any(name.strip() for name in header):
+        raise LogFormatError(f"{path} has no header line naming its columns (is it empty or cut short?)")
+    return rows
 
 
 @IMPORTERS.register("lightning")
