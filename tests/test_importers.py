@@ -111,6 +111,35 @@ def test_generic_csv_and_json_with_a_column_mapping(tmp_path):
     assert from_csv.analysis.final["test_acc"] == pytest.approx(from_json.analysis.final["test_acc"])
 
 
+@pytest.mark.parametrize("names", [
+    ("Step", "training.accuracy", "training.loss", "validation.accuracy", "validation.loss"),
+    ("trainer/global_step", "train/acc", "train/loss", "eval/accuracy", "eval/loss"),
+    ("iteration", "trainAccuracy", "trainLoss", "valAccuracy", "valLoss"),
+    ("epoch", "Train Accuracy (%)", "Train Loss", "Test Accuracy (%)", "Test Loss"),
+])
+def test_common_spellings_of_the_metrics_need_no_mapping(tmp_path, names):
+    import csv
+
+    with open(tmp_path / "log.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(names)
+        for step in STEPS:  # accuracies in percent: converted, and the conversion recorded
+            p = grokking_point(step)
+            writer.writerow([step, 100 * p["train_acc"], p["train_loss"], 100 * p["test_acc"], p["test_loss"]])
+    run_dir, result = imported(tmp_path, "csv", tmp_path / "log.csv")
+    source = json.loads((run_dir / "source.json").read_text())
+    assert source["columns"] == dict(zip(("step", "train_acc", "train_loss", "test_acc", "test_loss"), names,
+                                         strict=True))
+    assert sorted(source["converted_from_percent"]) == ["test_acc", "train_acc"]
+    assert result.analysis.outcome == "grokked" and result.analysis.final["test_acc"] <= 1
+
+
+def test_two_columns_spelling_one_metric_are_named_not_guessed(tmp_path):
+    (tmp_path / "log.csv").write_text("step,Train Loss,training.loss,train_acc,test_loss,test_acc\n1,1,1,0.5,1,0.5\n")
+    proc = groklab_cli("import", "csv", str(tmp_path / "log.csv"), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "Train Loss, training.loss could each be train_loss" in proc.stderr
+
+
 def test_missing_columns_are_listed_and_nothing_is_written(tmp_path):
     (tmp_path / "log.csv").write_text("iteration,acc\n1,0.5\n")
     before = (tmp_path / "log.csv").read_bytes()

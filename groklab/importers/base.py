@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,18 +55,47 @@ def parse_mapping(pairs: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
+SPLIT_WORDS = {"train": "train", "training": "train", "test": "test", "testing": "test", "val": "test",
+               "valid": "test", "validation": "test", "eval": "test", "dev": "test"}
+METRIC_WORDS = {"loss": "loss", "losses": "loss", "acc": "acc", "accs": "acc", "accuracy": "acc",
+                "accuracies": "acc"}
+NEUTRAL_WORDS = {"", "metrics", "mean", "avg", "pct", "percent", "set"}
+STEP_WORDS = {"step", "steps", "iteration", "iter", "epoch"}
+
+
+def spelled_field(column: str) -> str | None:
+    """The groklab field a column name spells in any common style (train/accuracy, training.accuracy,
+    val_acc_pct, trainLoss, 'Validation Loss'), or None when it names something else or is ambiguous."""
+    words = re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", column).lower())
+    splits = {SPLIT_WORDS[w] for w in words if w in SPLIT_WORDS}
+    metrics = {METRIC_WORDS[w] for w in words if w in METRIC_WORDS}
+    others = [w for w in words if w not in SPLIT_WORDS and w not in METRIC_WORDS and w not in NEUTRAL_WORDS]
+    if len(splits) == 1 and len(metrics) == 1 and not others:
+        return f"{splits.pop()}_{metrics.pop()}"
+    if set(words) & STEP_WORDS and set(words) <= STEP_WORDS | {"", "global", "trainer"}:
+        return "step"
+    return None
+
+
 def resolve_columns(found: Iterable[str], mapping: dict[str, str], where: str) -> dict[str, str]:
-    """Choose a source column for each groklab field: the user's mapping first, then known aliases."""
-    found = list(found)
+    """Choose a source column for each groklab field: the user's mapping first, then known names, then any
+    column that spells the field in another style (refused when two columns do)."""
+    found = [column for column in found if isinstance(column, str)]
     chosen = {}
     for target in TARGETS:
         if target in mapping:
             if mapping[target] not in found:
                 raise LogFormatError(f"{where}: column {mapping[target]!r} (mapped to {target}) not found; "
-                                   f"found: {', '.join(found)}")
+                                     f"found: {', '.join(found)}")
             chosen[target] = mapping[target]
             continue
         match = next((alias for alias in ALIASES[target] if alias in found), None)
+        if match is None:
+            spelled = [column for column in found if spelled_field(column) == target]
+            if len(spelled) > 1:
+                raise LogFormatError(f"{where}: columns {', '.join(spelled)} could each be {target}; choose one, "
+                                     f"e.g. --map {target}={spelled[0]}")
+            match = spelled[0] if spelled else None
         if match is not None:
             chosen[target] = match
     missing = [t for t in TARGETS if t not in chosen]
