@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from groklab.common.run_files import CONFIG_FILE
+from groklab.config import ConfigError
 from groklab.history import atomic_write_text
 from groklab.registry import Registry
 from groklab.report.render import SweepEntry
@@ -84,8 +85,31 @@ def read_study_spec(folder: Path, kind: StudyKind) -> dict[str, Any]:
     marker = folder / kind.marker
     if not marker.is_file():
         raise FileNotFoundError(f"{folder} is not a {kind.name} folder (no {kind.marker})")
-    saved = json.loads(marker.read_text())
-    return saved.get("spec", saved)
+    try:
+        saved = json.loads(marker.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError([f"{marker} is damaged ({type(err).__name__}: {err}): it records what the {kind.name} "
+                           "was asked; restore it, or move the folder away"]) from None
+    spec = saved.get("spec", saved) if isinstance(saved, dict) else None
+    if not isinstance(spec, dict):
+        raise ConfigError([f"{marker} does not describe a {kind.name} (found {type(spec).__name__})"])
+    return spec
+
+
+def study_sections(runs_dir: Path, figures_dir: Path) -> tuple[list[StudySection], list[str]]:
+    """The report sections of every study folder under `runs_dir`, and a line for each folder that could not be
+    read (its runs are then reported one by one)."""
+    sections, problems = [], []
+    for kind in study_kinds():
+        for folder in find_studies(runs_dir, kind):
+            try:
+                section = kind.section(folder, runs_dir, figures_dir)
+            except (ConfigError, TypeError) as err:  # TypeError: a marker whose spec has other fields
+                problems.append(f"{kind.name} {folder}: {err}")
+                continue
+            if section is not None:
+                sections.append(section)
+    return sections, problems
 
 
 def find_studies(root: Path, kind: StudyKind) -> list[Path]:

@@ -3,6 +3,7 @@ paper, as report.md and a self-contained report.html."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from groklab.analysis import aggregate
@@ -23,7 +24,7 @@ from groklab.report.render import (
 from groklab.resolve import get_preset
 from groklab.run.analysis import analyze, draw_run_figures
 from groklab.runs import find_runs, run_state
-from groklab.studies.base import find_studies, study_kinds
+from groklab.studies.base import study_sections
 
 
 def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
@@ -31,8 +32,9 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
 
     Run folders are only read: figures for the report are drawn into `out/figures`.
     """
-    sections = [section for kind in study_kinds() for folder in find_studies(runs_dir, kind)
-                if (section := kind.section(folder, runs_dir, out / FIGURES_DIR)) is not None]
+    sections, unreadable = study_sections(runs_dir, out / FIGURES_DIR)
+    for problem in unreadable:
+        logging.getLogger(__name__).warning("study left out of the report: %s", problem)
     in_studies = {run_dir for section in sections for run_dir in section.run_dirs}
     runs = [run_dir for run_dir in find_runs(runs_dir) if run_dir not in in_studies]
     studies = [(section.preset, section.entry) for section in sections if section.preset is not None]
