@@ -18,6 +18,7 @@ from groklab import api
 from groklab.common.checkpoint import CheckpointError
 from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError, config_to_dict
+from groklab.display import analysis_lines, percent, shown
 from groklab.history import HistoryError, json_text, load_history
 from groklab.importers import LogFormatError
 from groklab.launch import SubmissionError
@@ -114,7 +115,7 @@ def run_cmd(
                 for handle in api.run_seeds(cfg, seeds, out, show_progress=not quiet):
                     a = handle.result.analysis
                     typer.echo(f"seed {handle.result.config.seed}: {handle.state}  outcome {a.outcome}  "
-                               f"generalization_step {a.generalization_step}  {handle.run_dir}")
+                               f"generalization step {shown(a.generalization_step)}  {handle.run_dir}")
                 return
             resources = _resources(partition, time_min, cpus, gpus, mem_gb, account)
             handle = api.run(cfg, out, not quiet, tensorboard, executor.value, resources)
@@ -125,9 +126,9 @@ def run_cmd(
         _fail(err)
     a = handle.result.analysis
     typer.echo(
-        f"state {handle.state}  outcome {a.outcome}  memorization_step {a.memorization_step}  "
-        f"generalization_step {a.generalization_step}  final train_acc {a.final['train_acc']:.4f} "
-        f"test_acc {a.final['test_acc']:.4f}"
+        f"state {handle.state}  outcome {a.outcome}  memorization step {shown(a.memorization_step)}  "
+        f"generalization step {shown(a.generalization_step)}  final train accuracy {percent(a.final['train_acc'])}, "
+        f"test {percent(a.final['test_acc'])}"
     )
     typer.echo(f"diagnosis: {handle.result.diagnosis.summary}")
     typer.echo(str(handle.run_dir))
@@ -148,8 +149,8 @@ def suite_cmd(
     table = Table("preset", "state", "outcome", "memorization", "generalization", "final test acc", "figure")
     for name, handle in handles.items():
         a = handle.result.analysis
-        table.add_row(name, handle.state, a.outcome, str(a.memorization_step), str(a.generalization_step),
-                      f"{a.final['test_acc']:.4f}", str(handle.run_dir / FIGURES_DIR / "curves.png"))
+        table.add_row(name, handle.state, a.outcome, shown(a.memorization_step), shown(a.generalization_step),
+                      percent(a.final["test_acc"]), str(handle.run_dir / FIGURES_DIR / "curves.png"))
     Console(width=200).print(table)
     results = next(iter(handles.values())).run_dir.parent
     for sweep_dir in api.find_sweeps(results / "sweeps"):
@@ -281,11 +282,8 @@ def analyze_cmd(
     if as_json:
         typer.echo(json_text(data, indent=None))
         return
-    for key in ("preset", "state", "outcome", "memorization_step", "generalization_step", "grokking_delay",
-                "delay_ratio", "steepest_test_loss_step", "final"):
-        typer.echo(f"{key:24s} {data[key]}")
-    typer.echo(f"{'transitions':24s} {[(t['start_step'], t['end_step']) for t in data['transitions']]}")
-    typer.echo(f"{'verdict':24s} {result.verdict.status}: {result.verdict.reason}")
+    for label, text in analysis_lines(result):
+        typer.echo(f"{label:27s} {text}")
     typer.echo(f"\ndiagnosis: {result.diagnosis.summary}")
     for line in result.diagnosis.evidence:
         typer.echo(f"  evidence: {line}")
@@ -408,8 +406,17 @@ def show_cmd(
     typer.echo(chosen.notes)
 
 
+@app.callback()
+def options(verbose: Annotated[bool, typer.Option("--verbose", help="Also show other libraries' log lines.")] = False
+            ) -> None:
+    """groklab's own log lines (INFO and up) always reach stderr; other libraries' only at WARNING or with
+    --verbose (TensorBoard's event reader, for one, logs at INFO)."""
+    logging.getLogger().setLevel(logging.INFO if verbose else logging.WARNING)
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("groklab").setLevel(logging.INFO)
     app()
 
 

@@ -101,3 +101,20 @@ def test_analyze_json_lists_slingshots_of_a_run_that_records_the_last_layer_norm
     records = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
     assert all(r["last_layer_norm"] > 0 for r in records)
     assert (tmp_path / "run" / "figures" / "probes.png").is_file()
+
+
+def test_human_output_holds_no_python_reprs(finished_run, tmp_path):
+    run_dir, ran = finished_run
+    outputs = {"run": ran.stdout, **{command: groklab_cli(*args, check=True).stdout for command, args in {
+        "analyze": ("analyze", str(run_dir)), "status": ("status", str(run_dir)), "show": ("show", "nanda2023"),
+        "analyze of an imported log": ("analyze", str(_imported(tmp_path)))}.items()}}
+    for command, text in outputs.items():
+        for repr_mark in ("None", "{'", "[(", "(('"):
+            assert repr_mark not in text, (command, repr_mark, text)
+    assert "memorization step" in outputs["analyze"] and "final" in outputs["analyze"]
+
+
+def _imported(tmp_path):
+    (tmp_path / "log.csv").write_text("step,train_loss,train_acc,val_loss,val_acc\n0,3,0.1,3,0.05\n100,0.1,1,2,0.2\n")
+    groklab_cli("import", "csv", str(tmp_path / "log.csv"), "--out", str(tmp_path / "imported"), check=True)
+    return tmp_path / "imported"

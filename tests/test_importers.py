@@ -91,6 +91,10 @@ def test_tensorboard_events_with_danielmamay_tags(tmp_path):
     _, result = imported(tmp_path, "tensorboard", tmp_path / "tb")
     assert result.analysis.outcome == "grokked"
     assert result.analysis.final["step"] == STEPS[-1]
+    again = groklab_cli("import", "tensorboard", str(tmp_path / "tb"), "--out", str(tmp_path / "again"), check=True)
+    assert "No path found" not in again.stderr and again.stderr.strip() == ""  # TensorBoard's INFO lines stay out
+    verbose = groklab_cli("--verbose", "import", "tensorboard", str(tmp_path / "tb"), "--out", str(tmp_path / "v"))
+    assert verbose.returncode == 0 and "INFO" in verbose.stderr
 
 
 def test_generic_csv_and_json_with_a_column_mapping(tmp_path):
