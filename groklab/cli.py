@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -16,9 +17,7 @@ from rich.table import Table
 
 from groklab import api
 from groklab.common.checkpoint import CheckpointError
-from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError, config_to_dict
-from groklab.display import analysis_lines, percent, shown
 from groklab.history import HistoryError, json_text, load_history
 from groklab.importers import LogFormatError
 from groklab.launch import SubmissionError
@@ -26,6 +25,7 @@ from groklab.launch.slurm import slurm_resources
 from groklab.launch.submit import wait_for_outcomes
 from groklab.presets import markdown_table
 from groklab.registry import RegistryError
+from groklab.report.terminal import analysis_lines, percent, shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reproduce and analyze grokking experiments.")
 err_console = Console(stderr=True)
@@ -137,25 +137,29 @@ def run_cmd(
 @app.command("suite")
 def suite_cmd(
     scale: Annotated[str, typer.Option(help="Scale to run for every preset.")] = "quick",
-    out: Annotated[Optional[Path], typer.Option(help="Folder for the runs (default runs/suite-SCALE-TIME).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Parallel processes for the presets' studies (sweeps).")] = 2,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the runs (default runs/suite-SCALE-TIME); "
+                                                     "finished runs in it are reused.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Runs trained at a time (processes sharing the cores).")] = 2,
+    full: Annotated[bool, typer.Option("--full", help="Then every preset study (sweep) and ticket comparison "
+                                                      "(quick scale; about an hour on 2 cores).")] = False,
 ) -> None:
-    """Run one scale of every preset and the presets' studies at that scale, analyze everything, write a report."""
+    """Run one scale of every preset side by side, say how each ended against what its scale should reach, and
+    write the report."""
+    folder = out or api.DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
-        handles = api.suite(scale, out, show_progress=not quiet, workers=workers)
+        results = api.suite(scale, folder, workers, full, report_line=lambda line: typer.echo(line))
     except USER_ERRORS as err:
         _fail(err)
-    table = Table("preset", "state", "outcome", "memorization", "generalization", "final test acc", "figure")
-    for name, handle in handles.items():
-        a = handle.result.analysis
-        table.add_row(name, handle.state, a.outcome, shown(a.memorization_step), shown(a.generalization_step),
-                      percent(a.final["test_acc"]), str(handle.run_dir / FIGURES_DIR / "curves.png"))
-    Console(width=200).print(table)
-    results = next(iter(handles.values())).run_dir.parent
-    for sweep_dir in api.find_sweeps(results / "sweeps"):
-        typer.echo(f"study: {sweep_dir} (figures in {sweep_dir / 'figures'})")
-    typer.echo(f"report: {results / 'report' / 'report.html'} (and report.md)\nresults: {results}")
+    columns = "{:23s}{:14s}{:14s}{:7s}{:>10s}{:>12s}{:>9s}"  # 89 characters: no table wider than a terminal
+    typer.echo(columns.format("preset", "outcome", "expected", "agrees", "memorized", "generalized", "test acc"))
+    for name, result in results.items():
+        expected, a = api.expected_outcome(name, scale), result.analysis if result else None
+        typer.echo(columns.format(name, a.outcome if a else "failed", expected,
+                                  "yes" if a and a.outcome == expected else "NO", shown(a and a.memorization_step),
+                                  shown(a and a.generalization_step), percent(a.final["test_acc"]) if a else "-"))
+    agree = sum(r is not None and r.analysis.outcome == api.expected_outcome(n, scale) for n, r in results.items())
+    typer.echo(f"{agree}/{len(results)} presets reached the outcome expected at the {scale} scale")
+    typer.echo(f"report: {folder / 'report' / 'report.html'} (and report.md)\nresults: {folder}")
 
 
 @app.command("speedup")

@@ -67,6 +67,11 @@ class Preset:
     def expected_quick_outcome(self) -> str:
         return self.quick_outcome or self.reported.outcome
 
+    def expected_outcome(self, scale: str | None) -> str | None:
+        """The outcome a run of `scale` should reach: the quick scale's own, the paper's for the canonical scale,
+        None for other scales (variants whose outcome is what they study)."""
+        return {"quick": self.expected_quick_outcome, "canonical": self.reported.outcome}.get(scale or "")
+
     def config_dict(self, scale: str) -> dict[str, Any]:
         """The scale's config as a plain dict (a fresh copy) with preset, its version and scale filled in."""
         if scale not in self.scales:

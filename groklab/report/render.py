@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from groklab.analysis import OUTCOMES
+from groklab.presets import discover
 
 
 @dataclass(frozen=True)
@@ -75,19 +77,28 @@ def _summary_rows(data: ReportData) -> list[list[str]]:
     for run in data.runs:
         r = run.result
         if r is None:
-            rows.append([run.name, "-", "-", run.state, "-", "-", "-", "-", "-", "-"])
+            rows.append([run.name, "-", "-", run.state, "-", "-", "-", "-", "-", "-", "-"])
             continue
         a, final = r.analysis, r.analysis.final
         version = r.config.preset_version if r.config is not None else None
         preset = f"{r.preset} v{version}" if r.preset and version is not None else r.preset or "-"
         rows.append([run.name, preset, r.scale or "-", run.state, str(final["step"]),
-                     _pct(final["train_acc"]), _pct(final["test_acc"]), a.outcome,
+                     _pct(final["train_acc"]), _pct(final["test_acc"]), a.outcome, _expected(r),
                      str(a.generalization_step) if a.generalization_step is not None else "-", r.verdict.status])
     return rows
 
 
-SUMMARY_HEADER = ["run", "preset", "scale", "state", "step", "train acc", "test acc", "outcome", "generalization step",
-                  "verdict"]
+def _expected(result: Any) -> str:
+    """The outcome the run's preset scale should reach and whether the run did ('-' without one)."""
+    registry = discover()
+    expected = registry.get(result.preset).expected_outcome(result.scale) if result.preset in registry else None
+    if expected is None:
+        return "-"
+    return f"{expected}: {'agrees' if result.analysis.outcome == expected else 'differs'}"
+
+
+SUMMARY_HEADER = ["run", "preset", "scale", "state", "step", "train acc", "test acc", "outcome",
+                  "expected at its scale", "generalization step", "verdict"]
 
 
 def _counts(data: ReportData) -> tuple[dict[str, int], dict[str, int]]:

@@ -1,4 +1,4 @@
-"""How results read in a terminal: numbers with sensible precision, missing values as '-', no Python reprs."""
+"""Results in a terminal: numbers with sensible precision, missing values as '-', no Python reprs."""
 
 from __future__ import annotations
 
