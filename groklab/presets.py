@@ -62,6 +62,7 @@ class Preset:
     outcome_labels: dict[str, str] = field(default_factory=dict)  # the paper's names for outcome classes
     quick_outcome: str | None = None  # what the quick scale reaches, when it differs from `reported`
     tickets: list[TicketsStudy] = field(default_factory=list)  # ticket comparisons run by `groklab suite`
+    quick_seconds: int | None = None  # measured training time of the quick scale, one of two runs side by side
 
     @property
     def expected_quick_outcome(self) -> str:

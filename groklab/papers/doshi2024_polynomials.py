@@ -47,6 +47,7 @@ PRESET = Preset(
     citation="Gromov. arXiv:2301.02679 (2023); Doshi, He, Das, Gromov. arXiv:2406.03495 (2024)",
     url="https://github.com/d-doshi/Grokking",
     version=2,
+    quick_seconds=14,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "cross_entropy": CROSS_ENTROPY, "multiplication": MULTIPLICATION},
     reported=ReportedOutcome(
         outcome="grokked",

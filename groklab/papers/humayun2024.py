@@ -50,6 +50,7 @@ PRESET = Preset(
     citation="Humayun, Balestriero, Baraniuk. ICML 2024. arXiv:2402.15555",
     url="https://github.com/AhmedImtiazPrio/grok-adversarial",
     version=1,
+    quick_seconds=58,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "large_init": LARGE_INIT},
     reported=ReportedOutcome(
         outcome="generalized",

@@ -52,6 +52,7 @@ PRESET = Preset(
     # 2: learned position table drawn N(0, 1) as an nn.Embedding (was N(0, 1/d_model)); 3: main.py's data and loop
     # (y = 0 left out, 99 outputs, warmup from 0, last batch kept), checked against its recorded run
     version=3,
+    quick_seconds=64,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     quick_outcome="generalized",
     scales={"canonical": CANONICAL, "canonical_ma": CANONICAL_MA, "canonical_baseline": CANONICAL_BASELINE,
             "quick": QUICK, "quick_baseline": QUICK_BASELINE},

@@ -35,6 +35,7 @@ PRESET = Preset(
     citation="Levi, Beck, Bar-Sinai. ICLR 2024. arXiv:2310.16441",
     url="https://arxiv.org/abs/2310.16441",
     version=2,
+    quick_seconds=2,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK},
     reported=ReportedOutcome(
         outcome="grokked",

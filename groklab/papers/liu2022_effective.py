@@ -30,6 +30,7 @@ PRESET = Preset(
     citation="Liu, Kitouni, Nolte, Michaud, Tegmark, Williams. NeurIPS 2022. arXiv:2205.10343",
     url="https://github.com/ejmichaud/grokking-squared",
     version=1,
+    quick_seconds=19,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK},
     reported=ReportedOutcome(
         outcome="grokked",

@@ -43,6 +43,7 @@ PRESET = Preset(
     citation="Liu, Michaud, Tegmark. ICLR 2023. arXiv:2210.01117",
     url="https://github.com/KindXiaoming/Omnigrok",
     version=1,
+    quick_seconds=49,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "constrained": CONSTRAINED},
     reported=ReportedOutcome(
         outcome="grokked",

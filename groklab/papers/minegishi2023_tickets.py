@@ -54,6 +54,7 @@ PRESET = Preset(
     citation="Minegishi, Iwasawa, Matsuo. arXiv:2310.19470 (2023; TMLR 2025)",
     url="https://github.com/gouki510/Grokking-Tickets",
     version=1,
+    quick_seconds=81,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "mnist": MNIST, "mnist_quick": MNIST_QUICK},
     reported=ReportedOutcome(
         outcome="grokked",

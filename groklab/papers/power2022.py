@@ -56,6 +56,7 @@ PRESET = Preset(
     # 2: learned position table drawn N(0, 1) as an nn.Embedding (was N(0, 1/d_model)); 3: the model and loop of
     # danielmamay/grokking's current main, checked against its recorded losses (was its 2022 GELU model)
     version=3,
+    quick_seconds=68,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "openai_grok": OPENAI_GROK, "gelu_2022": GELU_2022},
     reported=ReportedOutcome(
         outcome="grokked",

@@ -41,6 +41,7 @@ PRESET = Preset(
     citation="Prieto, Barsbey, Mediano, Birdal. ICLR 2025, arXiv:2501.04697",
     url="https://github.com/LucasPrietoAl/grokking-at-the-edge-of-numerical-stability",
     version=2,  # 2: quick scale 2000 steps (was 3000)
+    quick_seconds=72,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "canonical_softmax": CANONICAL_SOFTMAX,
             "canonical_orthogonal": CANONICAL_ORTHOGONAL, "quick": QUICK},
     reported=ReportedOutcome(

@@ -35,6 +35,7 @@ PRESET = Preset(
     citation="Thilak, Littwin, Zhai, Saremi, Paiss, Susskind. NeurIPS 2022 HITY workshop. arXiv:2206.04817",
     url="https://arxiv.org/abs/2206.04817",
     version=3,  # 2: position table N(0, 1), as power2022 version 2; 3: power2022 version 3's canonical model
+    quick_seconds=54,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK},
     reported=ReportedOutcome(
         outcome="grokked",

@@ -79,6 +79,7 @@ PRESET = Preset(
     url="https://github.com/OSU-NLP-Group/GrokkedTransformer",
     # 2: learned position table drawn N(0, 1) as an nn.Embedding (was N(0, 1/d_model)); 3: canonical dropout 0.1
     version=3,
+    quick_seconds=170,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "comparison": COMPARISON, "comparison_quick": COMPARISON_QUICK},
     reported=ReportedOutcome(
         outcome="grokked",

@@ -24,6 +24,13 @@ def expected_outcome(preset_id: str, scale: str) -> str:
     return chosen.expected_outcome(scale) or chosen.reported.outcome
 
 
+def estimated_minutes(workers: int) -> float:
+    """How long the quick scales take `workers` at a time, from each preset's measured time (Preset.quick_seconds),
+    with a fifth more for analysis and figures and half a minute for the report."""
+    seconds = [p.quick_seconds or 60 for p in presets()]
+    return (max(max(seconds), sum(seconds) / workers) * 1.2 + 30) / 60
+
+
 def suite(
     scale: str = "quick", out: Path | None = None, workers: int = 2, full: bool = False,
     report_line: Callable[[str], None] = print,
@@ -40,7 +47,8 @@ def suite(
     ticket_studies = [(p.id, t) for p in presets() for t in p.tickets if full]
     for preset_id, t in ticket_studies:
         resolve(preset_id, t.scale)
-    report_line(f"suite: {len(configs)} presets at the {scale} scale, {workers} at a time, into {out}")
+    report_line(f"suite: {len(configs)} presets at the {scale} scale, {workers} at a time, into {out}"
+                + (f"; about {estimated_minutes(workers):.0f} min" if scale == "quick" else ""))
     results: dict[str, RunAnalysis | None] = {}
 
     def finished(preset_id: str, outcome: Any, seconds: float) -> None:
