@@ -301,19 +301,46 @@ def analyze_cmd(
 def status_cmd(
     runs_dir: Annotated[Path, typer.Argument(help="A run folder or a folder of runs.")] = api.DEFAULT_RUNS_DIR,
 ) -> None:
-    """One line per run: preset, state, step / total, last accuracies, ETA, outcome."""
+    """One line per run: preset, state, step / total, last accuracies, ETA, outcome; then any run's note."""
     rows = api.status(runs_dir)
     if not rows:
         _fail(FileNotFoundError(f"no run folders (with config.yaml) under {runs_dir}"))
-    table = Table("run", "preset", "state", "step", "train acc", "test acc", "ETA", "outcome", "job", "note")
-    fmt = lambda x, spec: "-" if x is None else format(x, spec)  # noqa: E731
+    console = Console()
+    console.print(_status_table(rows, runs_dir))
     for row in rows:
-        s = row.state
-        table.add_row(str(row.run_dir), f"{row.preset or '-'} ({row.scale or '-'}, seed {row.seed})", s.state,
-                      f"{fmt(s.step, 'd')}/{fmt(s.total_steps, 'd')}", fmt(s.train_acc, ".3f"), fmt(s.test_acc, ".3f"),
-                      fmt(s.eta_s, ".0f") + ("s" if s.eta_s is not None else ""), row.outcome or "-",
-                      f"{row.job.job_id} {row.job.state}" if row.job else "-", s.note)
-    Console(width=200).print(table)
+        if row.state.note:
+            console.print(escape(f"{_run_name(row.run_dir, runs_dir)}: {row.state.note}"), soft_wrap=True)
+
+
+def _run_name(run_dir: Path, root: Path) -> str:
+    return str(run_dir.relative_to(root)) if run_dir != root else run_dir.name
+
+
+def _status_table(rows: list, root: Path) -> Table:
+    """The status rows as a table that fits the terminal: runs named relative to `root`, accuracies in percent;
+    the preset column only when a run's name does not already say it, the ETA and job columns only when some
+    run has one."""
+    columns = {
+        "run": [_run_name(r.run_dir, root) for r in rows],
+        "preset": [r.preset or "-" for r in rows], "scale": [r.scale or "-" for r in rows],
+        "seed": [shown(r.seed) for r in rows], "state": [r.state.state for r in rows],
+        "step": [f"{shown(r.state.step)}/{shown(r.state.total_steps)}" for r in rows],
+        "train": [percent(r.state.train_acc) for r in rows], "test": [percent(r.state.test_acc) for r in rows],
+        "outcome": [r.outcome or "-" for r in rows],
+        "ETA": [f"{r.state.eta_s:.0f} s" if r.state.eta_s is not None else "-" for r in rows],
+        "job": [f"{r.job.job_id} {r.job.state}" if r.job else "-" for r in rows],
+    }
+    kept = [name for name, cells in columns.items() if name not in ("preset", "ETA", "job") or set(cells) != {"-"}]
+    if columns["preset"] == columns["run"]:
+        kept.remove("preset")
+    table = Table(box=None, header_style="bold")
+    for name in kept:
+        folds = name in ("run", "preset")  # the others keep their width: a cut number would mislead
+        table.add_column(name, overflow="fold", no_wrap=not folds,
+                         min_width=None if folds else max(map(len, [name, *columns[name]])))
+    for i in range(len(rows)):
+        table.add_row(*(escape(columns[name][i]) for name in kept))
+    return table
 
 
 @app.command("plot")

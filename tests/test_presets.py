@@ -78,3 +78,16 @@ def test_the_preset_table_in_the_docs_is_generated_from_the_presets():
     table = docs[start:docs.index("<!-- end of the generated table -->")]
     assert table == markdown_table(api.presets()), "docs/presets.md's table is stale: paste `groklab papers --markdown`"
     assert table.count("\n") == len(api.presets()) + 2  # header, rule, one row per preset
+
+
+def test_the_full_suite_estimate_scales_each_presets_measured_time_by_steps():
+    """Two-at-a-time studies cost their slower half, tickets run one after another; a fifth more for analysis."""
+    from groklab.resolve import derive
+    from groklab.studies.suite import full_estimated_minutes
+
+    quick = api.resolve("levi2023_linear")
+    seconds = api.get_preset("levi2023_linear").quick_seconds
+    longer = derive(quick, {"train.steps": 3 * quick.train.steps})
+    assert full_estimated_minutes([[quick, quick]], [], workers=2) == pytest.approx(seconds * 1.2 / 60)
+    assert full_estimated_minutes([[quick, longer]], [], workers=2) == pytest.approx(3 * seconds * 1.2 / 60)
+    assert full_estimated_minutes([], [[quick, longer]], workers=2) == pytest.approx(4 * seconds * 1.2 / 60)

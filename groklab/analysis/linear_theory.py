@@ -50,8 +50,8 @@ def predicted_losses(
     curves = {}
     for split, weight in (("train", mu), ("test", np.ones_like(mu))):
         loss = per_mode @ (w * weight)
-        second = (per_mode * weight) ** 2 @ w
-        curves[split] = (loss, d_out / (1 + (d_out + 1) * second / (d_in * np.maximum(loss, 1e-300) ** 2)))
+        relative_second = (per_mode * weight / np.maximum(loss, np.finfo(float).tiny)[:, None]) ** 2 @ w
+        curves[split] = (loss, d_out / (1 + (d_out + 1) * relative_second / d_in))
     return curves
 
 
@@ -67,7 +67,7 @@ def predicted_step(
 ) -> int | None:
     """First step at which the predicted accuracy reaches `accuracy` (None if never within `steps`)."""
     loss, dof = curve
-    reached = np.flatnonzero(loss <= threshold * dof / chi2_quantile(accuracy, dof))
+    reached = np.flatnonzero(loss * chi2_quantile(accuracy, dof) <= threshold * dof)
     return int(steps[reached[0]]) if reached.size else None
 
 

@@ -7,12 +7,15 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from groklab.common.run_files import STATUS_FILE
 from groklab.history.writer import atomic_write_text, json_text
 
 State = Literal["queued", "running", "completed", "failed", "diverged"]
+STATES = get_args(State)
+_NUMBER_FIELDS = ("step", "total_steps", "pid", "train_acc", "test_acc", "eta_s", "updated_at")
+_TEXT_FIELDS = ("host", "device", "error", "stopped_early")
 
 
 def write_status(run_dir: Path, state: State, **fields: Any) -> None:
@@ -32,4 +35,15 @@ def read_status(run_dir: Path) -> dict[str, Any] | None:
         status = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):  # cut short by a kill, or not ours: the state is unknown
         return None
-    return status if isinstance(status, dict) else None
+    if not isinstance(status, dict):
+        return None
+    return {key: value for key, value in status.items() if _well_typed(key, value)}
+
+
+def _well_typed(key: str, value: Any) -> bool:
+    """Whether a status.json field has the type groklab writes (a damaged or foreign field is left out)."""
+    if key == "state":
+        return value in STATES
+    if key in _NUMBER_FIELDS:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return key not in _TEXT_FIELDS or isinstance(value, str)

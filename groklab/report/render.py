@@ -88,13 +88,33 @@ def _summary_rows(data: ReportData) -> list[list[str]]:
     return rows
 
 
+def _expected_outcome(result: Any) -> str | None:
+    """The outcome the run's preset scale should reach (None for custom configs, imports and other scales)."""
+    registry = discover()
+    return registry.get(result.preset).expected_outcome(result.scale) if result.preset in registry else None
+
+
+def _agrees(result: Any) -> bool | None:
+    """Whether the run reached the outcome its preset scale should reach (None without an expectation)."""
+    expected = _expected_outcome(result)
+    return None if expected is None else result.analysis.outcome == expected
+
+
 def _expected(result: Any) -> str:
     """The outcome the run's preset scale should reach and whether the run did ('-' without one)."""
-    registry = discover()
-    expected = registry.get(result.preset).expected_outcome(result.scale) if result.preset in registry else None
-    if expected is None:
-        return "-"
-    return f"{expected}: {'agrees' if result.analysis.outcome == expected else 'differs'}"
+    agrees = _agrees(result)
+    return "-" if agrees is None else f"{_expected_outcome(result)}: {'agrees' if agrees else 'differs'}"
+
+
+def _summary_classes(data: ReportData) -> list[list[str]]:
+    """CSS classes of the summary cells: a run's outcome is coloured by whether it is what its scale should
+    reach (a quick scale expected to memorize is green when it does), by the outcome itself without one."""
+    classes = []
+    for row, run in zip(_summary_rows(data), data.runs):
+        agrees = _agrees(run.result) if run.result is not None else None
+        outcome_class = row[7] if agrees is None else "agrees" if agrees else "differs"
+        classes.append([*row[:7], outcome_class, *row[8:]])
+    return classes
 
 
 SUMMARY_HEADER = ["run", "preset", "scale", "state", "step", "train acc", "test acc", "outcome",
@@ -111,12 +131,22 @@ def _counts(data: ReportData) -> tuple[dict[str, int], dict[str, int]]:
     return {k: v for k, v in outcomes.items() if v}, states
 
 
+def _agreement_line(data: ReportData) -> str:
+    """How many preset runs reached the outcome their scale should reach."""
+    verdicts = [_agrees(run.result) for run in data.runs if run.result is not None]
+    scored = [v for v in verdicts if v is not None]
+    if not scored:
+        return "No run has an expected outcome to compare with (custom configs, imports or other scales)."
+    return (f"{sum(scored)} of {len(scored)} preset runs reached the outcome expected at their scale"
+            + ("." if all(scored) else "; the others are marked 'differs' in the summary table."))
+
+
 def _next_steps(data: ReportData) -> list[str]:
     steps = []
     for run in data.runs:
         if run.result is None:
             steps.append(f"{run.name}: {run.problem or 'no history yet'}")
-        elif run.result.analysis.outcome not in ("grokked", "generalized"):
+        elif run.result.analysis.outcome not in ("grokked", "generalized") and not _agrees(run.result):
             steps.append(f"{run.name} ({run.result.analysis.outcome}): {run.result.diagnosis.suggestions[0]}")
         elif run.note:
             steps.append(f"{run.name}: {run.note}")
@@ -191,7 +221,8 @@ def render_markdown(data: ReportData, figure_link: Callable[[Path], str]) -> str
     out = [f"# groklab status report\n\nGenerated {time.strftime('%Y-%m-%d %H:%M')} from `{data.source}`: "
            f"{len(data.runs)} runs.\n", "## Executive summary\n", "| outcome | runs |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in outcomes.items()]
-    out += ["", "States: " + ", ".join(f"{k} {v}" for k, v in states.items()) + "\n", "## Summary table\n"]
+    out += ["", "States: " + ", ".join(f"{k} {v}" for k, v in states.items()), "", _agreement_line(data) + "\n",
+            "## Summary table\n"]
     out += ["| " + " | ".join(SUMMARY_HEADER) + " |", "|" + "---|" * len(SUMMARY_HEADER)]
     out += ["| " + " | ".join(row) + " |" for row in _summary_rows(data)]
     if data.comparison:
@@ -217,13 +248,17 @@ def render_markdown(data: ReportData, figure_link: Callable[[Path], str]) -> str
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;font-size:.9em}
-th{background:#f3f3f3}img{max-width:100%}.grokked{color:#1a7f37}.memorizing,.not_learning,.diverged{color:#b42318}"""
+th{background:#f3f3f3}img{max-width:100%}.grokked,.agrees{color:#1a7f37}
+.memorizing,.not_learning,.diverged,.differs{color:#b42318}"""
 
 
-def _table(header: list[str], rows: list[list[str]], table_id: str = "") -> str:
+def _table(header: list[str], rows: list[list[str]], table_id: str = "", classes: list[list[str]] | None = None) -> str:
+    """An HTML table; each cell's CSS class is its text unless `classes` (parallel to `rows`) says otherwise."""
+    classes = classes or rows
+    body = "".join("<tr>" + "".join(f"<td class='{html.escape(c)}'>{html.escape(text)}</td>"
+                                    for text, c in zip(row, row_classes)) + "</tr>"
+                   for row, row_classes in zip(rows, classes))
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td class='{html.escape(c)}'>{html.escape(c)}</td>" for c in row) + "</tr>"
-                   for row in rows)
     table_attr = f" id='{table_id}'" if table_id else ""
     return f"<table{table_attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -247,7 +282,9 @@ def render_html(data: ReportData) -> str:
              f"<code>{html.escape(str(data.source))}</code>: {len(data.runs)} runs.</p>",
              "<h2>Executive summary</h2>", _table(["outcome", "runs"], [[k, str(v)] for k, v in outcomes.items()]),
              f"<p>States: {html.escape(', '.join(f'{k} {v}' for k, v in states.items()))}</p>",
-             "<h2>Summary table</h2>", _table(SUMMARY_HEADER, _summary_rows(data), "summary")]
+             f"<p>{html.escape(_agreement_line(data))}</p>",
+             "<h2>Summary table</h2>",
+             _table(SUMMARY_HEADER, _summary_rows(data), "summary", _summary_classes(data))]
     if data.comparison:
         parts.append(_img(data.comparison, "all runs"))
     for study in data.across_presets:

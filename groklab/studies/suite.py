@@ -8,9 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from groklab.config import RunConfig
 from groklab.launch.executor import Local, in_processes, train_outcome
 from groklab.report.terminal import shown
-from groklab.resolve import get_preset, presets, resolve
+from groklab.resolve import derive, get_preset, presets, resolve
 from groklab.run.analysis import RunAnalysis, analyze
 from groklab.run.folder import DEFAULT_RUNS_DIR
 from groklab.studies.report import report
@@ -31,6 +32,22 @@ def estimated_minutes(workers: int) -> float:
     return (max(max(seconds), sum(seconds) / workers) * 1.2 + 30) / 60
 
 
+def _training_seconds(cfg: RunConfig) -> float:
+    """A run's expected training time: its preset's measured quick-scale time, scaled by its number of steps."""
+    quick_steps = resolve(cfg.preset, "quick").train.steps
+    return (get_preset(cfg.preset).quick_seconds or 60) * cfg.train.steps / quick_steps
+
+
+def full_estimated_minutes(study_points: list[list[RunConfig]], ticket_configs: list[list[RunConfig]],
+                           workers: int) -> float:
+    """How long `--full`'s studies (each `workers` points at a time) and ticket comparisons (one run after
+    another) take, from each preset's measured quick-scale time scaled by each run's steps."""
+    studies = sum(max(max(map(_training_seconds, points)), sum(map(_training_seconds, points)) / workers)
+                  for points in study_points if points)
+    tickets = sum(map(_training_seconds, (cfg for runs in ticket_configs for cfg in runs)))
+    return (studies + tickets) * 1.2 / 60
+
+
 def suite(
     scale: str = "quick", out: Path | None = None, workers: int = 2, full: bool = False,
     report_line: Callable[[str], None] = print,
@@ -45,8 +62,11 @@ def suite(
                for p in presets() for name, study in p.studies.items() if full}
     points = {name: resolve_points(spec) for name, spec in studies.items()}
     ticket_studies = [(p.id, t) for p in presets() for t in p.tickets if full]
+    ticket_runs = []
     for preset_id, t in ticket_studies:
-        resolve(preset_id, t.scale)
+        dense = resolve(preset_id, t.scale)
+        retrained = derive(dense, {"train.steps": t.retrain_steps}) if t.retrain_steps else dense
+        ticket_runs.append([dense, retrained, retrained, retrained])  # dense, ticket and two controls
     report_line(f"suite: {len(configs)} presets at the {scale} scale, {workers} at a time, into {out}"
                 + (f"; about {estimated_minutes(workers):.0f} min" if scale == "quick" else ""))
     results: dict[str, RunAnalysis | None] = {}
@@ -64,6 +84,11 @@ def suite(
                     f"{seconds:.0f} s")
 
     in_processes(train_outcome, {name: (cfg, out / name) for name, cfg in configs.items()}, workers, finished)
+    if full:
+        minutes = full_estimated_minutes([[cfg for cfg, _ in p] for p in points.values()], ticket_runs, workers)
+        report_line(f"suite --full: {len(studies)} preset studies ({sum(map(len, points.values()))} runs, {workers} "
+                    f"at a time) and {len(ticket_studies)} ticket comparisons (4 runs each, one after another); "
+                    f"about {minutes:.0f} min")
     for name, spec in studies.items():
         start_sweep(spec, out / "sweeps" / name, Local(workers), report_line, points[name])
         analyze_sweep(out / "sweeps" / name)
