@@ -215,12 +215,16 @@ def sweep_cmd(
     max_parallel: Annotated[Optional[int], typer.Option(min=1, help="Array jobs running at once.",
                                                         rich_help_panel=SLURM)] = None,
     wait: WaitOpt = False,
+    batched: Annotated[bool, typer.Option(help="Train the points that differ only in seed, learning rates, weight "
+                                          "decays, initial scale or training subset as one batched computation "
+                                          "(each still its own run folder).")] = False,
 ) -> None:
     """Run a grid of runs (locally, or as a SLURM job array); the same command again resumes a killed sweep
     without redoing points."""
     try:
         resources = _resources(partition, time_min, cpus, gpus, mem_gb, account, max_parallel)
-        result = api.sweep(preset, axes, scale, seeds, workers, out, executor=executor.value, resources=resources)
+        result = api.sweep(preset, axes, scale, seeds, workers, out, executor=executor.value, resources=resources,
+                           batched=batched)
         if isinstance(result, api.Submission):
             _submitted(result, wait)
             if not wait:
@@ -238,10 +242,10 @@ def sweep_cmd(
             table.add_row(point.name, "not run", "-", "-", "")
             continue
         a = run.analysis
-        notes = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in run.signature.items())
+        notes = ", ".join(f"{k} {shown(v)}" for k, v in run.signature.items())
         notes += f", slingshots {len(a.slingshots)}" if a.slingshots is not None else ""
-        table.add_row(point.name, labels.get(a.outcome, a.outcome), str(a.memorization_step),
-                      str(a.generalization_step), notes.strip(", "))
+        table.add_row(point.name, labels.get(a.outcome, a.outcome), shown(a.memorization_step),
+                      shown(a.generalization_step), notes.strip(", "))
     Console(width=200).print(table)
     if result.agreement:
         typer.echo(f"measured vs predicted generalization step: median relative error "

@@ -48,3 +48,14 @@ def config_hash(cfg: RunConfig) -> str:
     """Short stable hash of the resolved config (seed and device included)."""
     blob = json.dumps(config_to_dict(cfg), sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:10]
+
+
+def flat_config(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{'model.d_model': 128, ...} from a nested config dict."""
+    out: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            out |= flat_config(value, f"{prefix}{key}.")
+        else:
+            out[f"{prefix}{key}"] = value
+    return out

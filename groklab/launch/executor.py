@@ -18,9 +18,9 @@ from groklab.config import ConfigError, RunConfig
 from groklab.launch import SubmissionError
 from groklab.launch.slurm import SlurmResources, require_scheduler, submit, time_limit_min
 from groklab.launch.submit import Submission, estimate_all, live_jobs, prepare, submit_run
-from groklab.run.execute import RunHandle, run_or_reuse
+from groklab.run.execute import RunHandle, run_batched, run_or_reuse
 from groklab.run.execute import run as run_here
-from groklab.run.folder import check_reusable, point_state
+from groklab.run.folder import check_reusable, new_run_dir, point_state
 
 Job = tuple[RunConfig, Path]  # a config and the run folder it trains in
 Report = Callable[[str], None]
@@ -63,6 +63,29 @@ def train_outcome(cfg: RunConfig, run_dir: Path) -> str:
     return run_or_reuse(cfg, run_dir, show_progress=False).analysis.outcome
 
 
+def train_outcomes(jobs: list[Job]) -> dict[Path, str]:
+    """Train one job (train_outcome), or several new run folders whose configs stack as one batched computation;
+    {run folder: outcome}."""
+    if len(jobs) == 1:
+        cfg, run_dir = jobs[0]
+        return {run_dir: train_outcome(cfg, run_dir)}
+    run_dirs = [new_run_dir(cfg, run_dir) for cfg, run_dir in jobs]
+    handles = run_batched([cfg for cfg, _ in jobs], run_dirs, show_progress=False)
+    return {handle.run_dir: handle.result.analysis.outcome for handle in handles}
+
+
+def stacks(jobs: list[Job]) -> list[list[Job]]:
+    """`jobs` grouped for train_outcomes: new folders whose configs can be one batched computation (equal
+    stack keys) form one group; a folder to resume, or a config that cannot be batched, is a group of its own."""
+    from groklab.train.batched import stack_key, unbatchable_reason
+
+    groups: dict[str, list[Job]] = {}
+    for cfg, run_dir in jobs:
+        alone = point_state(run_dir) != "new" or unbatchable_reason(cfg) is not None
+        groups.setdefault(str(run_dir) if alone else stack_key(cfg), []).append((cfg, run_dir))
+    return list(groups.values())
+
+
 def unfinished(jobs: list[Job]) -> list[Job]:
     """The jobs whose folder is not finished, after checking every folder against its config (all before any
     work: a folder trained with another config is refused)."""
@@ -73,28 +96,37 @@ def unfinished(jobs: list[Job]) -> list[Job]:
 
 @dataclass(frozen=True)
 class Local:
-    """Train on this machine, `workers` runs at a time."""
+    """Train on this machine, `workers` runs at a time; with `batched`, the new runs whose configs differ only in
+    per-member values (seed, learning rates, weight decays, initial scale, training subset) as one batched
+    computation per group, the groups `workers` at a time."""
 
     workers: int = 1
+    batched: bool = False
 
     def launch(self, jobs: list[Job], name: str, report: Report, noun: str = "runs") -> dict[Path, str]:
         """Train (or resume) every unfinished job; {run folder: outcome, 'skipped' or 'failed: why'}."""
         todo = unfinished(jobs)
         results = {run_dir: "skipped" for _, run_dir in jobs}
-        report(f"{name}: {len(jobs)} {noun}, {len(jobs) - len(todo)} already finished, {len(todo)} to run with "
-               f"{self.workers} worker(s)")
+        groups = stacks(todo) if self.batched else [[job] for job in todo]
+        workers = max(1, min(self.workers, len(groups)))
+        batched = f" as {len(groups)} batched computation(s)" if self.batched else ""
+        report(f"{name}: {len(jobs)} {noun}, {len(jobs) - len(todo)} already finished, {len(todo)} to run{batched} "
+               f"with {workers} worker(s)")
         done = len(jobs) - len(todo)
 
         def finished(label: str, result: Any, seconds: float) -> None:
             nonlocal done
-            done += 1
-            run_dir = Path(label)
             failed = isinstance(result, Exception)
-            results[run_dir] = f"failed: {type(result).__name__}: {result}" if failed else result
-            timing = "" if failed else f" ({seconds:.0f} s)"
-            report(f"[{done}/{len(jobs)}] {run_dir.name}: {results[run_dir]}{timing}")
+            timing = "" if failed else f" ({seconds:.0f} s{' together' if len(labels[label]) > 1 else ''})"
+            for run_dir in labels[label]:
+                done += 1
+                results[run_dir] = f"failed: {type(result).__name__}: {result}" if failed else result[run_dir]
+                report(f"[{done}/{len(jobs)}] {run_dir.name}: {results[run_dir]}{timing}")
 
-        in_processes(train_outcome, {str(run_dir): (cfg, run_dir) for cfg, run_dir in todo}, self.workers, finished)
+        labels = {"\n".join(str(run_dir) for _, run_dir in group): [run_dir for _, run_dir in group]
+                  for group in groups}
+        in_processes(train_outcomes, {label: (group,) for label, group in zip(labels, groups, strict=True)},
+                     workers, finished)
         return results
 
 
@@ -138,12 +170,15 @@ Executor = Union[Local, Slurm]
 
 
 def executor_for(executor: Literal["local", "slurm"] | Executor, resources: SlurmResources | None = None,
-                 workers: int = 1) -> Executor:
-    """An executor from its name ('local' with `workers`, 'slurm' with `resources`) or as given."""
+                 workers: int = 1, batched: bool = False) -> Executor:
+    """An executor from its name ('local' with `workers` and `batched`, 'slurm' with `resources`) or as given."""
+    if batched and (executor == "slurm" or isinstance(executor, Slurm)):
+        raise ConfigError(["--batched trains the points here as one computation; on SLURM each point is its own "
+                           "job: drop --batched, or use --executor local"])
     if isinstance(executor, (Local, Slurm)):
         return executor
     if executor == "local":
-        return Local(workers)
+        return Local(workers, batched)
     if executor == "slurm":
         return Slurm(resources or SlurmResources())
     raise ConfigError([f"unknown executor '{executor}': choose local or slurm"])

@@ -110,7 +110,7 @@ def _summary_classes(data: ReportData) -> list[list[str]]:
     """CSS classes of the summary cells: a run's outcome is coloured by whether it is what its scale should
     reach (a quick scale expected to memorize is green when it does), by the outcome itself without one."""
     classes = []
-    for row, run in zip(_summary_rows(data), data.runs):
+    for row, run in zip(_summary_rows(data), data.runs, strict=True):
         agrees = _agrees(run.result) if run.result is not None else None
         outcome_class = row[7] if agrees is None else "agrees" if agrees else "differs"
         classes.append([*row[:7], outcome_class, *row[8:]])
@@ -256,8 +256,8 @@ def _table(header: list[str], rows: list[list[str]], table_id: str = "", classes
     """An HTML table; each cell's CSS class is its text unless `classes` (parallel to `rows`) says otherwise."""
     classes = classes or rows
     body = "".join("<tr>" + "".join(f"<td class='{html.escape(c)}'>{html.escape(text)}</td>"
-                                    for text, c in zip(row, row_classes)) + "</tr>"
-                   for row, row_classes in zip(rows, classes))
+                                    for text, c in zip(row, row_classes, strict=True)) + "</tr>"
+                   for row, row_classes in zip(rows, classes, strict=True))
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     table_attr = f" id='{table_id}'" if table_id else ""
     return f"<table{table_attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

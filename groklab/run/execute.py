@@ -35,7 +35,7 @@ def run(cfg: RunConfig, out: Path | None = None, show_progress: bool = True, ten
 def run_seeds(cfg: RunConfig, seeds: int, out: Path | None = None, show_progress: bool = True) -> list[RunHandle]:
     """Train seeds cfg.seed .. cfg.seed + seeds - 1, each into its own run folder (`out`/s<seed>, or the
     usual fresh folder), as one batched computation when the config allows it, else one after another."""
-    from groklab.train.batched import train_seeds, unbatchable_reason
+    from groklab.train.batched import unbatchable_reason
 
     check_probes(cfg)
     configs = [cfg.model_copy(update={"seed": cfg.seed + i}) for i in range(seeds)]
@@ -43,15 +43,24 @@ def run_seeds(cfg: RunConfig, seeds: int, out: Path | None = None, show_progress
     if reason is not None:
         logging.getLogger(__name__).info("training the seeds one after another: %s", reason)
         return [run(c, out / f"s{c.seed}" if out else None, show_progress) for c in configs]
-    run_dirs = [new_run_dir(c, out / f"s{c.seed}" if out else None) for c in configs]
+    return run_batched(configs, [new_run_dir(c, out / f"s{c.seed}" if out else None) for c in configs],
+                       show_progress)
+
+
+def run_batched(configs: list[RunConfig], run_dirs: list[Path], show_progress: bool = True) -> list[RunHandle]:
+    """Train configs that differ only in per-member values (train.batched.MEMBER_FIELDS) into their new, empty run
+    folders as one batched computation, then analyze each."""
+    from groklab.train.batched import train_batched
+
     for c, run_dir in zip(configs, run_dirs, strict=True):
+        check_probes(c)
         dump_config(c, run_dir / CONFIG_FILE)
         write_status(run_dir, "queued", total_steps=c.train.steps)
     with ExitStack() as stack:
         for run_dir in run_dirs:
             stack.enter_context(owned(run_dir))
         try:
-            results = train_seeds(configs, run_dirs, show_progress)
+            results = train_batched(configs, run_dirs, show_progress)
         except Exception as err:
             for run_dir in run_dirs:
                 write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from groklab.common.run_files import CONFIG_FILE, LOCK_FILE, SOURCE_FILE
-from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
+from groklab.config import ConfigError, RunConfig, config_to_dict, flat_config, load_config
 from groklab.runs import run_state
 
 FINISHED = ("completed", "diverged")
@@ -118,13 +118,3 @@ def check_reusable(run_dir: Path, cfg: Any) -> None:
             "another --out, or move that folder away to retrain it"
         )
 
-
-def flat_config(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{'model.d_model': 128, ...} from a nested config dict."""
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            out |= flat_config(value, f"{prefix}{key}.")
-        else:
-            out[f"{prefix}{key}"] = value
-    return out

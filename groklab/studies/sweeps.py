@@ -77,16 +77,19 @@ def sweep(
     preset: str, arguments: list[str], scale: str = "quick", seeds: int = 1, workers: int = 1,
     out: Path | None = None, runs_dir: Path = DEFAULT_RUNS_DIR, report_line: Callable[[str], None] | None = None,
     executor: Literal["local", "slurm"] | Executor = "local", resources: SlurmResources | None = None,
+    batched: bool = False,
 ) -> SweepAnalysis | Submission:
     """Run the grid `arguments` (key=v1,v2,... axes, key=v fixed overrides) around `preset`'s `scale`: here,
     `workers` points at a time (then analyze it: a SweepAnalysis), or with executor='slurm' as a job array
-    (a Submission; analyze_sweep reads the folder once the jobs end).
+    (a Submission; analyze_sweep reads the folder once the jobs end). With `batched` (here only), the points that
+    differ only in per-member values (seed, learning rates, weight decays, initial scale, training subset) train
+    as one batched computation, each still its own run folder.
 
     Every point's config is validated before anything runs. The same call again (same grid, same --out)
     skips finished points and resumes unfinished ones (on SLURM: resubmits only what stopped)."""
     spec = sweep_spec(preset, arguments, scale, seeds)
     sweep_dir = out or default_sweep_dir(spec, runs_dir)
-    chosen = executor_for(executor, resources, workers)
+    chosen = executor_for(executor, resources, workers, batched)
     launched = start_sweep(spec, sweep_dir, chosen, report_line or (lambda line: print(line, flush=True)))
     return launched if isinstance(chosen, Slurm) else analyze_sweep(sweep_dir)
 

@@ -1,0 +1,95 @@
+"""Adam, AdamW and SGD over parameters stacked on a leading member axis (batched seeds and sweep points).
+
+Each member has its own learning rate and weight decay, per parameter group (the embedding group of
+`optim.embedding_lr` / `optim.embedding_weight_decay` included); betas, eps and momentum are shared. The updates
+are torch's (torch.optim.Adam, AdamW and SGD without dampening or Nesterov) written with the per-member
+hyperparameters as broadcast tensors, so member i's parameters move as its own torch optimizer would move them,
+to float rounding. `member_state(i)` gives member i's state in torch's own format, for its checkpoints.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from groklab.config.schema import OptimCfg
+from groklab.optim import parameter_groups
+
+STACKABLE = ("adam", "adamw", "sgd")
+
+
+def group_hyperparameters(model: torch.nn.Module, cfg: OptimCfg) -> dict[str, tuple[float, float]]:
+    """{parameter name: (lr scale, weight decay)} as `cfg`'s parameter groups set them for `model`."""
+    names = {id(p): name for name, p in model.named_parameters()}
+    return {names[id(p)]: (group["lr_scale"], group.get("weight_decay", cfg.weight_decay))
+            for group in parameter_groups(model, cfg) for p in group["params"]}
+
+
+class StackedOptimizer:
+    """One optimizer for N members' stacked parameters; `step(lrs)` takes each member's learning rate."""
+
+    def __init__(self, params: dict[str, torch.nn.Parameter], cfg: OptimCfg,
+                 hyperparameters: list[dict[str, tuple[float, float]]]) -> None:
+        """`cfg`: the shared settings (name, betas, eps, momentum); `hyperparameters[i]`: member i's
+        {parameter name: (lr scale, weight decay)} (group_hyperparameters of its own config)."""
+        if cfg.name not in STACKABLE:
+            raise ValueError(f"optimizer {cfg.name} cannot be stacked (only {', '.join(STACKABLE)})")
+        self.params, self.cfg, self.steps = params, cfg, 0
+        self.lr_scale = {name: self._per_member([h[name][0] for h in hyperparameters], p)
+                         for name, p in params.items()}
+        self.weight_decay = {name: self._per_member([h[name][1] for h in hyperparameters], p)
+                             for name, p in params.items()}
+        self.state: dict[str, dict[str, torch.Tensor]] = {name: {} for name in params}
+
+    @staticmethod
+    def _per_member(values: list[float], param: torch.Tensor) -> torch.Tensor:
+        """Per-member values shaped to broadcast over a stacked parameter, in float64: scalars are combined in
+        double precision and rounded once to the parameter's dtype, as torch's optimizers round their Python
+        floats."""
+        return torch.tensor(values, dtype=torch.float64, device=param.device).view(-1, *[1] * (param.dim() - 1))
+
+    def zero_grad(self) -> None:
+        for p in self.params.values():
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self, lrs: list[float]) -> None:
+        """One update; `lrs[i]`: member i's learning rate at this step (before its groups' lr scales)."""
+        self.steps += 1
+        first = next(iter(self.params.values()))
+        lr = self._per_member(lrs, first).flatten()
+        for name, p in self.params.items():
+            if p.grad is not None:
+                member_lr = lr.view(-1, *[1] * (p.dim() - 1)) * self.lr_scale[name]
+                update = self._sgd if self.cfg.name == "sgd" else self._adam
+                update(p, p.grad, self.state[name], member_lr, self.weight_decay[name])
+
+    def _adam(self, p: torch.Tensor, grad: torch.Tensor, state: dict, lr: torch.Tensor, decay: torch.Tensor) -> None:
+        beta1, beta2 = self.cfg.betas
+        if self.cfg.name == "adamw":
+            p.mul_((1 - lr * decay).to(p.dtype))
+        else:
+            grad = grad + decay.to(p.dtype) * p  # Adam's weight decay is an L2 term in the gradient
+        if not state:
+            state["exp_avg"], state["exp_avg_sq"] = torch.zeros_like(p), torch.zeros_like(p)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        correction1, correction2 = 1 - beta1**self.steps, 1 - beta2**self.steps
+        denominator = (exp_avg_sq.sqrt() / correction2**0.5).add_(self.cfg.eps)
+        p.sub_((lr / correction1).to(p.dtype) * exp_avg / denominator)
+
+    def _sgd(self, p: torch.Tensor, grad: torch.Tensor, state: dict, lr: torch.Tensor, decay: torch.Tensor) -> None:
+        grad = grad + decay.to(p.dtype) * p
+        if self.cfg.momentum:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = grad.clone()
+            else:
+                state["momentum_buffer"].mul_(self.cfg.momentum).add_(grad)
+            grad = state["momentum_buffer"]
+        p.sub_(lr.to(p.dtype) * grad)
+
+    def member_state(self, member: int) -> dict[str, dict[str, torch.Tensor]]:
+        """Member `member`'s per-parameter state as its own torch optimizer holds it."""
+        step = {} if self.cfg.name == "sgd" else {"step": torch.tensor(float(self.steps))}
+        return {name: {**step, **{key: value[member].clone() for key, value in state.items()}}
+                for name, state in self.state.items() if state}
