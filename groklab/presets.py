@@ -35,6 +35,7 @@ class Study:
     question: str
     seeds: int = 1
     fixed: list[str] = field(default_factory=list)  # overrides applied to every point (e.g. fewer steps)
+    batched: bool = False  # `groklab suite --full` trains the points as one batched computation (sweep --batched)
 
 
 @dataclass(frozen=True)

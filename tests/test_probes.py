@@ -113,3 +113,48 @@ def test_pgd_stays_in_its_box_and_lowers_accuracy():
     robust = (net(attacked).argmax(-1) == y).float().mean()
     assert clean == 1.0 and robust < 0.9  # points within 0.1 of the diagonal flip
     assert net.weight.grad is None  # the attack does not touch the model's gradients
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_a_representation_spanning_k_equal_directions_has_effective_rank_and_participation_ratio_k(k):
+    from groklab.probes.representation import centred_rank, participation_ratio
+
+    directions = torch.linalg.qr(torch.randn(16, k, generator=torch.Generator().manual_seed(k), dtype=torch.float64))[
+        0].T  # [k, 16]
+    features = 2.5 * torch.cat([directions, -directions]) + 7.0  # centred at 7: the offset must not count
+    assert centred_rank(features) == pytest.approx(k, rel=1e-6)
+    assert participation_ratio(features) == pytest.approx(k, rel=1e-6)
+    assert centred_rank(torch.ones(8, 16)) == participation_ratio(torch.ones(8, 16)) == 0.0  # a single point
+    if k > 1:  # unequal spreads: fewer effective directions than k, the participation ratio fewer still
+        spread = directions * torch.linspace(1, 3, k)[:, None]
+        unequal = torch.cat([spread, -spread])
+        assert 1 < participation_ratio(unequal) < centred_rank(unequal) < k
+
+
+def test_the_margin_is_the_target_logit_minus_the_best_other():
+    from groklab.probes.representation import margins
+
+    logits = torch.tensor([[3.0, 1.0, 2.0], [0.0, 4.0, 5.0]])
+    assert margins(logits, torch.tensor([0, 1])).tolist() == [1.0, -1.0]
+
+
+def test_the_representation_probe_measures_a_real_run_consistently(tmp_path, tiny):
+    from groklab import api
+    from groklab.history import load_history
+
+    tiny["eval"]["probes"] = ["representation"]
+    tiny["train"]["steps"] = 60
+    handle = api.run(validate_config(tiny), tmp_path / "run", show_progress=False)
+    record = load_history(handle.run_dir).records[-1]
+    model = build_model(handle.result.config.model, build_task(handle.result.config.task, 0))
+    matrices = {f"weight_norm/{name}" for name, p in model.named_parameters() if p.dim() >= 2}
+    assert matrices <= record.keys()
+    assert 1 <= record["rep_effective_rank_train"] <= 32 and 1 <= record["rep_participation_ratio_test"] <= 32
+    assert record["logit_margin_q10_train"] <= record["logit_margin_train"]
+    # the sample is the whole training set (264 equations): a positive lower decile means 90% are classified right
+    if record["logit_margin_q10_train"] > 0:
+        assert record["train_acc"] >= 0.9
+    else:
+        assert record["train_acc"] <= 0.9 + 1 / 264
+    assert record["logit_norm_test"] > 0
+    assert (handle.run_dir / "figures" / "probes.png").is_file()

@@ -1,6 +1,6 @@
 """Power, Burda, Edwards, Babuschkin, Misra 2022: grokking on small algorithmic datasets."""
 
-from groklab.presets import Preset, ReportedOutcome, merged
+from groklab.presets import Preset, ReportedOutcome, Study, merged
 
 # Canonical: the paper's x/y mod 97 at 50% training data with AdamW and weight decay 1 (paper text), computed
 # as danielmamay/grokking's current main (commit 9988f8d, grokking/model.py, training.py) computes it, which
@@ -58,6 +58,16 @@ PRESET = Preset(
     version=3,
     quick_seconds=68,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "openai_grok": OPENAI_GROK, "gelu_2022": GELU_2022},
+    studies={
+        "training_fraction": Study(
+            scale="quick",
+            grid={"task.train_frac": [f"{fraction / 10:g}" for fraction in range(1, 10)]},
+            seeds=3,
+            batched=True,
+            question="steps to 99% test accuracy against the fraction of equations trained on (the paper's "
+            "Figure 2: x/y mod 97, 10% to 90%, 3 seeds); the quick scale's 2500 steps end the low fractions early",
+        ),
+    },
     reported=ReportedOutcome(
         outcome="grokked",
         summary="x/y mod 97 at 50% training data: training accuracy near 100% by about 10^3 updates, validation "

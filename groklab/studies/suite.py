@@ -89,8 +89,9 @@ def suite(
         report_line(f"suite --full: {len(studies)} preset studies ({sum(map(len, points.values()))} runs, {workers} "
                     f"at a time) and {len(ticket_studies)} ticket comparisons (4 runs each, one after another); "
                     f"about {minutes:.0f} min")
+    batched = {f"{p.id}-{name}": study.batched for p in presets() for name, study in p.studies.items()}
     for name, spec in studies.items():
-        start_sweep(spec, out / "sweeps" / name, Local(workers), report_line, points[name])
+        start_sweep(spec, out / "sweeps" / name, Local(workers, batched[name]), report_line, points[name])
         analyze_sweep(out / "sweeps" / name)
     for preset_id, t in ticket_studies:
         tickets(preset_id, t.scale, t.density, out / "tickets" / f"{preset_id}-{t.scale}-d{t.density:g}",
