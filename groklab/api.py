@@ -13,6 +13,7 @@ from groklab.resolve import get_preset, presets, resolve, validate_run_config
 from groklab.run.analysis import MEASURES, RunAnalysis, analyze, plot_measure
 from groklab.run.execute import RunHandle, resume, run_or_reuse, run_seeds
 from groklab.run.folder import DEFAULT_RUNS_DIR, new_run_dir
+from groklab.studies.geometry import RunGeometry, geometry
 from groklab.studies.report import report
 from groklab.studies.suite import expected_outcome, suite
 from groklab.studies.sweeps import (
@@ -27,8 +28,8 @@ from groklab.studies.tickets import TICKET_RUNS, TICKETS_HEADER, TicketsResult, 
 
 __all__ = [
     "DEFAULT_RUNS_DIR", "Local", "MEASURES", "PRESETS", "TICKETS_HEADER", "TICKET_RUNS", "RunAnalysis", "RunHandle",
-    "RunSummary", "Slurm", "SlurmResources", "Submission", "SweepAnalysis", "TicketsResult", "analyze",
-    "analyze_sweep", "expected_outcome", "find_sweeps", "find_tickets", "get_preset", "import_run", "load_tickets",
-    "new_run_dir", "plot_measure", "presets", "report", "resolve", "resume", "run", "run_or_reuse", "run_seeds",
-    "status", "study_arguments", "suite", "sweep", "sweep_spec", "tickets", "validate_run_config",
+    "RunGeometry", "RunSummary", "Slurm", "SlurmResources", "Submission", "SweepAnalysis", "TicketsResult", "analyze",
+    "analyze_sweep", "expected_outcome", "find_sweeps", "find_tickets", "geometry", "get_preset", "import_run",
+    "load_tickets", "new_run_dir", "plot_measure", "presets", "report", "resolve", "resume", "run", "run_or_reuse",
+    "run_seeds", "status", "study_arguments", "suite", "sweep", "sweep_spec", "tickets", "validate_run_config",
 ]

@@ -301,6 +301,34 @@ def analyze_cmd(
         err_console.print(f"[yellow]note:[/] {problem}")
 
 
+@app.command("geometry")
+def geometry_cmd(
+    runs_dir: Annotated[Path, typer.Argument(help="A run folder or a folder of runs.")] = api.DEFAULT_RUNS_DIR,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """When each geometric measure (eval.probes=[representation]) moves relative to its run's test-accuracy jump:
+    half-change time in normalized time (0 at memorization, 1 at generalization) and before / with / after."""
+    runs = api.geometry(runs_dir)
+    if not runs:
+        _fail(FileNotFoundError(f"no readable run folders under {runs_dir}"))
+    if as_json:
+        typer.echo(json_text([run.to_dict() for run in runs], indent=None))
+        return
+    console = Console()
+    table = Table(box=None, header_style="bold")
+    for column in ("run", "preset", "measure", "half-change time", "moves"):
+        table.add_column(column, overflow="fold")
+    for run in runs:
+        for measure, placed in run.measures.items():
+            table.add_row(escape(run.name), run.preset, measure, shown(placed["time"]), placed["order"])
+    if table.row_count:
+        console.print(table)
+    for run in runs:
+        if run.reason:
+            console.print(escape(f"{run.name} ({run.preset}, {run.outcome}): not aligned, {run.reason}"),
+                          soft_wrap=True)
+
+
 @app.command("status")
 def status_cmd(
     runs_dir: Annotated[Path, typer.Argument(help="A run folder or a folder of runs.")] = api.DEFAULT_RUNS_DIR,

@@ -34,3 +34,28 @@ def test_each_measure_is_placed_before_with_or_after_the_test_accuracy_jump():
     assert {name: aligned[name]["order"] for name in measures} == {
         "early": "before", "together": "with", "late": "after", "constant": "flat"}
     assert order(0.3, None) == "unknown"
+
+
+def test_groklab_geometry_aligns_a_grokked_runs_measures_and_lists_the_others_apart(tmp_path):
+    """Levi et al.'s linear teacher groks in seconds; its model is one linear layer, so the representation its
+    output layer reads is the input itself: constant, hence flat, while the logits move."""
+    import json
+
+    from tests.conftest import groklab_cli
+
+    runs = tmp_path / "runs"
+    groklab_cli("run", "levi2023_linear", "--out", str(runs / "probed"), "--quiet", "eval.probes=[representation]",
+                check=True)
+    groklab_cli("run", "levi2023_linear", "--out", str(runs / "plain"), "--quiet", check=True)
+    found = {r["run"]: r for r in json.loads(groklab_cli("geometry", str(runs), "--json", check=True).stdout)}
+    probed, plain = found["probed"], found["plain"]
+    assert plain["measures"] == {} and "no representation probe" in plain["reason"]
+    assert probed["outcome"] == "grokked" and probed["reason"] is None
+    measures = probed["measures"]
+    assert {"test_acc", "rep_effective_rank_train", "logit_norm_test", "param_norm"} <= measures.keys()
+    assert "logit_margin_test" not in measures  # a regression task has no class margins
+    assert measures["rep_effective_rank_train"]["order"] == "flat" and measures["rep_effective_rank_train"]["time"] is None
+    assert measures["logit_norm_test"]["order"] in ("before", "with", "after")
+    text = groklab_cli("geometry", str(runs), check=True).stdout
+    assert "rep_effective_rank_train" in text and "plain (levi2023_linear, grokked): not aligned" in text
+    assert "None" not in text
