@@ -41,6 +41,7 @@ def test_groklab_geometry_aligns_a_grokked_runs_measures_and_lists_the_others_ap
     output layer reads is the input itself: constant, hence flat, while the logits move."""
     import json
 
+    from groklab import api
     from tests.conftest import groklab_cli
 
     runs = tmp_path / "runs"
@@ -59,3 +60,8 @@ def test_groklab_geometry_aligns_a_grokked_runs_measures_and_lists_the_others_ap
     text = groklab_cli("geometry", str(runs), check=True).stdout
     assert "rep_effective_rank_train" in text and "plain (levi2023_linear, grokked): not aligned" in text
     assert "None" not in text
+    md, page = api.report(runs, tmp_path / "report")
+    section = md.read_text().split("## Across papers geometry")[1].split("\n## ")[0]
+    assert "| param_norm | before (" in section and "| rep_effective_rank_train | flat |" in section
+    assert (tmp_path / "report" / "figures" / "geometry-aligned.png").is_file()
+    assert "Across papers geometry" in page.read_text()

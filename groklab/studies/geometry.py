@@ -4,12 +4,17 @@ can be read on the same axes; runs that did not generalize after memorizing are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from groklab.analysis.alignment import align
+import numpy as np
+
+from groklab.analysis.alignment import align, normalized_time
 from groklab.config import ConfigError
 from groklab.history import HistoryError
+from groklab.plots import save_figure
+from groklab.plots.geometry import plot_aligned
+from groklab.report.render import SweepEntry
 from groklab.run.analysis import RunAnalysis, analyze
 from groklab.runs import find_runs
 
@@ -26,6 +31,8 @@ class RunGeometry:
     outcome: str
     measures: dict[str, dict]
     reason: str | None = None
+    times: np.ndarray | None = field(default=None, repr=False)  # normalized time of each evaluation
+    columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # the measures and test_acc
 
     def to_dict(self) -> dict:
         return {"run": self.name, "preset": self.preset, "outcome": self.outcome, "measures": self.measures,
@@ -43,7 +50,9 @@ def run_geometry(result: RunAnalysis, name: str) -> RunGeometry:
     m, g = a.memorization_step, a.generalization_step
     if m is None or g is None or g <= m:
         return RunGeometry(name, preset, a.outcome, {}, "it did not generalize after memorizing")
-    return RunGeometry(name, preset, a.outcome, align(history.steps, columns, history.column("test_acc"), m, g))
+    test_acc = history.column("test_acc")
+    return RunGeometry(name, preset, a.outcome, align(history.steps, columns, test_acc, m, g),
+                       times=normalized_time(history.steps, m, g), columns={"test_acc": test_acc, **columns})
 
 
 def geometry(runs_dir: Path) -> list[RunGeometry]:
@@ -56,3 +65,40 @@ def geometry(runs_dir: Path) -> list[RunGeometry]:
             continue
         found.append(run_geometry(result, str(run_dir.relative_to(runs_dir)) if run_dir != runs_dir else run_dir.name))
     return found
+
+
+FIGURE_MEASURES = ["test_acc", "rep_effective_rank_test", "rep_participation_ratio_test", "logit_margin_test",
+                   "logit_norm_test", "param_norm"]
+ORDERS = ("before", "with", "after", "flat")
+
+
+def geometry_entry(runs: list[RunGeometry], figures: Path) -> SweepEntry | None:
+    """The report's cross-paper section: one row per measure with each aligned run's order and time, counts of
+    before / with / after, a figure of the trajectories on normalized time; None when no run recorded the
+    representation probe."""
+    aligned = [run for run in runs if run.times is not None]
+    probed = [run for run in runs if run.reason is None or not run.reason.startswith("no representation")]
+    if not probed:
+        return None
+    names = [f"{run.name} ({run.preset})" for run in aligned]
+    measures = list(dict.fromkeys(m for run in aligned for m in run.measures if not m.startswith("weight_norm/")))
+    rows = []
+    for measure in measures:
+        placed = [run.measures.get(measure) for run in aligned]
+        counts = {order: sum(1 for p in placed if p and p["order"] == order) for order in ORDERS}
+        rows.append([measure, *(f"{p['order']} ({p['time']:.2f})" if p and p["time"] is not None
+                                else p["order"] if p else "-" for p in placed),
+                     ", ".join(f"{order} {n}" for order, n in counts.items() if n)])
+    apart = [f"{run.name} ({run.preset}, {run.outcome}): {run.reason}" for run in probed if run.times is None]
+    findings = [f"{len(aligned)} run(s) aligned at their own transition (normalized time: 0 at memorization, 1 at "
+                "generalization; a measure's time is when it has covered half its change over [-1, 2])"]
+    findings += [f"not aligned: {line}" for line in apart]
+    figure_list: tuple[Path, ...] = ()
+    if aligned:
+        figure = figures / "geometry-aligned.png"
+        shown = [m for m in FIGURE_MEASURES if any(m in run.columns for run in aligned)]
+        save_figure(plot_aligned([(name, run.times, run.columns) for name, run in zip(names, aligned, strict=True)],
+                                 shown), figure)
+        figure_list = (figure,)
+    return SweepEntry("geometry", "when does each geometric measure move, relative to test accuracy?",
+                      ["measure", *names, "count"], rows, findings, figure_list, kind="Across papers")

@@ -25,6 +25,7 @@ from groklab.resolve import get_preset
 from groklab.run.analysis import analyze, draw_run_figures
 from groklab.runs import find_runs, run_state
 from groklab.studies.base import study_sections
+from groklab.studies.geometry import geometry_entry, run_geometry
 
 
 def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
@@ -58,7 +59,9 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
     if curves:
         comparison = figures / "comparison.png"
         save_figure(plot_comparison(curves), comparison)
-    data = ReportData(runs_dir, entries, _paper_sections(entries, studies, figures), comparison, across)
+    aligned = geometry_entry([run_geometry(e.result, e.name) for e in entries if e.result is not None], figures)
+    data = ReportData(runs_dir, entries, _paper_sections(entries, studies, figures), comparison,
+                      across + ([aligned] if aligned else []))
     out.mkdir(parents=True, exist_ok=True)
     md, page = out / "report.md", out / "report.html"
     atomic_write_text(md, render_markdown(data, lambda path: str(path.relative_to(out))))
