@@ -55,7 +55,7 @@ def test_groklab_geometry_aligns_a_grokked_runs_measures_and_lists_the_others_ap
     measures = probed["measures"]
     assert {"test_acc", "rep_effective_rank_train", "logit_norm_test", "param_norm"} <= measures.keys()
     assert "logit_margin_test" not in measures  # a regression task has no class margins
-    assert measures["rep_effective_rank_train"]["order"] == "flat" and measures["rep_effective_rank_train"]["time"] is None
+    assert measures["rep_effective_rank_train"] == {"time": None, "order": "flat"}
     assert measures["logit_norm_test"]["order"] in ("before", "with", "after")
     text = groklab_cli("geometry", str(runs), check=True).stdout
     assert "rep_effective_rank_train" in text and "plain (levi2023_linear, grokked): not aligned" in text
