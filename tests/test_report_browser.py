@@ -19,7 +19,8 @@ CHECK = """<script>
 window.addEventListener('load', () => {
   const images = [...document.images];
   const result = {images: images.length, loaded: images.filter(i => i.complete && i.naturalWidth > 0).length,
-                  rows: document.querySelectorAll('#summary tbody tr').length, title: document.title};
+                  rows: document.querySelectorAll('#summary tbody tr').length, title: document.title,
+                  geometry: [...document.querySelectorAll('h2')].some(h => h.textContent.startsWith('Across papers'))};
   const out = document.createElement('pre'); out.id = 'groklab-check'; out.textContent = JSON.stringify(result);
   document.body.appendChild(out);
 });
@@ -31,9 +32,10 @@ window.addEventListener('load', () => {
 def test_html_report_renders_in_headless_chromium(tmp_path):
     assert CHROMIUM, "chromium must be installed under CI (make browser)"
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(TINY))
-    for seed in (0, 1):
+    for seed in (0, 1):  # seed 1 records the geometry probe: the cross-paper section appears
+        probes = ["eval.probes=[representation]"] if seed else []
         groklab_cli("run", "--config", str(tmp_path / "tiny.yaml"), "--seed", str(seed), "--quiet",
-                    "--out", str(tmp_path / "runs" / f"s{seed}"), check=True)
+                    "--out", str(tmp_path / "runs" / f"s{seed}"), *probes, check=True)
     _, page = api.report(tmp_path / "runs", tmp_path / "report")
     probe = tmp_path / "report" / "probe.html"
     probe.write_text(page.read_text().replace("</body>", CHECK + "</body>"))
@@ -44,7 +46,8 @@ def test_html_report_renders_in_headless_chromium(tmp_path):
     result = json.loads(found.group(1).replace("&quot;", '"'))
     assert result["title"] == "groklab status report"
     assert result["rows"] == 2  # one summary row per run
-    assert result["images"] == 5 and result["loaded"] == 5  # curves + detail per run, and the comparison grid
+    assert result["images"] == 6 and result["loaded"] == 6  # curves + detail per run, probes, the comparison grid
+    assert result["geometry"]
     shot = tmp_path / "report" / "screenshot.png"
     subprocess.run([*common, f"--screenshot={shot}", "--window-size=1200,2400", page.as_uri()],
                    capture_output=True, timeout=120, check=True)
