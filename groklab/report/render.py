@@ -102,19 +102,16 @@ def _agrees(result: Any) -> bool | None:
 
 def _expected(result: Any) -> str:
     """The outcome the run's preset scale should reach and whether the run did ('-' without one)."""
-    agrees = _agrees(result)
-    return "-" if agrees is None else f"{_expected_outcome(result)}: {'agrees' if agrees else 'differs'}"
+    expected = _expected_outcome(result)
+    return "-" if expected is None else f"{expected}: {'agrees' if result.analysis.outcome == expected else 'differs'}"
 
 
-def _summary_classes(data: ReportData) -> list[list[str]]:
+def _summary_classes(rows: list[list[str]]) -> list[list[str]]:
     """CSS classes of the summary cells: a run's outcome is coloured by whether it is what its scale should
-    reach (a quick scale expected to memorize is green when it does), by the outcome itself without one."""
-    classes = []
-    for row, run in zip(_summary_rows(data), data.runs, strict=True):
-        agrees = _agrees(run.result) if run.result is not None else None
-        outcome_class = row[7] if agrees is None else "agrees" if agrees else "differs"
-        classes.append([*row[:7], outcome_class, *row[8:]])
-    return classes
+    reach (its 'expected at its scale' cell: a quick scale expected to memorize is green when it does), by the
+    outcome itself without an expectation."""
+    agreement = {"agrees": "agrees", "differs": "differs"}
+    return [[*row[:7], agreement.get(row[8].rpartition(": ")[2], row[7]), *row[8:]] for row in rows]
 
 
 SUMMARY_HEADER = ["run", "preset", "scale", "state", "step", "train acc", "test acc", "outcome",
@@ -278,13 +275,14 @@ def _html_study(study: SweepEntry) -> str:
 def render_html(data: ReportData) -> str:
     """The report as one self-contained HTML page (figures embedded as data URIs)."""
     outcomes, states = _counts(data)
+    summary = _summary_rows(data)
     parts = [f"<h1>groklab status report</h1><p>Generated {time.strftime('%Y-%m-%d %H:%M')} from "
              f"<code>{html.escape(str(data.source))}</code>: {len(data.runs)} runs.</p>",
              "<h2>Executive summary</h2>", _table(["outcome", "runs"], [[k, str(v)] for k, v in outcomes.items()]),
              f"<p>States: {html.escape(', '.join(f'{k} {v}' for k, v in states.items()))}</p>",
              f"<p>{html.escape(_agreement_line(data))}</p>",
              "<h2>Summary table</h2>",
-             _table(SUMMARY_HEADER, _summary_rows(data), "summary", _summary_classes(data))]
+             _table(SUMMARY_HEADER, summary, "summary", _summary_classes(summary))]
     if data.comparison:
         parts.append(_img(data.comparison, "all runs"))
     for study in data.across_presets:

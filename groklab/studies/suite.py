@@ -58,8 +58,9 @@ def suite(
     `out`/tickets/. Writes `out`/report/ and returns each preset's analysis (None when its run failed)."""
     out = out or DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
     configs = {preset.id: resolve(preset.id, scale) for preset in presets()}  # validate all before any work
-    studies = {f"{p.id}-{name}": sweep_spec(p.id, study_arguments(study), study.scale, study.seeds)
-               for p in presets() for name, study in p.studies.items() if full}
+    chosen = {f"{p.id}-{name}": (p.id, study) for p in presets() for name, study in p.studies.items() if full}
+    studies = {name: sweep_spec(preset_id, study_arguments(study), study.scale, study.seeds)
+               for name, (preset_id, study) in chosen.items()}
     points = {name: resolve_points(spec) for name, spec in studies.items()}
     ticket_studies = [(p.id, t) for p in presets() for t in p.tickets if full]
     ticket_runs = []
@@ -89,9 +90,8 @@ def suite(
         report_line(f"suite --full: {len(studies)} preset studies ({sum(map(len, points.values()))} runs, {workers} "
                     f"at a time) and {len(ticket_studies)} ticket comparisons (4 runs each, one after another); "
                     f"about {minutes:.0f} min")
-    batched = {f"{p.id}-{name}": study.batched for p in presets() for name, study in p.studies.items()}
     for name, spec in studies.items():
-        start_sweep(spec, out / "sweeps" / name, Local(workers, batched[name]), report_line, points[name])
+        start_sweep(spec, out / "sweeps" / name, Local(workers, chosen[name][1].batched), report_line, points[name])
         analyze_sweep(out / "sweeps" / name)
     for preset_id, t in ticket_studies:
         tickets(preset_id, t.scale, t.density, out / "tickets" / f"{preset_id}-{t.scale}-d{t.density:g}",

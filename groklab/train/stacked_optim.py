@@ -55,11 +55,9 @@ class StackedOptimizer:
     def step(self, lrs: list[float]) -> None:
         """One update; `lrs[i]`: member i's learning rate at this step (before its groups' lr scales)."""
         self.steps += 1
-        first = next(iter(self.params.values()))
-        lr = self._per_member(lrs, first).flatten()
         for name, p in self.params.items():
             if p.grad is not None:
-                member_lr = lr.view(-1, *[1] * (p.dim() - 1)) * self.lr_scale[name]
+                member_lr = self._per_member(lrs, p) * self.lr_scale[name]
                 update = self._sgd if self.cfg.name == "sgd" else self._adam
                 update(p, p.grad, self.state[name], member_lr, self.weight_decay[name])
 
