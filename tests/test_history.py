@@ -52,6 +52,17 @@ def test_truncated_last_line_is_skipped_and_reported(tmp_path):
     assert path.read_text().endswith("train_lo")  # the input is never modified by reading
 
 
+@pytest.mark.parametrize("step", [9223372036854775296, 9.3e18, 2**53 + 1])  # the first found by hypothesis
+def test_a_step_too_large_to_count_is_skipped_and_named(tmp_path, step):
+    path = tmp_path / "history.jsonl"
+    write(path, 2)
+    with open(path, "a") as handle:
+        handle.write(json.dumps({"schema_version": 1, "step": step, "train_loss": 0.5}) + "\n")
+    history = load_history(path)
+    assert history.steps.tolist() == [0, 10]
+    assert "beyond the 9007199254740992 steps" in history.problems[0]
+
+
 def test_empty_missing_and_future_histories_give_clear_errors(tmp_path):
     with pytest.raises(HistoryError, match="no history"):
         load_history(tmp_path)

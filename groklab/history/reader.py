@@ -13,6 +13,8 @@ import numpy as np
 from groklab.common.run_files import HISTORY_FILE
 from groklab.history.schema import SCHEMA_VERSION
 
+MAX_STEP = 2**53  # the largest count a float (and so every plotting and analysis library) holds exactly
+
 
 class HistoryError(ValueError):
     """A history that cannot be read at all (missing, empty, or from an unknown schema)."""
@@ -93,6 +95,8 @@ def _parse_line(raw: bytes, last: bool) -> tuple[dict[str, Any] | None, str]:
     if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step) or step != int(step) \
             or step < 0:
         return None, f"has step {json.dumps(step)[:40]}, not a whole number of steps; skipped"
+    if step > MAX_STEP:
+        return None, f"has step {json.dumps(step)[:40]}, beyond the {MAX_STEP} steps a history can count; skipped"
     version = record.get("schema_version", SCHEMA_VERSION)
     if isinstance(version, bool) or not isinstance(version, int):
         return None, f"has schema_version {json.dumps(version)[:40]}, not a whole number; skipped"
