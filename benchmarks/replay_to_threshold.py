@@ -1,6 +1,8 @@
 """Same split, same initial weights, same grokking step? (run by hand; results go to docs/fidelity.md)
 
     .venv/bin/python benchmarks/replay_to_threshold.py power2022/danielmamay --max-steps 4000
+    .venv/bin/python benchmarks/replay_to_threshold.py power2022/openai-grok --max-steps 8000 \
+        --variant original --variant own-order
     .venv/bin/python benchmarks/replay_to_threshold.py nanda2023/progress-measures-paper --max-steps 20000 \
         --variant original --variant preset
 
@@ -38,6 +40,10 @@ def original_steps(ref: fidelity.Reference, target: float, test_loss: float) -> 
         reached = np.flatnonzero(a["epoch_val_acc"] >= target)
         return {"test_acc_step": int(a["epoch_end_step"][reached[0]]) if len(reached) else None,
                 "eval_every": "epoch (10 steps)"}
+    if "eval_val_accuracy" in a:  # openai/grok: its validations (percent), `step` updates done
+        reached = np.flatnonzero(a["eval_val_accuracy"] >= 100 * target)
+        return {"test_acc_step": int(a["eval_step"][reached[0]]) if len(reached) else None,
+                "eval_every": "once per evaluated epoch, growing 2% per evaluation"}
     if "eval_validation_accuracy" in a:  # danielmamay: evaluations after update `step` (step + 1 updates done)
         reached = np.flatnonzero(a["eval_validation_accuracy"] >= target)
         return {"test_acc_step": int(a["eval_step"][reached[0]]) + 1 if len(reached) else None,

@@ -142,6 +142,72 @@ def _danielmamay_weights(init: Arrays, cfg: RunConfig) -> Arrays:
     return out
 
 
+OPENAI_GROK_NUMBERS = 22  # its vocabulary: <|eos|>, =, its 20 operator tokens, then the numbers 0..96
+OPENAI_GROK_UNUSED = 238  # the last of its 120 S5 permutation tokens, in no x/y equation
+
+
+def _openai_grok_split(ref: Reference, cfg: RunConfig) -> TaskData:
+    """openai/grok's rows `<|eos|> x / y = c <|eos|>` over its 239-token vocabulary, in its order. The pairs and
+    answers are checked against groklab's own x/y table; the model reads its input (the first six tokens) and is
+    scored on c and the closing <|eos|> (`AnswerAndEnd`)."""
+    a = ref.arrays
+
+    def operands(rows: np.ndarray) -> np.ndarray:
+        return rows[:, [1, 3]] - OPENAI_GROK_NUMBERS
+
+    train, test = a["train_tokens"].astype(np.int64), a["test_tokens"].astype(np.int64)
+    modular_split(cfg, operands(train), operands(test), train[:, 5] - OPENAI_GROK_NUMBERS)  # checks them
+    if np.isin(np.concatenate([train, test]), OPENAI_GROK_UNUSED).any():
+        raise ValueError(f"token {OPENAI_GROK_UNUSED}, the replay's pad token, occurs in the recorded rows")
+    rows = {name: torch.from_numpy(part) for name, part in (("train", train), ("test", test))}
+    return TaskData(train_x=rows["train"][:, :6], train_y=rows["train"][:, 5:], test_x=rows["test"][:, :6],
+                    test_y=rows["test"][:, 5:], vocab_size=239, seq_len=6, n_classes=239,
+                    pad_token=OPENAI_GROK_UNUSED)
+
+
+class AnswerAndEnd(torch.nn.Module):
+    """openai/grok's scored positions: the answer (read after =) and the closing <|eos|> (read after the answer).
+    groklab's transformer reads one position per sequence, the last before its pad token, so each sequence is
+    given twice: with its answer replaced by the pad token (the causal mask hides that position from the one
+    read) and whole. Returns [B, C, 2] logits for [B, 2] targets, as the original's F.cross_entropy takes them."""
+
+    def __init__(self, model: torch.nn.Module, pad_token: int) -> None:
+        super().__init__()
+        self.model, self.pad_token = model, pad_token
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        answer_only = tokens.clone()
+        answer_only[:, -1] = self.pad_token
+        return torch.stack(self.model(torch.cat([answer_only, tokens])).chunk(2), dim=-1)
+
+
+class AnswerAndEndObjective(Objective):
+    """openai/grok's loss and accuracy over `AnswerAndEnd`'s two positions: the mean of their cross-entropies,
+    and a sample is correct when both tokens are."""
+
+    def per_sample(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return super().per_sample(outputs, targets).mean(-1)
+
+    def correct(self, outputs: torch.Tensor, targets: torch.Tensor, losses: torch.Tensor) -> torch.Tensor:
+        return (outputs.argmax(1) == targets).all(-1)
+
+
+def _openai_grok_weights(init: Arrays, cfg: RunConfig) -> Arrays:
+    """openai/grok's Transformer (per-head Wq, Wk, Wv without biases, Wo, post-LN blocks, a bias-free output
+    layer over its vocabulary) -> groklab's. Its sinusoidal positions are a buffer, compared in the tests."""
+    out = {"embed.weight": init["transformer.embedding.weight"], "unembed.weight": init["transformer.linear.weight"]}
+    for i in range(cfg.model.n_layers):
+        theirs, ours = f"transformer.decoder.blocks.{i}.", f"blocks.{i}."
+        for name in "qkv":
+            out[f"{ours}attn.{name}.weight"] = np.concatenate([
+                init[f"{theirs}self_attn.attn_heads.{h}.W{name}.weight"] for h in range(cfg.model.n_heads)])
+        out[f"{ours}attn.out.weight"] = init[f"{theirs}self_attn.Wo.weight"]
+        out |= {f"{ours}mlp.{j}.weight": init[f"{theirs}ffn.ffn.{j}.weight"] for j in (0, 2)}
+        for norm, ln in (("self_attn_norm", "ln1"), ("ffn_norm", "ln2")):
+            out |= {f"{ours}{ln}.{kind}": init[f"{theirs}{norm}.{kind}"] for kind in ("weight", "bias")}
+    return out
+
+
 def _pairs_split(ref: Reference, cfg: RunConfig) -> TaskData:
     return modular_split(cfg, ref.arrays["train_pairs"], ref.arrays["test_pairs"])
 
@@ -232,12 +298,17 @@ class Replay:
     split: Callable[[Reference, RunConfig], TaskData]
     weights: Callable[[Arrays, RunConfig], Arrays]
     minibatches: bool = False  # the recording holds each step's rows (batch_rows, batch_sizes); else full batch
+    answer_and_end: bool = False  # scored on the answer and the closing end token (openai/grok)
 
 
 REPLAYS = {
     "power2022/danielmamay": Replay(
         "power2022", "canonical", original=(), split=_danielmamay_split, weights=_danielmamay_weights,
         minibatches=True,
+    ),
+    "power2022/openai-grok": Replay(
+        "power2022", "openai_grok", original=("optim.warmup_start=0",), split=_openai_grok_split,
+        weights=_openai_grok_weights, minibatches=True, answer_and_end=True,
     ),
     "nanda2023/progress-measures-paper": Replay(
         "nanda2023", "canonical",
@@ -302,7 +373,7 @@ def replay_training(replay: Replay, ref: Reference, cfg: RunConfig,
     """groklab's Training for `cfg` on the recorded split, from the recorded initial weights, stepping through the
     recorded minibatches (or groklab's own seeded order with `own_order`)."""
     data = replay.split(ref, cfg)
-    objective = Objective(cfg)
+    objective = AnswerAndEndObjective(cfg) if replay.answer_and_end else Objective(cfg)
     model = build_model_for(cfg, data, objective)
     weights = replay.weights(ref.init, cfg)
     model.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in weights.items()}, strict=True)
@@ -310,6 +381,8 @@ def replay_training(replay: Replay, ref: Reference, cfg: RunConfig,
     if replay.minibatches and not own_order:
         order = RecordedOrder(data, ref.arrays["batch_rows"], ref.arrays["batch_sizes"], order)
     optimizer = build_optimizer(model, cfg.optim)
+    if replay.answer_and_end:
+        model = AnswerAndEnd(model, data.pad_token)
     return data, Training(cfg, model, optimizer, objective, order, None, param_norm(model),
                           GradientPipeline(cfg.optim))
 

@@ -9,6 +9,7 @@ float64 replay of the same steps (the band: how far groklab's own float32 replay
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,9 @@ import torch
 
 from groklab import fidelity
 from groklab.config.overrides import apply_overrides, validate_config
+from groklab.objective import Objective
 from groklab.optim import build_optimizer, lr_at
+from groklab.train.trainer import build_model_for
 
 REFERENCE = Path(__file__).parent / "reference"
 FIRST_STEP_TOL, EARLY_TOL, EARLY_STEPS, BAND_STEPS, BAND_FACTOR = 1e-6, 5e-5, 20, 200, 3.0
@@ -72,6 +75,33 @@ def test_recorded_steps_lie_in_the_float32_band(key):
           f"original vs groklab float32 {fidelity.relative_difference(ours, theirs).max():.2e}")
     assert spread <= BAND_FACTOR * band, f"{key}: the original strays {spread:.2e} from groklab's float64 replay, " \
                                          f"more than {BAND_FACTOR}x float32's own {band:.2e}"
+
+
+def test_openai_grok_positions_and_scoring_are_the_originals():
+    """openai/grok's sinusoidal table (a buffer, so not among the loaded weights) is groklab's, and the replay
+    scores what its _step scores: the answer after = and the closing <eos> after the answer."""
+    key = "power2022/openai-grok"
+    replay, ref = fidelity.REPLAYS[key], fidelity.load_reference(REFERENCE / key)
+    data, training = fidelity.replay_training(replay, ref, fidelity.replay_config(replay))
+    model = training.model.model
+    theirs = ref.arrays["init/transformer.position_encoding"][: data.seq_len]
+    assert np.abs(model.pos.numpy() - theirs).max() < 1e-6
+    x, y = data.train_x[:4], data.train_y[:4]
+    assert (x[:, 0] == 0).all() and (x[:, 4] == 1).all() and (y[:, 1] == 0).all()  # <eos> x / y = c, then <eos>
+    logits = training.model(x)
+    # the answer's logits are those of the five tokens up to =, read at the last of them
+    cfg = fidelity.replay_config(replay)
+    prefix = replace(data, train_x=data.train_x[:, :5], test_x=data.test_x[:, :5], seq_len=5, pad_token=None)
+    up_to_eq = build_model_for(cfg, prefix, Objective(cfg))
+    up_to_eq.load_state_dict(model.state_dict())
+    torch.testing.assert_close(up_to_eq(x[:, :5]), logits[..., 0], rtol=1e-5, atol=1e-5)
+    halves = [torch.nn.functional.cross_entropy(logits[..., i], y[:, i]).item() for i in (0, 1)]
+    assert training.objective.loss(logits, y).item() == pytest.approx(sum(halves) / 2, rel=1e-6)
+    wrong_end = torch.stack([y[:, 0], torch.full_like(y[:, 1], 5)], dim=1)
+    confident = torch.nn.functional.one_hot(y, 239).transpose(1, 2).float()  # [B, C, 2]
+    losses = training.objective.per_sample(confident, y)
+    assert training.objective.correct(confident, y, losses).all()
+    assert not training.objective.correct(confident, wrong_end, losses).any()  # both tokens must be right
 
 
 def test_warmup_start_follows_torch_linear_lr():

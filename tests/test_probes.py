@@ -131,6 +131,41 @@ def test_a_representation_spanning_k_equal_directions_has_effective_rank_and_par
         assert 1 < participation_ratio(unequal) < centred_rank(unequal) < k
 
 
+def test_linear_cka_is_one_for_a_rotated_scaled_copy_and_near_zero_for_unrelated_features():
+    from groklab.probes.representation import linear_cka
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(400, 12, generator=g, dtype=torch.float64)
+    rotation = torch.linalg.qr(torch.randn(12, 12, generator=g, dtype=torch.float64))[0]
+    assert linear_cka(x, x) == pytest.approx(1.0, abs=1e-12)
+    assert linear_cka(x, 3.0 * x @ rotation + 5.0) == pytest.approx(1.0, abs=1e-12)
+    assert linear_cka(x, torch.randn(400, 12, generator=g, dtype=torch.float64)) < 0.1
+    half = torch.cat([x[:, :6], torch.zeros(400, 6, dtype=torch.float64)], dim=1)  # half the directions kept
+    assert 0.3 < linear_cka(x, half) < 0.9
+    assert math.isnan(linear_cka(x, torch.ones(400, 3)))
+
+
+@pytest.mark.parametrize("operation", ["x+y", "x*y", "x/y"])
+def test_an_embedding_on_one_frequency_is_fourier_sparse_in_its_operations_group(operation):
+    from groklab.probes.fourier import group_order
+    from groklab.probes.representation import fourier_power, gini, sparsity
+
+    p, k = 13, 3
+    cyclic = group_order(p, "x*y") if operation != "x+y" else torch.arange(p)  # residue at each group position
+    m = len(cyclic)
+    angle = torch.zeros(p, dtype=torch.float64)
+    angle[cyclic] = 2 * math.pi * k * torch.arange(m, dtype=torch.float64) / m
+    rows = torch.stack([angle.cos(), angle.sin(), 0.5 * angle.cos()], dim=1)  # residue 0 unused for x*y, x/y
+    power = fourier_power(rows, operation)
+    assert len(power) == m // 2 and power.argmax().item() == k - 1
+    measured = sparsity(power)
+    assert measured["embed_fourier_top3_share"] == pytest.approx(1.0, abs=1e-12)
+    assert measured["embed_fourier_gini"] == pytest.approx(1 - 1 / len(power), abs=1e-12)
+    assert gini(torch.ones(6)) == 0.0
+    noise = torch.randn(p, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    assert sparsity(fourier_power(noise, operation))["embed_fourier_gini"] < 0.6
+
+
 def test_the_margin_is_the_target_logit_minus_the_best_other():
     from groklab.probes.representation import margins
 
@@ -149,6 +184,9 @@ def test_the_representation_probe_measures_a_real_run_consistently(tmp_path, tin
     model = build_model(handle.result.config.model, build_task(handle.result.config.task, 0))
     matrices = {f"weight_norm/{name}" for name, p in model.named_parameters() if p.dim() >= 2}
     assert matrices <= record.keys()
+    assert record["weight_norm_total"] == pytest.approx(math.sqrt(sum(record[m] ** 2 for m in matrices)))
+    assert 0 < record["rep_cka_previous_train"] <= 1 + 1e-9 and 0 < record["rep_cka_previous_test"] <= 1 + 1e-9
+    assert 0 <= record["embed_fourier_gini"] < 1 and 0 < record["embed_fourier_top3_share"] <= 1
     assert 1 <= record["rep_effective_rank_train"] <= 32 and 1 <= record["rep_participation_ratio_test"] <= 32
     assert record["logit_margin_q10_train"] <= record["logit_margin_train"]
     # the sample is the whole training set (264 equations): a positive lower decile means 90% are classified right

@@ -1,14 +1,18 @@
 """Geometry that every model has, so that all presets can be compared on the same axes: the representation the
-output layer reads (the answer position's residual stream in a transformer, the last hidden layer of an MLP), the
-logits it produces, and the norm of each weight matrix. Definitions in docs/analysis.md."""
+output layer reads (the answer position's residual stream in a transformer, the last hidden layer of an MLP), how
+far it moved since the previous evaluation, the logits it produces, the norm of each weight matrix, and for
+modular arithmetic the Fourier sparsity of the operand embedding. Definitions in docs/analysis.md."""
 
 from __future__ import annotations
+
+from weakref import WeakKeyDictionary
 
 import torch
 from torch import nn
 
 from groklab.probes.base import Panel, Probe, register
-from groklab.probes.embedding import effective_rank
+from groklab.probes.embedding import effective_rank, embedding_of
+from groklab.probes.fourier import group_order
 from groklab.probes.norms import output_layer
 
 SAMPLE = 512  # the first inputs of each split: a fixed sample, the same at every evaluation
@@ -30,6 +34,48 @@ def participation_ratio(features: torch.Tensor) -> float:
     return float(total**2 / (variances**2).sum()) if total > 0 else 0.0
 
 
+def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Linear centred kernel alignment of two representations of the same n inputs ([n, d1], [n, d2]; Kornblith
+    et al. 2019): 1 for representations equal up to rotation, isotropic scaling and offset, near 0 for unrelated
+    ones. NaN when either is a single point."""
+    x, y = x.double() - x.double().mean(0), y.double() - y.double().mean(0)
+    cross = (y.T @ x).square().sum()
+    scale = (x.T @ x).square().sum().sqrt() * (y.T @ y).square().sum().sqrt()
+    return float(cross / scale) if scale > 0 else float("nan")
+
+
+MULTIPLICATIVE = ("x*y", "x/y")  # cyclic in the discrete logarithm of their nonzero operands
+
+
+def fourier_power(rows: torch.Tensor, operation: str) -> torch.Tensor:
+    """Power of the operand embedding rows ([p, d], row r = residue r) at each non-constant frequency of the
+    group the operation lives in, summed over the embedding's columns: Z_p for additive operations, the
+    multiplicative group Z_{p-1} (rows reordered by discrete logarithm, zero left out) for x*y and x/y."""
+    p = rows.shape[0]
+    order = group_order(p, "x*y") if operation in MULTIPLICATIVE else torch.arange(p)
+    spectrum = torch.fft.rfft(rows[order].double() - rows[order].double().mean(0), dim=0)
+    return spectrum[1:].abs().square().sum(1)
+
+
+def gini(values: torch.Tensor) -> float:
+    """Gini coefficient of non-negative values: 0 when all are equal, 1 - 1/n when one holds everything."""
+    ordered = values.double().sort().values
+    n, total = len(ordered), ordered.sum()
+    if total <= 0:
+        return 0.0
+    ranks = torch.arange(1, n + 1, dtype=torch.float64)
+    return float(((2 * ranks - n - 1) * ordered).sum() / (n * total))
+
+
+def sparsity(power: torch.Tensor, top: int = 3) -> dict[str, float]:
+    """Gini coefficient of a power spectrum and the share of its `top` strongest frequencies."""
+    share = power.sort(descending=True).values[:top].sum() / power.sum().clamp_min(1e-300)
+    return {"embed_fourier_gini": gini(power), f"embed_fourier_top{top}_share": float(share)}
+
+
+_previous: WeakKeyDictionary[nn.Module, dict[str, torch.Tensor]] = WeakKeyDictionary()
+
+
 def margins(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Per sample, the target's logit minus the largest other logit (positive: classified correctly)."""
     target = logits.gather(1, targets[:, None]).squeeze(1)
@@ -44,12 +90,15 @@ def classifies(cfg) -> bool:
 
 @torch.no_grad()
 def representation(model: nn.Module, data, cfg) -> dict[str, float]:
-    """Effective rank and participation ratio of the output layer's input, logit norm and margins (mean and
-    lower decile) on the first SAMPLE training and test inputs; the norm of every weight matrix."""
+    """Effective rank and participation ratio of the output layer's input, its linear CKA with the previous
+    evaluation's (same model object, same inputs), logit norm and margins (mean and lower decile) on the first
+    SAMPLE training and test inputs; the norm of every weight matrix and their total; for modular arithmetic with
+    a token embedding, the Fourier sparsity of its operand rows."""
     layer = output_layer(model)
     inputs: list[torch.Tensor] = []
     hook = layer.register_forward_hook(lambda _m, args, _out: inputs.append(args[0]))
     values: dict[str, float] = {}
+    previous, current = _previous.get(model, {}), {}
     try:
         for split, x, y in (("train", data.train_x, data.train_y), ("test", data.test_x, data.test_y)):
             inputs.clear()
@@ -57,6 +106,9 @@ def representation(model: nn.Module, data, cfg) -> dict[str, float]:
             features = inputs[-1].reshape(-1, inputs[-1].shape[-1]).float()
             values[f"rep_effective_rank_{split}"] = centred_rank(features)
             values[f"rep_participation_ratio_{split}"] = participation_ratio(features)
+            current[split] = features
+            if split in previous:
+                values[f"rep_cka_previous_{split}"] = linear_cka(previous[split], features)
             values[f"logit_norm_{split}"] = float(logits.norm(dim=-1).mean())
             if y.dim() == 1 and not y.is_floating_point() and classifies(cfg):
                 margin = margins(logits, y[:SAMPLE])
@@ -64,9 +116,13 @@ def representation(model: nn.Module, data, cfg) -> dict[str, float]:
                 values[f"logit_margin_q10_{split}"] = float(torch.quantile(margin, LOWER_QUANTILE))
     finally:
         hook.remove()
-    for name, param in model.named_parameters():
-        if param.dim() >= 2:
-            values[f"weight_norm/{name}"] = float(param.norm())
+    _previous[model] = current
+    matrices = {name: float(param.norm()) for name, param in model.named_parameters() if param.dim() >= 2}
+    values |= {f"weight_norm/{name}": norm for name, norm in matrices.items()}
+    values["weight_norm_total"] = float(sum(n**2 for n in matrices.values()) ** 0.5)
+    embedding = embedding_of(dict(model.named_parameters()))
+    if cfg.task.name == "modular" and embedding is not None:
+        values |= sparsity(fourier_power(embedding[: cfg.task.p], cfg.task.operation))
     return values
 
 
@@ -75,9 +131,12 @@ register(Probe("representation", representation, panels=(
                                              ("rep_effective_rank_test", "test"))),
     Panel("representation: participation ratio", (("rep_participation_ratio_train", "train"),
                                                   ("rep_participation_ratio_test", "test"))),
+    Panel("representation: CKA with the previous evaluation", (("rep_cka_previous_train", "train"),
+                                                              ("rep_cka_previous_test", "test"))),
+    Panel("embedding: Fourier sparsity", (("embed_fourier_gini", "Gini"), ("embed_fourier_top3_share", "top-3 share"))),
     Panel("logit margin (mean, lower decile)", (("logit_margin_train", "train"), ("logit_margin_test", "test"),
                                                 ("logit_margin_q10_train", "train, 10%"),
                                                 ("logit_margin_q10_test", "test, 10%"))),
     Panel("logit norm", (("logit_norm_train", "train"), ("logit_norm_test", "test")), log=True),
-    Panel("weight norm per layer", (("weight_norm/*", ""),), log=True),
+    Panel("weight norm per layer and in total", (("weight_norm/*", ""), ("weight_norm_total", "total")), log=True),
 )))
