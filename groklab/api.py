@@ -15,7 +15,7 @@ from groklab.run.execute import RunHandle, resume, run_or_reuse, run_seeds
 from groklab.run.folder import DEFAULT_RUNS_DIR, new_run_dir
 from groklab.studies.geometry import RunGeometry, geometry
 from groklab.studies.report import report
-from groklab.studies.suite import expected_outcome, suite
+from groklab.studies.suite import expected_outcome, preset_of_run, suite
 from groklab.studies.sweeps import (
     SweepAnalysis,
     analyze_sweep,
@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_RUNS_DIR", "Local", "MEASURES", "PRESETS", "TICKETS_HEADER", "TICKET_RUNS", "RunAnalysis", "RunHandle",
     "RunGeometry", "RunSummary", "Slurm", "SlurmResources", "Submission", "SweepAnalysis", "TicketsResult", "analyze",
     "analyze_sweep", "expected_outcome", "find_sweeps", "find_tickets", "geometry", "get_preset", "import_run",
-    "load_tickets", "new_run_dir", "plot_measure", "presets", "report", "resolve", "resume", "run", "run_or_reuse",
-    "run_seeds", "status", "study_arguments", "suite", "sweep", "sweep_spec", "tickets", "validate_run_config",
+    "load_tickets", "new_run_dir", "plot_measure", "preset_of_run", "presets", "report", "resolve", "resume", "run",
+    "run_or_reuse", "run_seeds", "status", "study_arguments", "suite", "sweep", "sweep_spec", "tickets",
+    "validate_run_config",
 ]

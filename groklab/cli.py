@@ -142,23 +142,27 @@ def suite_cmd(
     workers: Annotated[int, typer.Option(min=1, help="Runs trained at a time (processes sharing the cores).")] = 2,
     full: Annotated[bool, typer.Option("--full", help="Then every preset study (sweep) and ticket comparison "
                                                       "(quick scale; about an hour on 2 cores).")] = False,
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds 0..N-1 of every preset (seed k > 0 into "
+                                                   "PRESET-seedK/), e.g. 3 for the report's cross-paper "
+                                                   "geometry over seeds.")] = 1,
 ) -> None:
     """Run one scale of every preset side by side, say how each ended against what its scale should reach, and
     write the report."""
     folder = out or api.DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
-        results = api.suite(scale, folder, workers, full, report_line=lambda line: typer.echo(line))
+        results = api.suite(scale, folder, workers, full, report_line=lambda line: typer.echo(line), seeds=seeds)
     except USER_ERRORS as err:
         _fail(err)
     columns = "{:23s}{:14s}{:14s}{:7s}{:>10s}{:>12s}{:>9s}"  # 89 characters: no table wider than a terminal
     typer.echo(columns.format("preset", "outcome", "expected", "agrees", "memorized", "generalized", "test acc"))
     for name, result in results.items():
-        expected, a = api.expected_outcome(name, scale), result.analysis if result else None
+        expected, a = api.expected_outcome(api.preset_of_run(name), scale), result.analysis if result else None
         typer.echo(columns.format(name, a.outcome if a else "failed", expected,
                                   "yes" if a and a.outcome == expected else "NO", shown(a and a.memorization_step),
                                   shown(a and a.generalization_step), percent(a.final["test_acc"]) if a else "-"))
-    agree = sum(r is not None and r.analysis.outcome == api.expected_outcome(n, scale) for n, r in results.items())
-    typer.echo(f"{agree}/{len(results)} presets reached the outcome expected at the {scale} scale")
+    agree = sum(r is not None and r.analysis.outcome == api.expected_outcome(api.preset_of_run(n), scale)
+                for n, r in results.items())
+    typer.echo(f"{agree}/{len(results)} runs reached the outcome expected at the {scale} scale")
     typer.echo(f"report: {folder / 'report' / 'report.html'} (and report.md)\nresults: {folder}")
 
 

@@ -47,7 +47,7 @@ def test_groklab_geometry_aligns_a_grokked_runs_measures_and_lists_the_others_ap
     runs = tmp_path / "runs"
     groklab_cli("run", "levi2023_linear", "--out", str(runs / "probed"), "--quiet", "eval.probes=[representation]",
                 check=True)
-    groklab_cli("run", "levi2023_linear", "--out", str(runs / "plain"), "--quiet", check=True)
+    groklab_cli("run", "levi2023_linear", "--out", str(runs / "plain"), "--quiet", "eval.probes=[]", check=True)
     found = {r["run"]: r for r in json.loads(groklab_cli("geometry", str(runs), "--json", check=True).stdout)}
     probed, plain = found["probed"], found["plain"]
     assert plain["measures"] == {} and "no representation probe" in plain["reason"]

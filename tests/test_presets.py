@@ -1,5 +1,6 @@
 """Contract tests over the preset registry (not a folder listing)."""
 
+import math
 import pkgutil
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import groklab.papers
 from groklab import api
 from groklab.objective import Objective
 from groklab.presets import discover
+from groklab.probes import PROBES
 from groklab.tasks import build_task
 from groklab.train.trainer import build_model_for
 
@@ -49,6 +51,23 @@ def test_scale_validates_builds_and_trains_two_steps(preset_id, scale):
         optimizer.step()
         losses.append(loss.item())
     assert all(torch.isfinite(torch.tensor(losses)))
+    if "representation" in cfg.eval.probes:  # the measures every quick scale records (issue 23)
+        values = PROBES.get("representation").measure(model.eval(), data, cfg)
+        assert values["rep_effective_rank_test"] >= 1 and math.isfinite(values["weight_norm_total"])
+        assert all(math.isfinite(v) for v in values.values()), values
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.id)
+def test_every_quick_scale_records_the_universal_geometry(preset):
+    assert "representation" in api.resolve(preset.id, "quick").eval.probes
+
+
+def test_suite_run_names_give_back_their_preset():
+    from groklab.studies.suite import preset_of_run, run_name
+
+    for preset in PRESETS:
+        assert run_name(preset.id, 0) == preset.id
+        assert [preset_of_run(run_name(preset.id, seed)) for seed in range(3)] == [preset.id] * 3
 
 
 def test_alias_resolves_to_the_same_config():

@@ -180,7 +180,8 @@ class EvalCfg(Strict):
     )
     probe_every: int | None = Field(
         None, gt=0, description="Measure the probes only at evaluations whose step is a multiple of this (and at "
-        "the last step); None: at every evaluation. Each record with probes says what they cost (probe_s)."
+        "the last step); None: at every evaluation. Each record with probes says what they cost (probe_s; "
+        "probe_s/<name> each)."
     )
     key_frequency_rule: Literal["best_per_neuron", "share"] = Field(
         "best_per_neuron", description="progress: which frequencies are key. best_per_neuron: every neuron's best "

@@ -33,7 +33,8 @@ QUICK = merged(CANONICAL, {
     "model": {"init_scale": 2.0},
     "optim": {"weight_decay": 0.2},
     "train": {"steps": 10_000, "checkpoint_every": 2000},
-    "eval": {"every": 500, "log_points": 40, "lc_anchors": 128, "adv_samples": 256},
+    "eval": {"every": 500, "log_points": 40, "lc_anchors": 128, "adv_samples": 256,
+             "probes": ["local_complexity", "adversarial", "representation"]},
 })
 
 # Large init: Liu et al.'s MNIST grokking initialization (scale 8). Measured, seed 0 (70 s): the last hidden

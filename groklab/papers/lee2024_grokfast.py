@@ -40,7 +40,7 @@ CANONICAL_BASELINE = {**CANONICAL, "optim": ADAM}
 # With standard pre-LN blocks instead (version 1), the baseline itself reached 86% by step 713 and the filter
 # did not help: the block form matters.
 QUICK = merged(CANONICAL, {"train": {"steps": 3000, "checkpoint_every": 500},
-                           "eval": {"every": 50, "log_points": 40}})
+                           "eval": {"every": 50, "log_points": 40, "probes": ["representation"]}})
 QUICK_BASELINE = {**QUICK, "optim": ADAM}
 
 PRESET = Preset(

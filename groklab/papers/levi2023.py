@@ -26,6 +26,7 @@ CANONICAL = {
 QUICK = merged(CANONICAL, {
     "task": {"d_in": 200, "n_train": 400, "n_test": 2000},
     "train": {"steps": 800, "checkpoint_every": 400},
+    "eval": {"probes": ["representation"], "probe_every": 4},
 })
 
 PRESET = Preset(

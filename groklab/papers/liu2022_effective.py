@@ -22,7 +22,7 @@ CANONICAL = {
 }
 
 # The toy model is already small: quick is the canonical run (about 40 s on 2 cores).
-QUICK = merged(CANONICAL, {})
+QUICK = merged(CANONICAL, {"eval": {"probes": ["rqi", "representation"]}})
 PRESET = Preset(
     id="liu2022_effective",
     alias="02",

@@ -28,7 +28,8 @@ QUICK = merged(CANONICAL, {
     "model": {"d_model": 64, "d_mlp": 256},
     "optim": {"lr": 3e-3},
     "train": {"steps": 5000, "checkpoint_every": 500, "keep_checkpoints_every": 500},
-    "eval": {"every": 50, "log_points": 40, "probe_every": 250},
+    "eval": {"every": 50, "log_points": 40, "probe_every": 250,
+             "probes": ["progress", "embedding", "representation"]},
 })
 
 PRESET = Preset(

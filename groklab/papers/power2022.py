@@ -44,7 +44,7 @@ GELU_2022 = merged(CANONICAL, {
 QUICK = merged(CANONICAL, {
     "optim": {"lr": 2e-3},
     "train": {"steps": 2500, "checkpoint_every": 500, "stop_at_test_acc": 0.99},
-    "eval": {"every": 50, "log_points": 40},
+    "eval": {"every": 50, "log_points": 40, "probes": ["representation"]},
 })
 
 PRESET = Preset(

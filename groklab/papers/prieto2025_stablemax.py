@@ -31,7 +31,7 @@ CANONICAL_ORTHOGONAL = merged(CANONICAL, {
 QUICK = merged(CANONICAL, {
     "optim": {"betas": [0.9, 0.99]},
     "train": {"steps": 2000, "loss": "cross_entropy", "loss_dtype": "float32", "checkpoint_every": 500},
-    "eval": {"every": 50, "log_points": 40},
+    "eval": {"every": 50, "log_points": 40, "probes": ["softmax_collapse", "representation"]},
 })
 
 PRESET = Preset(

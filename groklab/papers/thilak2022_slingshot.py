@@ -25,7 +25,7 @@ QUICK = {
     "optim": {"name": "adam", "lr": 1e-3, "betas": [0.9, 0.98], "eps": 1e-8, "weight_decay": 0.0,
               "warmup_steps": 10},
     "train": {"steps": 6000, "batch_size": None, "checkpoint_every": 1000},
-    "eval": {"every": 20, "log_points": 20, "probes": ["last_layer_norm"]},
+    "eval": {"every": 20, "log_points": 20, "probes": ["last_layer_norm", "representation"]},
 }
 
 PRESET = Preset(

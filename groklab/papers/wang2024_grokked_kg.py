@@ -58,7 +58,7 @@ QUICK = merged(CANONICAL, {
     "model": {"n_layers": 2, "d_model": 64, "n_heads": 4, "d_mlp": 256, "dropout": 0.0},
     "optim": {"lr": 1e-3, "warmup_steps": 100},
     "train": {"steps": 18_000, "batch_size": 256, "checkpoint_every": 2000, "stop_at_test_acc": 0.9},
-    "eval": {"every": 1000, "log_points": 10},
+    "eval": {"every": 1000, "log_points": 10, "probes": ["representation"]},
     "analysis": {"memorization_threshold": 0.97},
 })
 # Comparison quick: 100 entities, 5 attributes with values 0..19, phi 7.2, the quick model and optimizer.

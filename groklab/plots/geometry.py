@@ -19,19 +19,29 @@ def scaled(values: np.ndarray) -> np.ndarray:
     return np.full_like(values, 0.5) if high == low else (values - low) / (high - low)
 
 
-def plot_aligned(runs: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], measures: list[str]) -> Figure:
+def plot_aligned(runs: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], measures: list[str],
+                 columns_per_row: int = 4) -> Figure:
     """One panel per measure: each run (label, normalized times, {measure: values}) drawn within the alignment
-    window, scaled to its own range; dashed lines mark memorization (0) and generalization (1)."""
-    fig, axes = plt.subplots(1, len(measures), figsize=(3.6 * len(measures), 3.2), squeeze=False)
-    for ax, measure in zip(axes[0], measures, strict=True):
-        for i, (label, times, columns) in enumerate(runs):  # one colour per run in every panel
+    window, scaled to its own range, one colour per label (a preset's seeds share theirs); dashed lines mark
+    memorization (0) and generalization (1)."""
+    n_cols = min(columns_per_row, len(measures))
+    n_rows = -(-len(measures) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.6 * n_cols, 3.2 * n_rows), squeeze=False)
+    colours = {label: f"C{i % 10}" for i, label in enumerate(dict.fromkeys(label for label, _, _ in runs))}
+    for ax, measure in zip(axes.flat, measures, strict=False):  # spare panels of the last row stay empty
+        drawn: set[str] = set()
+        for label, times, columns in runs:
             if measure not in columns:
                 continue
             inside = (times >= WINDOW[0]) & (times <= WINDOW[1])
-            ax.plot(times[inside], scaled(columns[measure][inside]), label=label, color=f"C{i % 10}", linewidth=1.2)
+            ax.plot(times[inside], scaled(columns[measure][inside]), color=colours[label], linewidth=1.0, alpha=0.8,
+                    label=label if label not in drawn else "_nolegend_")
+            drawn.add(label)
         for edge in (0, 1):
             ax.axvline(edge, color="grey", linestyle="--", linewidth=0.8)
         ax.set(title=measure, xlabel="normalized time", ylim=(-0.05, 1.05), xlim=WINDOW)
+    for ax in list(axes.flat)[len(measures):]:
+        ax.set_visible(False)
     axes[0][0].set_ylabel("scaled to each run's range")
     axes[0][0].legend(fontsize="x-small", loc="best")  # test_acc: every aligned run has it
     fig.tight_layout()

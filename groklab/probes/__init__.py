@@ -50,13 +50,16 @@ def probes_due(step: int, cfg: Any) -> bool:
 
 
 def measure_probes(model: nn.Module, data: TaskData, cfg: Any, step: int) -> dict[str, float]:
-    """All of the run's probes merged into one dict, with probe_s (their wall time), when they are due."""
+    """All of the run's probes merged into one dict, with probe_s (their wall time) and probe_s/<name> (each
+    one's), when they are due."""
     if not probes_due(step, cfg):
         return {}
     start = time.perf_counter()
     values: dict[str, float] = {}
     for name in cfg.eval.probes:
+        began = time.perf_counter()
         values.update(PROBES.get(name).measure(model, data, cfg))
+        values[f"probe_s/{name}"] = round(time.perf_counter() - began, 4)
     values["probe_s"] = round(time.perf_counter() - start, 4)
     return values
 

@@ -20,7 +20,11 @@ EMBEDDING_KEYS = ("embed.weight", "embed")  # state-dict names of the models' to
 def effective_rank(matrix: torch.Tensor) -> float:
     """exp(entropy of the normalized singular values) (Roy and Vetterli 2007): 1 for rank one, d for d equal
     singular values."""
-    singular = torch.linalg.svdvals(matrix.double())
+    return spectral_rank(torch.linalg.svdvals(matrix.double()))
+
+
+def spectral_rank(singular: torch.Tensor) -> float:
+    """effective_rank from a matrix's singular values."""
     share = singular / singular.sum().clamp_min(1e-30)
     share = share[share > 0]
     return float(torch.exp(-(share * share.log()).sum()))

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from groklab.probes.base import Panel, Probe, register
-from groklab.probes.embedding import effective_rank, embedding_of
+from groklab.probes.embedding import embedding_of, spectral_rank
 from groklab.probes.fourier import group_order
 from groklab.probes.norms import output_layer
 
@@ -19,17 +19,23 @@ SAMPLE = 512  # the first inputs of each split: a fixed sample, the same at ever
 LOWER_QUANTILE = 0.1
 
 
-def centred_rank(features: torch.Tensor) -> float:
+def centred_spectrum(features: torch.Tensor) -> torch.Tensor:
+    """Singular values of the centred [n, d] features, in float64."""
+    return torch.linalg.svdvals(features.double() - features.double().mean(0))
+
+
+def centred_rank(features: torch.Tensor, spectrum: torch.Tensor | None = None) -> float:
     """The effective rank (exp of the entropy of the normalized singular values) of the centred [n, d] features:
-    k for a representation spanning k directions with equal spread, 1 for a line, 0 for a single point."""
-    centred = features.double() - features.double().mean(0)
-    return effective_rank(centred) if centred.any() else 0.0
+    k for a representation spanning k directions with equal spread, 1 for a line, 0 for a single point.
+    `spectrum`: their centred_spectrum, when already computed."""
+    spectrum = centred_spectrum(features) if spectrum is None else spectrum
+    return spectral_rank(spectrum) if spectrum.any() else 0.0
 
 
-def participation_ratio(features: torch.Tensor) -> float:
+def participation_ratio(features: torch.Tensor, spectrum: torch.Tensor | None = None) -> float:
     """(sum of the covariance's eigenvalues)^2 / (sum of their squares): k for k directions of equal variance,
     weighted towards the largest ones more than the effective rank is."""
-    variances = torch.linalg.svdvals(features.double() - features.double().mean(0)) ** 2
+    variances = (centred_spectrum(features) if spectrum is None else spectrum) ** 2
     total = variances.sum()
     return float(total**2 / (variances**2).sum()) if total > 0 else 0.0
 
@@ -104,8 +110,9 @@ def representation(model: nn.Module, data, cfg) -> dict[str, float]:
             inputs.clear()
             logits = model(x[:SAMPLE]).float()
             features = inputs[-1].reshape(-1, inputs[-1].shape[-1]).float()
-            values[f"rep_effective_rank_{split}"] = centred_rank(features)
-            values[f"rep_participation_ratio_{split}"] = participation_ratio(features)
+            spectrum = centred_spectrum(features)
+            values[f"rep_effective_rank_{split}"] = centred_rank(features, spectrum)
+            values[f"rep_participation_ratio_{split}"] = participation_ratio(features, spectrum)
             current[split] = features
             if split in previous:
                 values[f"rep_cka_previous_{split}"] = linear_cka(previous[split], features)

@@ -18,7 +18,8 @@ from groklab.report.render import SweepEntry
 from groklab.run.analysis import RunAnalysis, analyze
 from groklab.runs import find_runs
 
-MEASURE_PREFIXES = ("rep_", "logit_", "param_norm")  # the measures every model has (docs/analysis.md)
+# the measures every model has (docs/analysis.md)
+MEASURE_PREFIXES = ("rep_", "logit_", "param_norm", "weight_norm_total", "embed_fourier_")
 
 
 @dataclass(frozen=True)
@@ -67,38 +68,51 @@ def geometry(runs_dir: Path) -> list[RunGeometry]:
     return found
 
 
-FIGURE_MEASURES = ["test_acc", "rep_effective_rank_test", "rep_participation_ratio_test", "logit_margin_test",
-                   "logit_norm_test", "param_norm"]
+FIGURE_MEASURES = ["test_acc", "rep_effective_rank_test", "rep_participation_ratio_test", "rep_cka_previous_test",
+                   "logit_margin_test", "logit_norm_test", "weight_norm_total", "embed_fourier_gini"]
 ORDERS = ("before", "with", "after", "flat")
 
 
+def placement(placed: list[dict | None]) -> str:
+    """One table cell: a single run's order and time ("before (-0.59)"), or over several runs of a preset the
+    count of each order and the median time ("before 2, with 1 (median -0.31)"); "-" when none recorded it."""
+    placed = [p for p in placed if p]
+    if not placed:
+        return "-"
+    times = [p["time"] for p in placed if p["time"] is not None]
+    if len(placed) == 1:
+        return f"{placed[0]['order']} ({times[0]:.2f})" if times else placed[0]["order"]
+    counts = ", ".join(f"{order} {n}" for order in ORDERS if (n := sum(p["order"] == order for p in placed)))
+    return counts + (f" (median {np.median(times):.2f})" if times else "")
+
+
 def geometry_entry(runs: list[RunGeometry], figures: Path) -> SweepEntry | None:
-    """The report's cross-paper section: one row per measure with each aligned run's order and time, counts of
-    before / with / after, a figure of the trajectories on normalized time; None when no run recorded the
-    representation probe."""
+    """The report's cross-paper section: one row per measure with each preset's placement over its aligned runs
+    and the counts of before / with / after / flat over all of them, a figure of the trajectories on normalized
+    time (one colour per preset); None when no run recorded the representation probe."""
     aligned = [run for run in runs if run.times is not None]
     probed = [run for run in runs if run.reason is None or not run.reason.startswith("no representation")]
     if not probed:
         return None
-    names = [f"{run.name} ({run.preset})" for run in aligned]
+    presets = list(dict.fromkeys(run.preset for run in aligned))
     measures = list(dict.fromkeys(m for run in aligned for m in run.measures if not m.startswith("weight_norm/")))
     rows = []
     for measure in measures:
-        placed = [run.measures.get(measure) for run in aligned]
-        counts = {order: sum(1 for p in placed if p and p["order"] == order) for order in ORDERS}
-        rows.append([measure, *(f"{p['order']} ({p['time']:.2f})" if p and p["time"] is not None
-                                else p["order"] if p else "-" for p in placed),
-                     ", ".join(f"{order} {n}" for order, n in counts.items() if n)])
+        cells = [placement([run.measures.get(measure) for run in aligned if run.preset == preset])
+                 for preset in presets]
+        placed = [p for run in aligned if (p := run.measures.get(measure))]
+        counts = {order: sum(p["order"] == order for p in placed) for order in ORDERS}
+        rows.append([measure, *cells, ", ".join(f"{order} {n}" for order, n in counts.items() if n)])
     apart = [f"{run.name} ({run.preset}, {run.outcome}): {run.reason}" for run in probed if run.times is None]
-    findings = [f"{len(aligned)} run(s) aligned at their own transition (normalized time: 0 at memorization, 1 at "
-                "generalization; a measure's time is when it has covered half its change over [-1, 2])"]
+    findings = [f"{len(aligned)} run(s) of {len(presets)} preset(s) aligned at their own transition (normalized "
+                "time: 0 at memorization, 1 at generalization; a measure's time is when it has covered half its "
+                "change over [-1, 2])"]
     findings += [f"not aligned: {line}" for line in apart]
     figure_list: tuple[Path, ...] = ()
     if aligned:
         figure = figures / "geometry-aligned.png"
         shown = [m for m in FIGURE_MEASURES if any(m in run.columns for run in aligned)]
-        save_figure(plot_aligned([(name, run.times, run.columns) for name, run in zip(names, aligned, strict=True)],
-                                 shown), figure)
+        save_figure(plot_aligned([(run.preset, run.times, run.columns) for run in aligned], shown), figure)
         figure_list = (figure,)
     return SweepEntry("geometry", "when does each geometric measure move, relative to test accuracy?",
-                      ["measure", *names, "count"], rows, findings, figure_list, kind="Across papers")
+                      ["measure", *presets, "all runs"], rows, findings, figure_list, kind="Across papers")

@@ -48,16 +48,27 @@ def full_estimated_minutes(study_points: list[list[RunConfig]], ticket_configs: 
     return (studies + tickets) * 1.2 / 60
 
 
+def run_name(preset_id: str, seed: int) -> str:
+    """A suite run's folder name: the preset id for seed 0, <preset id>-seed<k> for further seeds."""
+    return preset_id if seed == 0 else f"{preset_id}-seed{seed}"
+
+
+def preset_of_run(name: str) -> str:
+    """The preset id of a suite run's folder name."""
+    return name.split("-seed")[0]
+
+
 def suite(
     scale: str = "quick", out: Path | None = None, workers: int = 2, full: bool = False,
-    report_line: Callable[[str], None] = print,
+    report_line: Callable[[str], None] = print, seeds: int = 1,
 ) -> dict[str, RunAnalysis | None]:
-    """Run `scale` of every preset into `out`/<preset id>/, `workers` at a time (finished runs in `out` are
-    reused), printing one line as each ends: its outcome, events and the outcome its scale is expected to reach.
-    With `full` (quick scale only), then every preset study into `out`/sweeps/ and every ticket comparison into
-    `out`/tickets/. Writes `out`/report/ and returns each preset's analysis (None when its run failed)."""
+    """Run `scale` of every preset, seeds 0..`seeds`-1, into `out`/<run_name>/, `workers` at a time (finished runs
+    in `out` are reused), printing one line as each ends: its outcome, events and the outcome its scale is
+    expected to reach. With `full` (quick scale only), then every preset study into `out`/sweeps/ and every ticket
+    comparison into `out`/tickets/. Writes `out`/report/ and returns each run's analysis (None when it failed)."""
     out = out or DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
-    configs = {preset.id: resolve(preset.id, scale) for preset in presets()}  # validate all before any work
+    configs = {run_name(preset.id, seed): derive(resolve(preset.id, scale), {"seed": seed})
+               for seed in range(seeds) for preset in presets()}  # validate all before any work
     chosen = {f"{p.id}-{name}": (p.id, study) for p in presets() for name, study in p.studies.items() if full}
     studies = {name: sweep_spec(preset_id, study_arguments(study), study.scale, study.seeds)
                for name, (preset_id, study) in chosen.items()}
@@ -68,20 +79,20 @@ def suite(
         dense = resolve(preset_id, t.scale)
         retrained = derive(dense, {"train.steps": t.retrain_steps}) if t.retrain_steps else dense
         ticket_runs.append([dense, retrained, retrained, retrained])  # dense, ticket and two controls
-    report_line(f"suite: {len(configs)} presets at the {scale} scale, {workers} at a time, into {out}"
-                + (f"; about {estimated_minutes(workers):.0f} min" if scale == "quick" else ""))
+    report_line(f"suite: {len(presets())} presets at the {scale} scale, {seeds} seed(s) each, {workers} at a time, "
+                f"into {out}" + (f"; about {seeds * estimated_minutes(workers):.0f} min" if scale == "quick" else ""))
     results: dict[str, RunAnalysis | None] = {}
 
-    def finished(preset_id: str, outcome: Any, seconds: float) -> None:
-        line = f"[{len(results) + 1}/{len(configs)}] {preset_id}  "
+    def finished(name: str, outcome: Any, seconds: float) -> None:
+        line = f"[{len(results) + 1}/{len(configs)}] {name}  "
         if isinstance(outcome, Exception):
-            results[preset_id] = None
+            results[name] = None
             report_line(line + f"failed: {type(outcome).__name__}: {outcome}")
             return
-        results[preset_id] = result = analyze(out / preset_id, write=False)
+        results[name] = result = analyze(out / name, write=False)
         a = result.analysis
         report_line(line + f"{a.outcome} (memorized at {shown(a.memorization_step)}, generalized at "
-                    f"{shown(a.generalization_step)}; expected: {expected_outcome(preset_id, scale)})  "
+                    f"{shown(a.generalization_step)}; expected: {expected_outcome(preset_of_run(name), scale)})  "
                     f"{seconds:.0f} s")
 
     in_processes(train_outcome, {name: (cfg, out / name) for name, cfg in configs.items()}, workers, finished)
