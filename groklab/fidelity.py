@@ -421,7 +421,7 @@ def fidelity_line(preset: str) -> str:
     originals = [key.split("/", 1)[1] for key, replay in REPLAYS.items() if replay.preset == preset]
     if not originals:
         return f"not yet replayed against its paper's code (docs/fidelity.md, row {preset})"
-    return (f"replayed step by step against {', '.join(originals)}'s recorded split, weights and losses "
+    return (f"replayed step by step against the recorded split, weights and losses of {' and '.join(originals)} "
             f"(docs/fidelity.md, row {preset})")
 
 

@@ -21,7 +21,7 @@ CANONICAL = {
 # `groklab tickets 10` (density 0.4): dense train 99% at step 133, test 95% at 2800; the ticket 95% at step
 # 100 (28x sooner); the random mask never generalizes within 4000 steps; the dense net rescaled to the
 # ticket's initial norm reaches 95% at 3600 (slower than dense).
-QUICK = merged(CANONICAL, {"train": {"steps": 4000}, "eval": {"probes": ["representation"]}})
+QUICK = merged(CANONICAL, {"train": {"steps": 4000}, "eval": {"probes": ["representation"], "probe_every": 100}})
 
 # MNIST: gouki510/Grokking-Tickets config/config_mnist.py and config_pruning_mnist.py: MLP 784 -> 200 -> 10,
 # ReLU, no biases, weight scale 8; 10% of the MNIST training set (6000 images), batch 1000, AdamW lr 1e-3,

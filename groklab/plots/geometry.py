@@ -33,8 +33,9 @@ def plot_aligned(runs: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], meas
         for label, times, columns in runs:
             if measure not in columns:
                 continue
-            inside = (times >= WINDOW[0]) & (times <= WINDOW[1])
-            ax.plot(times[inside], scaled(columns[measure][inside]), color=colours[label], linewidth=1.0, alpha=0.8,
+            values = columns[measure]
+            shown = (times >= WINDOW[0]) & (times <= WINDOW[1]) & np.isfinite(values)  # probes may skip evaluations
+            ax.plot(times[shown], scaled(values[shown]), color=colours[label], linewidth=1.0, alpha=0.8,
                     label=label if label not in drawn else "_nolegend_")
             drawn.add(label)
         for edge in (0, 1):

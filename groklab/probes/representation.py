@@ -20,8 +20,14 @@ LOWER_QUANTILE = 0.1
 
 
 def centred_spectrum(features: torch.Tensor) -> torch.Tensor:
-    """Singular values of the centred [n, d] features, in float64."""
-    return torch.linalg.svdvals(features.double() - features.double().mean(0))
+    """Singular values of the centred [n, d] features, in float64: the square roots of the eigenvalues of the
+    smaller of the two Gram matrices (faster than an SVD), with rounding noise below 1e-12 of the largest set
+    to 0."""
+    centred = features.double() - features.double().mean(0)
+    gram = centred.T @ centred if centred.shape[0] >= centred.shape[1] else centred @ centred.T
+    eigenvalues = torch.linalg.eigvalsh(gram).flip(0)
+    eigenvalues[eigenvalues <= 1e-12 * eigenvalues[0].clamp_min(0)] = 0.0
+    return eigenvalues.sqrt()
 
 
 def centred_rank(features: torch.Tensor, spectrum: torch.Tensor | None = None) -> float:
@@ -40,14 +46,15 @@ def participation_ratio(features: torch.Tensor, spectrum: torch.Tensor | None = 
     return float(total**2 / (variances**2).sum()) if total > 0 else 0.0
 
 
-def linear_cka(x: torch.Tensor, y: torch.Tensor) -> float:
+def linear_cka(x: torch.Tensor, y: torch.Tensor,
+               spectra: tuple[torch.Tensor, torch.Tensor] | None = None) -> float:
     """Linear centred kernel alignment of two representations of the same n inputs ([n, d1], [n, d2]; Kornblith
     et al. 2019): 1 for representations equal up to rotation, isotropic scaling and offset, near 0 for unrelated
-    ones. NaN when either is a single point."""
+    ones. NaN when either is a single point. `spectra`: their centred_spectrum, when already computed."""
+    sx, sy = spectra if spectra is not None else (centred_spectrum(x), centred_spectrum(y))
     x, y = x.double() - x.double().mean(0), y.double() - y.double().mean(0)
-    cross = (y.T @ x).square().sum()
-    scale = (x.T @ x).square().sum().sqrt() * (y.T @ y).square().sum().sqrt()
-    return float(cross / scale) if scale > 0 else float("nan")
+    scale = sx.pow(4).sum().sqrt() * sy.pow(4).sum().sqrt()  # ||X^T X||_F ||Y^T Y||_F
+    return float((y.T @ x).square().sum() / scale) if scale > 0 else float("nan")
 
 
 MULTIPLICATIVE = ("x*y", "x/y")  # cyclic in the discrete logarithm of their nonzero operands
@@ -79,7 +86,8 @@ def sparsity(power: torch.Tensor, top: int = 3) -> dict[str, float]:
     return {"embed_fourier_gini": gini(power), f"embed_fourier_top{top}_share": float(share)}
 
 
-_previous: WeakKeyDictionary[nn.Module, dict[str, torch.Tensor]] = WeakKeyDictionary()
+# per model object, the (features, centred spectrum) of each split at its previous probe evaluation
+_previous: WeakKeyDictionary[nn.Module, dict[str, tuple[torch.Tensor, torch.Tensor]]] = WeakKeyDictionary()
 
 
 def margins(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -110,12 +118,15 @@ def representation(model: nn.Module, data, cfg) -> dict[str, float]:
             inputs.clear()
             logits = model(x[:SAMPLE]).float()
             features = inputs[-1].reshape(-1, inputs[-1].shape[-1]).float()
-            spectrum = centred_spectrum(features)
+            unchanged = split in previous and torch.equal(previous[split][0], features)
+            spectrum = previous[split][1] if unchanged else centred_spectrum(features)  # a linear model's input
             values[f"rep_effective_rank_{split}"] = centred_rank(features, spectrum)
             values[f"rep_participation_ratio_{split}"] = participation_ratio(features, spectrum)
-            current[split] = features
+            current[split] = (features, spectrum)
             if split in previous:
-                values[f"rep_cka_previous_{split}"] = linear_cka(previous[split], features)
+                before, before_spectrum = previous[split]
+                values[f"rep_cka_previous_{split}"] = 1.0 if unchanged else \
+                    linear_cka(before, features, (before_spectrum, spectrum))
             values[f"logit_norm_{split}"] = float(logits.norm(dim=-1).mean())
             if y.dim() == 1 and not y.is_floating_point() and classifies(cfg):
                 margin = margins(logits, y[:SAMPLE])
