@@ -150,19 +150,14 @@ def _openai_grok_split(ref: Reference, cfg: RunConfig) -> TaskData:
     """openai/grok's rows `<|eos|> x / y = c <|eos|>` over its 239-token vocabulary, in its order. The pairs and
     answers are checked against groklab's own x/y table; the model reads its input (the first six tokens) and is
     scored on c and the closing <|eos|> (`AnswerAndEnd`)."""
-    a = ref.arrays
-
-    def operands(rows: np.ndarray) -> np.ndarray:
-        return rows[:, [1, 3]] - OPENAI_GROK_NUMBERS
-
-    train, test = a["train_tokens"].astype(np.int64), a["test_tokens"].astype(np.int64)
-    modular_split(cfg, operands(train), operands(test), train[:, 5] - OPENAI_GROK_NUMBERS)  # checks them
+    train, test = (ref.arrays[f"{split}_tokens"].astype(np.int64) for split in ("train", "test"))
+    numbers = OPENAI_GROK_NUMBERS
+    modular_split(cfg, train[:, [1, 3]] - numbers, test[:, [1, 3]] - numbers, train[:, 5] - numbers)  # checks them
     if np.isin(np.concatenate([train, test]), OPENAI_GROK_UNUSED).any():
         raise ValueError(f"token {OPENAI_GROK_UNUSED}, the replay's pad token, occurs in the recorded rows")
-    rows = {name: torch.from_numpy(part) for name, part in (("train", train), ("test", test))}
-    return TaskData(train_x=rows["train"][:, :6], train_y=rows["train"][:, 5:], test_x=rows["test"][:, :6],
-                    test_y=rows["test"][:, 5:], vocab_size=239, seq_len=6, n_classes=239,
-                    pad_token=OPENAI_GROK_UNUSED)
+    train, test = torch.from_numpy(train), torch.from_numpy(test)
+    return TaskData(train_x=train[:, :6], train_y=train[:, 5:], test_x=test[:, :6], test_y=test[:, 5:],
+                    vocab_size=239, seq_len=6, n_classes=239, pad_token=OPENAI_GROK_UNUSED)
 
 
 class AnswerAndEnd(torch.nn.Module):

@@ -25,7 +25,7 @@ CANONICAL = {
 # seeds 0 and 1: train 99% at step 14, test 95% at 76 and 74 (5x); 300 steps take about 15 s.
 QUICK = merged(CANONICAL, {"task": {"train_frac": 0.3}, "train": {"steps": 300, "checkpoint_every": 100},
                            "eval": {"every": 2, "probes": ["fourier", "representation"],
-                                    "probe_every": 10}})
+                                    "probe_every": 30}})
 
 # Version 1's canonical, kept by name: cross-entropy, PyTorch's default init, AdamW lr 5e-3, weight decay 1,
 # warmup 10 (Gromov's AdamW variant with the loss most grokking codes use); it groks in a few hundred steps.
