@@ -30,18 +30,26 @@ def centred_spectrum(features: torch.Tensor) -> torch.Tensor:
     return eigenvalues.sqrt()
 
 
-def centred_rank(features: torch.Tensor, spectrum: torch.Tensor | None = None) -> float:
+def centred_rank(features: torch.Tensor) -> float:
     """The effective rank (exp of the entropy of the normalized singular values) of the centred [n, d] features:
-    k for a representation spanning k directions with equal spread, 1 for a line, 0 for a single point.
-    `spectrum`: their centred_spectrum, when already computed."""
-    spectrum = centred_spectrum(features) if spectrum is None else spectrum
+    k for a representation spanning k directions with equal spread, 1 for a line, 0 for a single point."""
+    return rank_of_spectrum(centred_spectrum(features))
+
+
+def participation_ratio(features: torch.Tensor) -> float:
+    """(sum of the covariance's eigenvalues)^2 / (sum of their squares): k for k directions of equal variance,
+    weighted towards the largest ones more than the effective rank is."""
+    return participation_of_spectrum(centred_spectrum(features))
+
+
+def rank_of_spectrum(spectrum: torch.Tensor) -> float:
+    """centred_rank from the features' centred_spectrum."""
     return spectral_rank(spectrum) if spectrum.any() else 0.0
 
 
-def participation_ratio(features: torch.Tensor, spectrum: torch.Tensor | None = None) -> float:
-    """(sum of the covariance's eigenvalues)^2 / (sum of their squares): k for k directions of equal variance,
-    weighted towards the largest ones more than the effective rank is."""
-    variances = (centred_spectrum(features) if spectrum is None else spectrum) ** 2
+def participation_of_spectrum(spectrum: torch.Tensor) -> float:
+    """participation_ratio from the features' centred_spectrum."""
+    variances = spectrum**2
     total = variances.sum()
     return float(total**2 / (variances**2).sum()) if total > 0 else 0.0
 
@@ -66,7 +74,8 @@ def fourier_power(rows: torch.Tensor, operation: str) -> torch.Tensor:
     multiplicative group Z_{p-1} (rows reordered by discrete logarithm, zero left out) for x*y and x/y."""
     p = rows.shape[0]
     order = group_order(p, "x*y") if operation in MULTIPLICATIVE else torch.arange(p)
-    spectrum = torch.fft.rfft(rows[order].double() - rows[order].double().mean(0), dim=0)
+    cyclic = rows[order].double()
+    spectrum = torch.fft.rfft(cyclic - cyclic.mean(0), dim=0)
     return spectrum[1:].abs().square().sum(1)
 
 
@@ -120,8 +129,8 @@ def representation(model: nn.Module, data, cfg) -> dict[str, float]:
             features = inputs[-1].reshape(-1, inputs[-1].shape[-1]).float()
             unchanged = split in previous and torch.equal(previous[split][0], features)
             spectrum = previous[split][1] if unchanged else centred_spectrum(features)  # a linear model's input
-            values[f"rep_effective_rank_{split}"] = centred_rank(features, spectrum)
-            values[f"rep_participation_ratio_{split}"] = participation_ratio(features, spectrum)
+            values[f"rep_effective_rank_{split}"] = rank_of_spectrum(spectrum)
+            values[f"rep_participation_ratio_{split}"] = participation_of_spectrum(spectrum)
             current[split] = (features, spectrum)
             if split in previous:
                 before, before_spectrum = previous[split]
