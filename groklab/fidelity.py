@@ -161,18 +161,20 @@ def _openai_grok_split(ref: Reference, cfg: RunConfig) -> TaskData:
 
 
 class AnswerAndEnd(torch.nn.Module):
-    """openai/grok's scored positions: the answer (read after =) and the closing <|eos|> (read after the answer).
-    groklab's transformer reads one position per sequence, the last before its pad token, so each sequence is
-    given twice: with its answer replaced by the pad token (the causal mask hides that position from the one
-    read) and whole. Returns [B, C, 2] logits for [B, 2] targets, as the original's F.cross_entropy takes them."""
+    """Two scored positions, as openai/grok and GrokkedTransformer score them: the answer (read after the last
+    input token) and the closing end token (read after the answer). groklab's transformer reads one position per
+    sequence, the last before its pad tokens, so each sequence (ending in its answer) is given twice: with its
+    answer replaced by the pad token (the causal mask hides that position from the one read) and whole. Returns
+    [B, C, 2] logits for [B, 2] targets, as F.cross_entropy takes them."""
 
     def __init__(self, model: torch.nn.Module, pad_token: int) -> None:
         super().__init__()
         self.model, self.pad_token = model, pad_token
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        answer = (tokens != self.pad_token).sum(1) - 1
         answer_only = tokens.clone()
-        answer_only[:, -1] = self.pad_token
+        answer_only[torch.arange(len(tokens), device=tokens.device), answer] = self.pad_token
         return torch.stack(self.model(torch.cat([answer_only, tokens])).chunk(2), dim=-1)
 
 
@@ -199,6 +201,59 @@ def _openai_grok_weights(init: Arrays, cfg: RunConfig) -> Arrays:
         out[f"{ours}attn.out.weight"] = init[f"{theirs}self_attn.Wo.weight"]
         out |= {f"{ours}mlp.{j}.weight": init[f"{theirs}ffn.ffn.{j}.weight"] for j in (0, 2)}
         for norm, ln in (("self_attn_norm", "ln1"), ("ffn_norm", "ln2")):
+            out |= {f"{ours}{ln}.{kind}": init[f"{theirs}{norm}.{kind}"] for kind in ("weight", "bias")}
+    return out
+
+
+GROKKED_TRANSFORMER_END = "</a>"
+GROKKED_TRANSFORMER_WIDTH = 4  # the longest input: a two-hop query <e_h> <r_1> <r_2> and its answer <e_t>
+
+
+def _grokked_transformer_split(ref: Reference, cfg: RunConfig) -> TaskData:
+    """GrokkedTransformer's facts `<e_h> <r_1> [<r_2>] <e_t> </a>` in its token ids (0, <|endoftext|>, pads them
+    and serves as the replay's pad token), its training rows in its order and its held-out ID inferred facts.
+    Checked: every inferred fact composes two training atomic facts, as the task defines it. Inputs end in the
+    answer; the model is scored on the answer and </a> (`AnswerAndEnd`)."""
+    vocabulary = ref.meta["vocabulary"]
+    end = vocabulary.index(GROKKED_TRANSFORMER_END)
+    facts = {split: ref.arrays[f"{split}_tokens"].astype(np.int64) for split in ("train", "test")}
+    lengths = {split: (rows != 0).sum(1) for split, rows in facts.items()}
+    train, lengths_train = facts["train"], lengths["train"]
+    atomic = {(h, r): t for h, r, t in train[lengths_train == 4][:, :3].tolist()}
+    for split, rows in facts.items():
+        ends = rows[np.arange(len(rows)), lengths[split] - 1]
+        inferred = rows[lengths[split] == 5]
+        if (ends != end).any() or not np.isin(lengths[split], (4, 5)).all():
+            raise ValueError(f"the recorded {split} rows are not facts ending in {GROKKED_TRANSFORMER_END}")
+        if any(atomic.get((atomic.get((h, r1)), r2)) != t for h, r1, r2, t in inferred[:, :4].tolist()):
+            raise ValueError(f"a recorded {split} inferred fact does not compose two training atomic facts")
+    width, vocab = GROKKED_TRANSFORMER_WIDTH, len(ref.init["lm.transformer.wte.weight"])
+    x = {split: torch.from_numpy(np.where(np.arange(width) < lengths[split][:, None] - 1, rows[:, :width], 0))
+         for split, rows in facts.items()}
+    y = {split: torch.from_numpy(np.stack([rows[np.arange(len(rows)), lengths[split] - 2],
+                                           np.full(len(rows), end)], axis=1)) for split, rows in facts.items()}
+    return TaskData(train_x=x["train"], train_y=y["train"], test_x=x["test"], test_y=y["test"],
+                    vocab_size=vocab, seq_len=width, n_classes=vocab, pad_token=0)
+
+
+def _gpt2_weights(init: Arrays, cfg: RunConfig) -> Arrays:
+    """Hugging Face GPT2LMHeadModel (Conv1D weights stored [in, out]; one c_attn for q, k, v; lm_head tied to
+    wte) -> groklab's pre-LN transformer with a final norm; its position table cut to groklab's sequence."""
+    prefix, d_model = "lm.transformer.", cfg.model.d_model
+    embed, positions = init[f"{prefix}wte.weight"], init[f"{prefix}wpe.weight"][:GROKKED_TRANSFORMER_WIDTH]
+    out = {"embed.weight": embed, "unembed.weight": embed, "pos": positions,
+           "final_norm.weight": init[f"{prefix}ln_f.weight"], "final_norm.bias": init[f"{prefix}ln_f.bias"]}
+    for i in range(cfg.model.n_layers):
+        theirs, ours = f"{prefix}h.{i}.", f"blocks.{i}."
+        qkv_weight, qkv_bias = init[f"{theirs}attn.c_attn.weight"], init[f"{theirs}attn.c_attn.bias"]
+        for j, name in enumerate("qkv"):
+            out[f"{ours}attn.{name}.weight"] = qkv_weight[:, j * d_model:(j + 1) * d_model].T
+            out[f"{ours}attn.{name}.bias"] = qkv_bias[j * d_model:(j + 1) * d_model]
+        layers = {"attn.c_proj": "attn.out", "mlp.c_fc": "mlp.0", "mlp.c_proj": "mlp.2"}
+        for conv, linear in layers.items():
+            out[f"{ours}{linear}.weight"] = init[f"{theirs}{conv}.weight"].T
+            out[f"{ours}{linear}.bias"] = init[f"{theirs}{conv}.bias"]
+        for norm, ln in (("ln_1", "ln1"), ("ln_2", "ln2")):
             out |= {f"{ours}{ln}.{kind}": init[f"{theirs}{norm}.{kind}"] for kind in ("weight", "bias")}
     return out
 
@@ -293,7 +348,8 @@ class Replay:
     split: Callable[[Reference, RunConfig], TaskData]
     weights: Callable[[Arrays, RunConfig], Arrays]
     minibatches: bool = False  # the recording holds each step's rows (batch_rows, batch_sizes); else full batch
-    answer_and_end: bool = False  # scored on the answer and the closing end token (openai/grok)
+    answer_and_end: bool = False  # scored on the answer and the closing end token (openai/grok, GrokkedTransformer)
+    tied_unembedding: bool = False  # the output layer is the token embedding (GPT-2)
 
 
 REPLAYS = {
@@ -331,6 +387,12 @@ REPLAYS = {
     ),
     "prieto2025_stablemax/grokking-at-the-edge": Replay(
         "prieto2025_stablemax", "canonical", original=(), split=_pairs_split, weights=_stablemax_weights,
+    ),
+    "wang2024_grokked_kg/grokked-transformer": Replay(
+        "wang2024_grokked_kg", "quick",
+        original=(),
+        split=_grokked_transformer_split, weights=_gpt2_weights, minibatches=True, answer_and_end=True,
+        tied_unembedding=True,
     ),
     "doshi2024_polynomials/d-doshi-grokking": Replay(
         "doshi2024_polynomials", "canonical", original=(), split=_labelled_pairs_split, weights=_doshi_weights,
@@ -372,6 +434,8 @@ def replay_training(replay: Replay, ref: Reference, cfg: RunConfig,
     model = build_model_for(cfg, data, objective)
     weights = replay.weights(ref.init, cfg)
     model.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in weights.items()}, strict=True)
+    if replay.tied_unembedding:
+        model.unembed.weight = model.embed.weight
     order = BatchOrder(data, cfg.train.batch_size, cfg.seed, cfg.train.drop_last)
     if replay.minibatches and not own_order:
         order = RecordedOrder(data, ref.arrays["batch_rows"], ref.arrays["batch_sizes"], order)

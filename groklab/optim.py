@@ -34,8 +34,20 @@ EMBEDDING_PREFIX = "embed"
 
 
 def parameter_groups(model: torch.nn.Module, cfg: OptimCfg) -> list[dict]:
-    """One group of all parameters, or two when optim.embedding_lr/embedding_weight_decay is set:
-    the embedding parameters (names starting with 'embed') with their own lr and weight decay."""
+    """One group of all parameters, or two when optim.embedding_lr/embedding_weight_decay is set (the embedding
+    parameters, names starting with 'embed', with their own lr and weight decay); with
+    optim.weight_decay_vectors false each group's one-dimensional parameters form a group without decay."""
+    groups = _lr_groups(model, cfg)
+    if cfg.weight_decay_vectors:
+        return groups
+    split = []
+    for group in groups:
+        split.append({**group, "params": [p for p in group["params"] if p.dim() > 1]})
+        split.append({**group, "params": [p for p in group["params"] if p.dim() <= 1], "weight_decay": 0.0})
+    return [group for group in split if group["params"]]
+
+
+def _lr_groups(model: torch.nn.Module, cfg: OptimCfg) -> list[dict]:
     if cfg.embedding_lr is None and cfg.embedding_weight_decay is None:
         return [{"params": list(model.parameters()), "lr_scale": 1.0}]
     embedding = [p for n, p in model.named_parameters() if n.startswith(EMBEDDING_PREFIX)]

@@ -69,8 +69,9 @@ def test_the_stacked_optimizer_moves_each_member_as_its_own_torch_optimizer(name
     from groklab.optim import build_optimizer
     from groklab.train.stacked_optim import StackedOptimizer, group_hyperparameters
 
-    members = [OptimCfg(name=name, lr=lr, weight_decay=wd, momentum=momentum, embedding_lr=elr)
-               for lr, wd, elr in ((1e-2, 0.0, None), (3e-3, 1.0, 1e-3), (1e-3, 0.1, 3e-2))]
+    members = [OptimCfg(name=name, lr=lr, weight_decay=wd, momentum=momentum, embedding_lr=elr,
+                        weight_decay_vectors=vectors)
+               for lr, wd, elr, vectors in ((1e-2, 0.0, None, True), (3e-3, 1.0, 1e-3, False), (1e-3, 0.1, 3e-2, True))]
     models = [torch.nn.ModuleDict({"embed": torch.nn.Embedding(5, 3), "out": torch.nn.Linear(3, 2)})
               for _ in members]
     torch.manual_seed(0)

@@ -104,6 +104,39 @@ def test_openai_grok_positions_and_scoring_are_the_originals():
     assert not training.objective.correct(confident, wrong_end, losses).any()  # both tokens must be right
 
 
+def test_grokked_transformer_facts_scoring_and_tied_output():
+    """GrokkedTransformer's facts become inputs ending in the answer, scored on the answer and </a> (the two
+    positions its lm_labels keep) by one matrix that is both embedding and output layer; a fact that does not
+    compose two training atomic facts is refused."""
+    key = "wang2024_grokked_kg/grokked-transformer"
+    replay, ref = fidelity.REPLAYS[key], fidelity.load_reference(REFERENCE / key)
+    data, training = fidelity.replay_training(replay, ref, fidelity.replay_config(replay))
+    labels = ref.arrays["train_labels"].astype(np.int64)
+    scored = [row[row != -100].tolist() for row in labels[:50]]
+    assert scored == data.train_y[:50].tolist()
+    end = ref.meta["vocabulary"].index("</a>")
+    assert (data.train_y[:, 1] == end).all() and not (data.train_x == end).any()
+    model = training.model.model
+    assert model.unembed.weight is model.embed.weight
+    assert sum(p is model.embed.weight for p in training.optimizer.param_groups[0]["params"]) == 1
+    broken = ref.arrays["test_tokens"].copy()
+    inferred = (broken != 0).sum(1) == 5
+    broken[np.argmax(inferred), 3] = (broken[np.argmax(inferred), 3] % 50) + 1  # another entity as the answer
+    with pytest.raises(ValueError, match="does not compose"):
+        replay.split(fidelity.Reference({**ref.arrays, "test_tokens": broken}, ref.meta), training.cfg)
+
+
+def test_vectors_can_be_exempt_from_weight_decay():
+    """optim.weight_decay_vectors=false: biases and LayerNorm gains in a group without decay, matrices decayed."""
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LayerNorm(4), torch.nn.Linear(4, 2, bias=False))
+    cfg = validate_config(apply_overrides({}, ["optim.weight_decay=0.1", "optim.weight_decay_vectors=false"])).optim
+    groups = build_optimizer(model, cfg).param_groups
+    decay = {id(p): group["weight_decay"] for group in groups for p in group["params"]}
+    assert [decay[id(p)] for p in model.parameters()] == [0.1, 0.0, 0.0, 0.0, 0.1]
+    default = validate_config(apply_overrides({}, ["optim.weight_decay=0.1"])).optim
+    assert {g["weight_decay"] for g in build_optimizer(model, default).param_groups} == {0.1}
+
+
 def test_warmup_start_follows_torch_linear_lr():
     cfg = validate_config(apply_overrides({}, ["optim.warmup_start=0.1", "optim.warmup_steps=10"])).optim
     model = torch.nn.Linear(2, 2)

@@ -134,3 +134,14 @@ def test_dropout_acts_only_while_training_and_draws_a_mask_per_sample():
     outputs = dropping(x)
     assert not torch.allclose(outputs[0], outputs[1])  # each copy has its own mask
     assert (outputs - plain(x)).abs().mean() > 1e-3
+
+
+def test_gelu_tanh_is_gpt2s_gelu_new():
+    """model.activation=gelu_tanh computes GPT-2's gelu_new, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+    which differs from the exact GELU by up to about 5e-4."""
+    from groklab.models.activations import ACTIVATIONS
+
+    x = torch.linspace(-6, 6, 1001, dtype=torch.float64)
+    gelu_new = 0.5 * x * (1 + torch.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+    torch.testing.assert_close(ACTIVATIONS["gelu_tanh"]()(x), gelu_new, rtol=0, atol=1e-12)
+    assert (ACTIVATIONS["gelu"]()(x) - gelu_new).abs().max() > 1e-4

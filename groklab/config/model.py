@@ -19,7 +19,8 @@ class TransformerCfg(Strict):
     d_model: int = Field(128, ge=1, description="Residual stream width.")
     n_heads: int = Field(4, ge=1, description="Attention heads; must divide d_model.")
     d_mlp: int = Field(512, ge=1, description="Hidden width of each block's MLP.")
-    activation: Literal["relu", "gelu"] = Field("relu", description="MLP activation.")
+    activation: Literal["relu", "gelu", "gelu_tanh"] = Field(
+        "relu", description="MLP activation; gelu_tanh: GELU's tanh approximation (GPT-2's gelu_new).")
     norm: Literal["pre", "post", "none", "pre_normalized_residual"] = Field(
         "post", description="LayerNorm placement in each block: post (Power), pre, none (Nanda), "
         "pre_normalized_residual (Grokfast's main.py: the normalized input is also the residual, "

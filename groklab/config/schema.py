@@ -30,7 +30,11 @@ class OptimCfg(Strict):
     lr: float = Field(1e-3, gt=0, description="Peak learning rate.")
     betas: tuple[Beta, Beta] = Field((0.9, 0.98), description="Adam betas, each in [0, 1).")
     eps: float = Field(1e-8, gt=0, description="Adam epsilon.")
-    weight_decay: float = Field(1.0, ge=0, description="Weight decay coefficient, applied to all parameters.")
+    weight_decay: float = Field(1.0, ge=0, description="Weight decay coefficient (see weight_decay_vectors).")
+    weight_decay_vectors: bool = Field(
+        True, description="Decay one-dimensional parameters (biases, LayerNorm gains) too; false exempts them, as "
+        "GPT-2's Hugging Face training code does (simpletransformers' no_decay list)."
+    )
     momentum: float = Field(0.0, ge=0, lt=1, description="SGD momentum.")
     warmup_steps: int = Field(10, ge=0, description="Linear warmup over this many steps (see warmup_start).")
     warmup_start: float | None = Field(

@@ -11,4 +11,12 @@ class Quadratic(nn.Module):
         return z * z
 
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "quadratic": Quadratic}
+class GeluTanh(nn.GELU):
+    """GELU's tanh approximation (GPT-2's gelu_new)."""
+
+    def __init__(self) -> None:
+        super().__init__(approximate="tanh")
+
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU, "gelu": nn.GELU, "gelu_tanh": GeluTanh, "tanh": nn.Tanh, "quadratic": Quadratic}
