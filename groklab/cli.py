@@ -382,7 +382,9 @@ def _status_table(rows: list, root: Path) -> Table:
 @app.command("plot")
 def plot_cmd(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
-    measure: Annotated[str, typer.Option(help="What to draw across the run's kept checkpoints: embedding.")],
+    measure: Annotated[str, typer.Option(
+        help="What to draw across the run's kept checkpoints: embedding, or cka_final (representation CKA with the "
+        "last checkpoint).")],
     out: Annotated[Optional[Path], typer.Option(help="PNG file (default RUN/figures/MEASURE-across-training.png).")]
     = None,
 ) -> None:

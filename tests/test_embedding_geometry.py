@@ -7,6 +7,7 @@ import torch
 
 from groklab.config import ConfigError, validate_config
 from groklab.probes.embedding import circle_score, effective_rank, fourier_plane, strongest_frequencies
+from groklab.probes.representation import cka_to_final
 from tests.conftest import groklab_cli
 
 P = 23
@@ -55,6 +56,18 @@ def test_kept_checkpoints_give_the_embedding_across_training(tmp_path, tiny):
     assert (run_dir / "figures" / "embedding-across-training.png").stat().st_size > 10_000
     bad = groklab_cli("plot", str(run_dir), "--measure", "circles")
     assert bad.returncode == 2 and "unknown measure 'circles'" in bad.stderr
+
+    steps, series = cka_to_final(run_dir)  # the representation's similarity to the final network
+    assert steps == [50, 100, 150, 200]
+    for values in series.values():
+        assert values[-1] == pytest.approx(1.0) and all(0 <= v <= 1 + 1e-9 for v in values)
+    assert min(series["rep_cka_final_train"]) < 0.999  # the representation moved while training
+    proc = groklab_cli("plot", str(run_dir), "--measure", "cka_final", check=True)
+    assert (run_dir / "figures" / "cka_final-across-training.png").stat().st_size > 10_000
+    for path in sorted((run_dir / "checkpoints").glob("step_*.pt"))[:-1]:
+        path.unlink()
+    one = groklab_cli("plot", str(run_dir), "--measure", "cka_final")
+    assert one.returncode == 2 and "needs at least two" in one.stderr
 
 
 def test_kept_checkpoints_must_be_written_ones(tiny):

@@ -47,3 +47,19 @@ def plot_aligned(runs: list[tuple[str, np.ndarray, dict[str, np.ndarray]]], meas
     axes[0][0].legend(fontsize="x-small", loc="best")  # test_acc: every aligned run has it
     fig.tight_layout()
     return fig
+
+
+def plot_against_steps(steps: list[int], series: dict[str, list[float]], accuracy: tuple[np.ndarray, np.ndarray],
+                       marks: dict[str, int | None], title: str) -> Figure:
+    """Measures computed at some steps (e.g. from kept checkpoints), with test accuracy and the run's event steps
+    (`marks`: label -> step, drawn dashed) on the same step axis."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, values in series.items():
+        ax.plot(steps, values, marker="o", markersize=3, label=label)
+    ax.plot(*accuracy, color="black", linewidth=1.0, alpha=0.6, label="test accuracy")
+    for i, (label, step) in enumerate((k, v) for k, v in marks.items() if v is not None):
+        ax.axvline(step, color=f"C{i + 5}", linestyle="--", linewidth=0.9, label=f"{label} ({step})")
+    ax.set(xlabel="step", ylim=(-0.05, 1.05), title=title)
+    ax.legend(fontsize="small", loc="best")
+    fig.tight_layout()
+    return fig

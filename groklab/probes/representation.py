@@ -5,6 +5,7 @@ modular arithmetic the Fourier sparsity of the operand embedding. Definitions in
 
 from __future__ import annotations
 
+from pathlib import Path
 from weakref import WeakKeyDictionary
 
 import torch
@@ -111,38 +112,68 @@ def classifies(cfg) -> bool:
     return cfg.train.loss != "template_mse"
 
 
+def features_and_logits(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The output layer's input ([n, d], float32) and the logits on the first SAMPLE rows of `x`."""
+    inputs: list[torch.Tensor] = []
+    hook = output_layer(model).register_forward_hook(lambda _m, args, _out: inputs.append(args[0]))
+    try:
+        logits = model(x[:SAMPLE]).float()
+    finally:
+        hook.remove()
+    return inputs[-1].reshape(-1, inputs[-1].shape[-1]).float(), logits
+
+
+@torch.no_grad()
+def cka_to_final(run_dir: Path) -> tuple[list[int], dict[str, list[float]]]:
+    """Linear CKA of the output layer's input at every kept checkpoint of a run with that at its last checkpoint,
+    on the probe's fixed sample of training and test inputs: (steps, {"rep_cka_final_train": [...],
+    "rep_cka_final_test": [...]}). Computed after the run; as many points as train.keep_checkpoints_every kept."""
+    from groklab.common.checkpoint import checkpoints, load_checkpoint
+    from groklab.common.run_files import CHECKPOINTS_DIR, CONFIG_FILE
+    from groklab.config import load_config
+    from groklab.objective import Objective
+    from groklab.tasks import build_task
+    from groklab.train.trainer import build_model_for
+
+    cfg = load_config(run_dir / CONFIG_FILE)
+    data = build_task(cfg.task, cfg.seed)
+    model = build_model_for(cfg, data, Objective(cfg)).eval()
+    steps, features = [], []
+    for path in checkpoints(run_dir / CHECKPOINTS_DIR):
+        state = load_checkpoint(path, torch.device("cpu"))
+        model.load_state_dict(state["model"])
+        steps.append(int(state["step"]))
+        features.append({split: features_and_logits(model, x)[0] for split, x in (("train", data.train_x),
+                                                                                    ("test", data.test_x))})
+    series = {f"rep_cka_final_{split}": [linear_cka(f[split], features[-1][split]) for f in features]
+              for split in ("train", "test")}
+    return steps, series
+
+
 @torch.no_grad()
 def representation(model: nn.Module, data, cfg) -> dict[str, float]:
     """Effective rank and participation ratio of the output layer's input, its linear CKA with the previous
     evaluation's (same model object, same inputs), logit norm and margins (mean and lower decile) on the first
     SAMPLE training and test inputs; the norm of every weight matrix and their total; for modular arithmetic with
     a token embedding, the Fourier sparsity of its operand rows."""
-    layer = output_layer(model)
-    inputs: list[torch.Tensor] = []
-    hook = layer.register_forward_hook(lambda _m, args, _out: inputs.append(args[0]))
     values: dict[str, float] = {}
     previous, current = _previous.get(model, {}), {}
-    try:
-        for split, x, y in (("train", data.train_x, data.train_y), ("test", data.test_x, data.test_y)):
-            inputs.clear()
-            logits = model(x[:SAMPLE]).float()
-            features = inputs[-1].reshape(-1, inputs[-1].shape[-1]).float()
-            unchanged = split in previous and torch.equal(previous[split][0], features)
-            spectrum = previous[split][1] if unchanged else centred_spectrum(features)  # a linear model's input
-            values[f"rep_effective_rank_{split}"] = rank_of_spectrum(spectrum)
-            values[f"rep_participation_ratio_{split}"] = participation_of_spectrum(spectrum)
-            current[split] = (features, spectrum)
-            if split in previous:
-                before, before_spectrum = previous[split]
-                values[f"rep_cka_previous_{split}"] = 1.0 if unchanged else \
-                    linear_cka(before, features, (before_spectrum, spectrum))
-            values[f"logit_norm_{split}"] = float(logits.norm(dim=-1).mean())
-            if y.dim() == 1 and not y.is_floating_point() and classifies(cfg):
-                margin = margins(logits, y[:SAMPLE])
-                values[f"logit_margin_{split}"] = float(margin.mean())
-                values[f"logit_margin_q10_{split}"] = float(torch.quantile(margin, LOWER_QUANTILE))
-    finally:
-        hook.remove()
+    for split, x, y in (("train", data.train_x, data.train_y), ("test", data.test_x, data.test_y)):
+        features, logits = features_and_logits(model, x)
+        unchanged = split in previous and torch.equal(previous[split][0], features)
+        spectrum = previous[split][1] if unchanged else centred_spectrum(features)  # a linear model's input
+        values[f"rep_effective_rank_{split}"] = rank_of_spectrum(spectrum)
+        values[f"rep_participation_ratio_{split}"] = participation_of_spectrum(spectrum)
+        current[split] = (features, spectrum)
+        if split in previous:
+            before, before_spectrum = previous[split]
+            values[f"rep_cka_previous_{split}"] = 1.0 if unchanged else \
+                linear_cka(before, features, (before_spectrum, spectrum))
+        values[f"logit_norm_{split}"] = float(logits.norm(dim=-1).mean())
+        if y.dim() == 1 and not y.is_floating_point() and classifies(cfg):
+            margin = margins(logits, y[:SAMPLE])
+            values[f"logit_margin_{split}"] = float(margin.mean())
+            values[f"logit_margin_q10_{split}"] = float(torch.quantile(margin, LOWER_QUANTILE))
     _previous[model] = current
     matrices = {name: float(param.norm()) for name, param in model.named_parameters() if param.dim() >= 2}
     values |= {f"weight_norm/{name}": norm for name, norm in matrices.items()}

@@ -151,22 +151,44 @@ def checkpoint_figures(result: RunAnalysis, title: str) -> dict[str, Callable[[]
     return figures
 
 
-MEASURES = ("embedding",)
+MEASURES = ("embedding", "cka_final")
 
 
 def plot_measure(run_dir: Path, measure: str, out: Path | None = None) -> Path:
     """Draw `measure` across a run's kept checkpoints (train.keep_checkpoints_every) into `out` (default
-    RUN/figures/<measure>-across-training.png)."""
+    RUN/figures/<measure>-across-training.png): embedding, the embedding's principal planes; cka_final, the
+    linear CKA of the output layer's input with the last checkpoint's, beside test accuracy."""
     if measure not in MEASURES:
         raise ConfigError([f"unknown measure '{measure}'; choose one of: {', '.join(MEASURES)}"])
+    cfg = load_config(run_dir / CONFIG_FILE)
+    out = out or run_dir / FIGURES_DIR / f"{measure}-across-training.png"
+    note = "" if cfg.train.keep_checkpoints_every else " (only the newest was kept: set train.keep_checkpoints_every)"
+    save_figure(_cka_final_figure(run_dir, cfg, note) if measure == "cka_final" else
+                _embedding_figure(run_dir, cfg, note), out)
+    return out
+
+
+def _embedding_figure(run_dir: Path, cfg: RunConfig, note: str):
     from groklab.probes.embedding import embedding_across_training
 
-    cfg = load_config(run_dir / CONFIG_FILE)
     panels = embedding_across_training(run_dir, cfg)
     if not panels:
         raise ConfigError([f"{run_dir} has no checkpoint with a token embedding (model {cfg.model.name})"])
-    out = out or run_dir / FIGURES_DIR / f"{measure}-across-training.png"
-    note = "" if cfg.train.keep_checkpoints_every else " (only the newest was kept: set train.keep_checkpoints_every)"
-    save_figure(plot_embedding_planes([(name, points.numpy()) for name, points in panels],
-                                      f"{cfg.preset or 'run'}: embedding across training{note}"), out)
-    return out
+    return plot_embedding_planes([(name, points.numpy()) for name, points in panels],
+                                 f"{cfg.preset or 'run'}: embedding across training{note}")
+
+
+def _cka_final_figure(run_dir: Path, cfg: RunConfig, note: str):
+    from groklab.plots.geometry import plot_against_steps
+    from groklab.probes.representation import cka_to_final
+
+    steps, series = cka_to_final(run_dir)
+    if len(steps) < 2:
+        raise ConfigError([f"{run_dir} kept {len(steps)} checkpoint(s); CKA with the final network needs at least "
+                           f"two: rerun with train.keep_checkpoints_every set"])
+    result = analyze(run_dir, write=False)
+    history = result.history
+    marks = {"memorization": result.analysis.memorization_step,
+             "generalization": result.analysis.generalization_step}
+    return plot_against_steps(steps, series, (history.steps, history.column("test_acc")), marks,
+                              f"{cfg.preset or 'run'}: representation CKA with step {steps[-1]}{note}")
