@@ -90,6 +90,43 @@ def test_local_complexity_is_counted_per_hidden_layer():
     assert local_complexity(deeper, anchor, 0.1, directions) == [1.0, 0.0]
 
 
+@pytest.mark.parametrize("model_name", ["transformer", "mlp", "token_sum_mlp", "repr_mlp"])
+def test_the_input_space_of_a_token_model_computes_the_model(model_name):
+    """Local complexity around token inputs is measured in the continuous space the model's first layer reads:
+    running that space's forward from the inputs' own points gives the model's own outputs (so the neighbourhood
+    is a neighbourhood of the same network), and the counts lie between 0 and each layer's width."""
+    from groklab.probes.geometry import input_space, input_space_complexity
+
+    overrides = {"transformer": {}, "mlp": {"name": "mlp", "width": 32}, "token_sum_mlp": {"name": "token_sum_mlp"},
+                 "repr_mlp": {"name": "repr_mlp"}}[model_name]
+    cfg = validate_config({"model": overrides, "task": {"p": 11}})
+    data = build_task(cfg.task, 0)
+    model = build_model(cfg.model, data).eval()
+    x = data.train_x[:16]
+    space = input_space(model)
+    with torch.no_grad():
+        out = space.forward(space.anchors(x))
+        if model_name == "transformer":
+            out = model.unembed(model.final_norm(out[:, -1]))
+        elif model_name == "token_sum_mlp":
+            out = model.unembed(model.outproj(torch.relu(out)))
+        torch.testing.assert_close(out, model(x), rtol=1e-5, atol=1e-5)
+    counts = input_space_complexity(model, data.train_x, seed=0)
+    widths = [layer.out_features for layer in space.layers]
+    assert len(counts) == len(widths) and all(0 <= c <= w for c, w in zip(counts, widths, strict=True))
+    assert sum(counts) > 0  # a tenth of the anchors' norm reaches some boundary in a random network
+
+
+def test_boundary_crossings_count_at_the_scored_position_of_a_sequence():
+    from groklab.probes.geometry import boundary_crossings
+
+    layer = torch.nn.Identity()  # pre-activations = the points themselves, per position: [m, 2 positions, 1]
+    forward = lambda points: layer(points.view(len(points), 2, 1))  # noqa: E731
+    vertices = torch.tensor([[[1.0, -1.0], [1.0, 1.0]]])  # position 0 keeps its sign, position 1 flips
+    assert boundary_crossings(forward, [layer], vertices, torch.tensor([0])) == [0.0]
+    assert boundary_crossings(forward, [layer], vertices, torch.tensor([1])) == [1.0]
+
+
 def test_random_directions_are_orthonormal_and_fixed_per_seed():
     from groklab.probes.geometry import random_directions
 
@@ -129,6 +166,37 @@ def test_a_representation_spanning_k_equal_directions_has_effective_rank_and_par
         spread = directions * torch.linspace(1, 3, k)[:, None]
         unequal = torch.cat([spread, -spread])
         assert 1 < participation_ratio(unequal) < centred_rank(unequal) < k
+
+
+def test_each_mlp_hidden_layer_gets_its_own_rank():
+    """A hand-built MLP whose first hidden layer spans k equal directions (the ReLU's bias keeps it linear on
+    these inputs) and whose second is a single point: hidden1 has effective rank and participation ratio k,
+    hidden2 0; the output layer's input is the last hidden layer; a transformer has no per-layer entries."""
+    from types import SimpleNamespace
+
+    from groklab.probes.representation import hidden_layers, representation
+
+    k, width = 3, 8
+    net = torch.nn.Sequential(torch.nn.Linear(k, width), torch.nn.ReLU(), torch.nn.Linear(width, width),
+                              torch.nn.ReLU(), torch.nn.Linear(width, width), torch.nn.ReLU(),
+                              torch.nn.Linear(width, 2))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.eye(width, k))
+        net[0].bias.fill_(10.0)
+        net[2].weight.zero_()
+        net[2].bias.fill_(1.0)  # hidden2: the same point for every input
+    assert hidden_layers(net) == [net[2], net[4]]
+    x = torch.cat([torch.eye(k), -torch.eye(k)])
+    y = torch.zeros(2 * k, dtype=torch.long)
+    data = SimpleNamespace(train_x=x, train_y=y, test_x=x, test_y=y)
+    cfg = SimpleNamespace(train=SimpleNamespace(loss="cross_entropy"), task=SimpleNamespace(name="synthetic"), seed=0)
+    values = representation(net, data, cfg)
+    assert values["rep_effective_rank/hidden1_train"] == pytest.approx(k, rel=1e-6)
+    assert values["rep_participation_ratio/hidden1_test"] == pytest.approx(k, rel=1e-6)
+    assert values["rep_effective_rank/hidden2_train"] == 0.0
+    assert "rep_effective_rank/hidden3_train" not in values and values["rep_effective_rank_train"] == 0.0
+    transformer = build_model(validate_config({}).model, build_task(validate_config({}).task, 0))
+    assert hidden_layers(transformer) == []
 
 
 def test_linear_cka_is_one_for_a_rotated_scaled_copy_and_near_zero_for_unrelated_features():
@@ -195,4 +263,6 @@ def test_the_representation_probe_measures_a_real_run_consistently(tmp_path, tin
     else:
         assert record["train_acc"] <= 0.9 + 1 / 264
     assert record["logit_norm_test"] > 0
+    layers = [v for k, v in record.items() if k.startswith("rep_local_complexity/") and k.endswith("_train")]
+    assert len(layers) == 1 and record["rep_local_complexity_train"] == pytest.approx(sum(layers))  # one per block
     assert (handle.run_dir / "figures" / "probes.png").is_file()

@@ -1,11 +1,15 @@
 """Local complexity (Humayun, Balestriero, Baraniuk 2024): how many ReLU/GELU neurons change sign in a small
-neighbourhood of a point, i.e. how densely the network's linear-region boundaries pass near it."""
+neighbourhood of a point, i.e. how densely the network's linear-region boundaries pass near it. For models that
+read tokens, the neighbourhood lies in the continuous space their first layer reads (`input_space`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from groklab.analysis.robustness import complexity_phases
@@ -29,16 +33,106 @@ def neighbourhood(anchors: torch.Tensor, radius: float, directions: torch.Tensor
 def local_complexity(model: nn.Module, anchors: torch.Tensor, radius: float, directions: torch.Tensor) -> list[float]:
     """Per hidden layer, the mean over anchors of the number of neurons whose pre-activation sign is not the
     same at every vertex of the anchor's neighbourhood."""
-    vertices = neighbourhood(anchors, radius, directions)
+    return boundary_crossings(model, hidden_linears(model), neighbourhood(anchors, radius, directions))
+
+
+@torch.no_grad()
+def boundary_crossings(forward: Callable[[torch.Tensor], object], layers: list[nn.Module], vertices: torch.Tensor,
+                       positions: torch.Tensor | None = None) -> list[float]:
+    """Per layer of `layers` (whose outputs are pre-activations), the mean over anchors of the number of neurons
+    whose sign is not the same at every vertex. `vertices` [n, v, D] go through `forward` as [n * v, D]; for
+    sequence outputs [n * v, T, width], `positions` [n] says which position of each anchor's sequence counts."""
     n, v, d = vertices.shape
     signs: list[torch.Tensor] = []
-    hooks = [layer.register_forward_hook(lambda _m, _i, out: signs.append(out > 0)) for layer in hidden_linears(model)]
+    hooks = [layer.register_forward_hook(lambda _m, _i, out: signs.append(out > 0)) for layer in layers]
     try:
-        model(vertices.reshape(n * v, d))
+        forward(vertices.reshape(n * v, d))
     finally:
         for hook in hooks:
             hook.remove()
-    return [float((s.reshape(n, v, -1) != s.reshape(n, v, -1)[:, :1]).any(1).sum(-1).double().mean()) for s in signs]
+    counts = []
+    for s in signs:
+        if positions is not None:
+            s = s[torch.arange(n * v, device=s.device), positions.repeat_interleave(v)]
+        s = s.reshape(n, v, -1)
+        counts.append(float((s != s[:, :1]).any(1).sum(-1).double().mean()))
+    return counts
+
+
+@dataclass
+class InputSpace:
+    """The continuous space a model's first layer reads, for neighbourhoods around token inputs: `anchors(x)`
+    maps inputs to points [n, D], `forward` runs points far enough for `layers` (Linear layers whose outputs are
+    hidden pre-activations) to fire, `positions(x)` gives each input's scored position for sequence models."""
+
+    anchors: Callable[[torch.Tensor], torch.Tensor]
+    forward: Callable[[torch.Tensor], object]
+    layers: list[nn.Module]
+    positions: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+
+def input_space(model: nn.Module) -> InputSpace | None:
+    """Where local complexity is measured for each model kind: an MLP's input (one-hot tokens concatenated, or
+    real values), the summed token embedding of token_sum_mlp and repr_mlp, a transformer's input embeddings
+    (token plus position, all positions concatenated) with its MLP neurons at the scored position. None for
+    models without hidden neurons (linear)."""
+    from groklab.models.mlp import MLP
+    from groklab.models.repr_mlp import ReprMLP
+    from groklab.models.token_sum_mlp import TokenSumMLP
+    from groklab.models.transformer import Transformer
+
+    if isinstance(model, MLP):
+        def one_hot(x: torch.Tensor) -> torch.Tensor:
+            return x.float() if x.is_floating_point() else F.one_hot(x, model.vocab_size).flatten(1).float()
+        return InputSpace(one_hot, model.net, hidden_linears(model.net))
+    if isinstance(model, TokenSumMLP):
+        return InputSpace(lambda x: model.embed(x).sum(1), model.inproj, [model.inproj])
+    if isinstance(model, ReprMLP):
+        return InputSpace(lambda x: model.embed[x].sum(1), model.decoder, hidden_linears(model.decoder))
+    if isinstance(model, Transformer):
+        return transformer_input_space(model)
+    return None
+
+
+def transformer_input_space(model: nn.Module) -> InputSpace:
+    """A transformer from its summed token and position embeddings [n, T * d] through its blocks (all positions
+    computed), counting the first MLP layer's neurons at the scored position (the last, or the last non-pad)."""
+    d = model.embed.embedding_dim
+
+    def anchors(x: torch.Tensor) -> torch.Tensor:
+        return (model.embed(x) + model.pos[: x.shape[1]]).flatten(1)
+
+    def forward(points: torch.Tensor) -> torch.Tensor:
+        h = points.view(len(points), -1, d)
+        for block in model.blocks:
+            h = block(h, 0)
+        return h
+
+    def positions(x: torch.Tensor) -> torch.Tensor:
+        if model.pad_token is None:
+            return torch.full((len(x),), x.shape[1] - 1, device=x.device)
+        return (x != model.pad_token).sum(1) - 1
+
+    return InputSpace(anchors, forward, [block.mlp[0] for block in model.blocks], positions)
+
+
+LC_ANCHORS, LC_DIRECTIONS, LC_RADIUS_SHARE = 16, 4, 0.1  # 128 points a split: a transformer forward of 512 rows
+
+
+@torch.no_grad()
+def input_space_complexity(model: nn.Module, x: torch.Tensor, seed: int) -> list[float] | None:
+    """Local complexity per hidden layer around the first LC_ANCHORS inputs `x`, in the model's input space
+    (`input_space`): a cross-polytope of LC_DIRECTIONS fixed random directions, its radius LC_RADIUS_SHARE of the
+    anchors' mean norm (so it follows the embedding's scale through training). None without hidden neurons."""
+    space = input_space(model)
+    if space is None or not space.layers:
+        return None
+    x = x[:LC_ANCHORS]
+    anchors = space.anchors(x).to(next(model.parameters()).dtype)
+    directions = random_directions(anchors.shape[1], min(LC_DIRECTIONS, anchors.shape[1]), seed).to(anchors)
+    radius = LC_RADIUS_SHARE * float(anchors.norm(dim=1).mean())
+    positions = space.positions(x) if space.positions else None
+    return boundary_crossings(space.forward, space.layers, neighbourhood(anchors, radius, directions), positions)
 
 
 @lru_cache(maxsize=8)

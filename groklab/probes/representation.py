@@ -14,6 +14,7 @@ from torch import nn
 from groklab.probes.base import Panel, Probe, register
 from groklab.probes.embedding import embedding_of, spectral_rank
 from groklab.probes.fourier import group_order
+from groklab.probes.geometry import input_space_complexity
 from groklab.probes.norms import output_layer
 
 SAMPLE = 512  # the first inputs of each split: a fixed sample, the same at every evaluation
@@ -112,15 +113,31 @@ def classifies(cfg) -> bool:
     return cfg.train.loss != "template_mse"
 
 
-def features_and_logits(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The output layer's input ([n, d], float32) and the logits on the first SAMPLE rows of `x`."""
-    inputs: list[torch.Tensor] = []
-    hook = output_layer(model).register_forward_hook(lambda _m, args, _out: inputs.append(args[0]))
+def hidden_layers(model: nn.Module) -> list[nn.Linear]:
+    """The Linear layers that read an MLP's hidden layers before the last one (every Linear but the first and
+    the output layer, in order); none for a transformer, whose measured representation is the answer position's
+    residual stream."""
+    from groklab.models.transformer import Transformer
+
+    if isinstance(model, Transformer):
+        return []
+    return [m for m in model.modules() if isinstance(m, nn.Linear)][1:-1]
+
+
+def features_and_logits(model: nn.Module, x: torch.Tensor, layers: list[nn.Linear] = ()
+                        ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    """On the first SAMPLE rows of `x`: the output layer's input ([n, d], float32), the logits, and the inputs
+    of `layers` (float32)."""
+    watched = [*layers, output_layer(model)]
+    inputs: dict[nn.Module, torch.Tensor] = {}
+    hooks = [layer.register_forward_hook(lambda m, args, _out: inputs.__setitem__(m, args[0])) for layer in watched]
     try:
         logits = model(x[:SAMPLE]).float()
     finally:
-        hook.remove()
-    return inputs[-1].reshape(-1, inputs[-1].shape[-1]).float(), logits
+        for hook in hooks:
+            hook.remove()
+    flat = [inputs[layer].reshape(-1, inputs[layer].shape[-1]).float() for layer in watched]
+    return flat[-1], logits, flat[:-1]
 
 
 @torch.no_grad()
@@ -152,14 +169,21 @@ def cka_to_final(run_dir: Path) -> tuple[list[int], dict[str, list[float]]]:
 
 @torch.no_grad()
 def representation(model: nn.Module, data, cfg) -> dict[str, float]:
-    """Effective rank and participation ratio of the output layer's input, its linear CKA with the previous
-    evaluation's (same model object, same inputs), logit norm and margins (mean and lower decile) on the first
-    SAMPLE training and test inputs; the norm of every weight matrix and their total; for modular arithmetic with
-    a token embedding, the Fourier sparsity of its operand rows."""
+    """Effective rank and participation ratio of the output layer's input (and of an MLP's earlier hidden layers,
+    as rep_effective_rank/hidden<i>_<split>), its linear CKA with the previous evaluation's (same model object,
+    same inputs), logit norm and margins (mean and lower decile) on the first SAMPLE training and test inputs,
+    the local complexity in the model's input space around the first of them (summed over hidden layers, and
+    per layer); the norm of every weight matrix and their total; for modular arithmetic with a token embedding,
+    the Fourier sparsity of its operand rows."""
     values: dict[str, float] = {}
     previous, current = _previous.get(model, {}), {}
+    layers = hidden_layers(model)
     for split, x, y in (("train", data.train_x, data.train_y), ("test", data.test_x, data.test_y)):
-        features, logits = features_and_logits(model, x)
+        features, logits, hidden = features_and_logits(model, x, layers)
+        for i, layer_features in enumerate(hidden, start=1):
+            layer_spectrum = centred_spectrum(layer_features)
+            values[f"rep_effective_rank/hidden{i}_{split}"] = rank_of_spectrum(layer_spectrum)
+            values[f"rep_participation_ratio/hidden{i}_{split}"] = participation_of_spectrum(layer_spectrum)
         unchanged = split in previous and torch.equal(previous[split][0], features)
         spectrum = previous[split][1] if unchanged else centred_spectrum(features)  # a linear model's input
         values[f"rep_effective_rank_{split}"] = rank_of_spectrum(spectrum)
@@ -170,6 +194,10 @@ def representation(model: nn.Module, data, cfg) -> dict[str, float]:
             values[f"rep_cka_previous_{split}"] = 1.0 if unchanged else \
                 linear_cka(before, features, (before_spectrum, spectrum))
         values[f"logit_norm_{split}"] = float(logits.norm(dim=-1).mean())
+        crossings = input_space_complexity(model, x, cfg.seed)
+        if crossings is not None:
+            values[f"rep_local_complexity_{split}"] = sum(crossings)
+            values |= {f"rep_local_complexity/layer{i}_{split}": n for i, n in enumerate(crossings, start=1)}
         if y.dim() == 1 and not y.is_floating_point() and classifies(cfg):
             margin = margins(logits, y[:SAMPLE])
             values[f"logit_margin_{split}"] = float(margin.mean())
@@ -189,6 +217,9 @@ register(Probe("representation", representation, panels=(
                                              ("rep_effective_rank_test", "test"))),
     Panel("representation: participation ratio", (("rep_participation_ratio_train", "train"),
                                                   ("rep_participation_ratio_test", "test"))),
+    Panel("MLP hidden layers: effective rank", (("rep_effective_rank/*", ""),)),
+    Panel("local complexity in the input space", (("rep_local_complexity_train", "train"),
+                                                  ("rep_local_complexity_test", "test"))),
     Panel("representation: CKA with the previous evaluation", (("rep_cka_previous_train", "train"),
                                                               ("rep_cka_previous_test", "test"))),
     Panel("embedding: Fourier sparsity", (("embed_fourier_gini", "Gini"), ("embed_fourier_top3_share", "top-3 share"))),

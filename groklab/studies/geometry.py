@@ -68,7 +68,7 @@ def geometry(runs_dir: Path) -> list[RunGeometry]:
     return found
 
 
-FIGURE_MEASURES = ["test_acc", "rep_effective_rank_test", "rep_participation_ratio_test", "rep_cka_previous_test",
+FIGURE_MEASURES = ["test_acc", "rep_effective_rank_test", "rep_local_complexity_test", "rep_cka_previous_test",
                    "logit_margin_test", "logit_norm_test", "weight_norm_total", "embed_fourier_gini"]
 ORDERS = ("before", "with", "after", "flat")
 
@@ -95,7 +95,9 @@ def geometry_entry(runs: list[RunGeometry], figures: Path) -> SweepEntry | None:
     if not probed:
         return None
     presets = list(dict.fromkeys(run.preset for run in aligned))
-    measures = list(dict.fromkeys(m for run in aligned for m in run.measures if not m.startswith("weight_norm/")))
+    # per-layer measures (weight_norm/<parameter>, rep_*/hidden<i>_<split>) differ between models: each run's
+    # probe figure shows them; the cross-paper table keeps the measures every model has
+    measures = list(dict.fromkeys(m for run in aligned for m in run.measures if "/" not in m))
     rows = []
     for measure in measures:
         cells = [placement([run.measures.get(measure) for run in aligned if run.preset == preset])

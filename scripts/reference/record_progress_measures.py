@@ -11,7 +11,8 @@ helpers.py imports); wandb is replaced by a stand-in that only records:
 Its own `train_model(Config(...))` runs with the Config defaults (seed 0, lr 1e-3, wd 1, 30%, d_model 128,
 ReLU, full batch) on the CPU, for --steps epochs (full-batch steps); the key-frequency metrics that the code
 takes every 1000 epochs are taken only at epoch 0 (they do not touch training); --stop-test-loss ends the run
-at the first of the code's saves (every 100 epochs) below that test loss. torch.manual_seed(seed) is
+at the first of the code's saves (every 100 epochs) below that test loss, --stop-test-acc at the first whose
+test accuracy reaches it. torch.manual_seed(seed) is
 called first: the code seeds its split (random.seed) but not its initial weights.
 """
 
@@ -33,6 +34,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--stop-test-loss", type=float, default=None,
                         help="stop at the first save (every 100 epochs) whose test loss is below this")
+    parser.add_argument("--stop-test-acc", type=float, default=None,
+                        help="stop at the first save (every 100 epochs) whose test accuracy reaches this")
     opts = parser.parse_args()
 
     seen: dict = {"acc": []}
@@ -46,6 +49,8 @@ def main() -> None:
             print(f"epoch {epoch}: train acc {train_acc:.3f} test acc {test_acc:.3f} "
                   f"test loss {data['test_loss']:.3g}", flush=True)
             if opts.stop_test_loss is not None and data["test_loss"] < opts.stop_test_loss:
+                raise StopTraining
+            if opts.stop_test_acc is not None and test_acc >= opts.stop_test_acc:
                 raise StopTraining
             if epoch % 1000 == 0:  # a partial recording, in case the run is stopped before it ends
                 write(time.perf_counter() - t0)
