@@ -22,7 +22,8 @@ CANONICAL = {
 }
 
 # The toy model is already small: quick is the canonical run (about 40 s on 2 cores).
-QUICK = merged(CANONICAL, {"eval": {"probes": ["rqi", "representation"]}})
+# the representation probe at every other evaluation keeps its cost within 5% of the run (docs/performance.md)
+QUICK = merged(CANONICAL, {"eval": {"probes": ["rqi", "representation"], "probe_every": 100}})
 PRESET = Preset(
     id="liu2022_effective",
     alias="02",

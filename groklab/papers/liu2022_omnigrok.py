@@ -24,7 +24,7 @@ CANONICAL = {
 QUICK = merged(CANONICAL, {
     "optim": {"weight_decay": 0.2},
     "train": {"steps": 12_000, "checkpoint_every": 2000},
-    "eval": {"every": 200, "log_points": 60, "probes": ["representation"]},
+    "eval": {"every": 200, "log_points": 60, "probes": ["representation"], "probe_every": 400},
 })
 
 # Constrained: the notebook's landscape setting - no weight decay, the total weight norm held at its initial
