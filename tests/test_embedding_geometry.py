@@ -7,7 +7,7 @@ import torch
 
 from groklab.config import ConfigError, validate_config
 from groklab.probes.embedding import circle_score, effective_rank, fourier_plane, strongest_frequencies
-from groklab.probes.representation import cka_to_final
+from groklab.run.analysis import cka_to_final
 from tests.conftest import groklab_cli
 
 P = 23

@@ -41,7 +41,8 @@ def boundary_crossings(forward: Callable[[torch.Tensor], object], layers: list[n
                        positions: torch.Tensor | None = None) -> list[float]:
     """Per layer of `layers` (whose outputs are pre-activations), the mean over anchors of the number of neurons
     whose sign is not the same at every vertex. `vertices` [n, v, D] go through `forward` as [n * v, D]; for
-    sequence outputs [n * v, T, width], `positions` [n] says which position of each anchor's sequence counts."""
+    sequence outputs [n * v, T, width], `positions` [n] says which position of each anchor's sequence counts (an
+    output of one position, [n * v, 1, width], is that position)."""
     n, v, d = vertices.shape
     signs: list[torch.Tensor] = []
     hooks = [layer.register_forward_hook(lambda _m, _i, out: signs.append(out > 0)) for layer in layers]
@@ -52,8 +53,8 @@ def boundary_crossings(forward: Callable[[torch.Tensor], object], layers: list[n
             hook.remove()
     counts = []
     for s in signs:
-        if positions is not None:
-            s = s[torch.arange(n * v, device=s.device), positions.repeat_interleave(v)]
+        if s.dim() == 3:
+            s = s[:, 0] if s.shape[1] == 1 else s[torch.arange(n * v, device=s.device), positions.repeat_interleave(v)]
         s = s.reshape(n, v, -1)
         counts.append(float((s != s[:, :1]).any(1).sum(-1).double().mean()))
     return counts
@@ -95,17 +96,18 @@ def input_space(model: nn.Module) -> InputSpace | None:
 
 
 def transformer_input_space(model: nn.Module) -> InputSpace:
-    """A transformer from its summed token and position embeddings [n, T * d] through its blocks (all positions
-    computed), counting the first MLP layer's neurons at the scored position (the last, or the last non-pad)."""
-    d = model.embed.embedding_dim
+    """A transformer from its summed token and position embeddings [n, T * d] through its blocks, counting the
+    first MLP layer's neurons at the scored position (the last, or the last non-pad). Without padding the last
+    block computes only the last position, as the model's own forward does."""
+    d, last = model.embed.embedding_dim, len(model.blocks) - 1
 
     def anchors(x: torch.Tensor) -> torch.Tensor:
         return (model.embed(x) + model.pos[: x.shape[1]]).flatten(1)
 
     def forward(points: torch.Tensor) -> torch.Tensor:
         h = points.view(len(points), -1, d)
-        for block in model.blocks:
-            h = block(h, 0)
+        for i, block in enumerate(model.blocks):
+            h = block(h, h.shape[1] - 1 if i == last and model.pad_token is None else 0)
         return h
 
     def positions(x: torch.Tensor) -> torch.Tensor:

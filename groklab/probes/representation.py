@@ -5,7 +5,6 @@ modular arithmetic the Fourier sparsity of the operand embedding. Definitions in
 
 from __future__ import annotations
 
-from pathlib import Path
 from weakref import WeakKeyDictionary
 
 import torch
@@ -138,33 +137,6 @@ def features_and_logits(model: nn.Module, x: torch.Tensor, layers: list[nn.Linea
             hook.remove()
     flat = [inputs[layer].reshape(-1, inputs[layer].shape[-1]).float() for layer in watched]
     return flat[-1], logits, flat[:-1]
-
-
-@torch.no_grad()
-def cka_to_final(run_dir: Path) -> tuple[list[int], dict[str, list[float]]]:
-    """Linear CKA of the output layer's input at every kept checkpoint of a run with that at its last checkpoint,
-    on the probe's fixed sample of training and test inputs: (steps, {"rep_cka_final_train": [...],
-    "rep_cka_final_test": [...]}). Computed after the run; as many points as train.keep_checkpoints_every kept."""
-    from groklab.common.checkpoint import checkpoints, load_checkpoint
-    from groklab.common.run_files import CHECKPOINTS_DIR, CONFIG_FILE
-    from groklab.config import load_config
-    from groklab.objective import Objective
-    from groklab.tasks import build_task
-    from groklab.train.trainer import build_model_for
-
-    cfg = load_config(run_dir / CONFIG_FILE)
-    data = build_task(cfg.task, cfg.seed)
-    model = build_model_for(cfg, data, Objective(cfg)).eval()
-    steps, features = [], []
-    for path in checkpoints(run_dir / CHECKPOINTS_DIR):
-        state = load_checkpoint(path, torch.device("cpu"))
-        model.load_state_dict(state["model"])
-        steps.append(int(state["step"]))
-        features.append({split: features_and_logits(model, x)[0] for split, x in (("train", data.train_x),
-                                                                                    ("test", data.test_x))})
-    series = {f"rep_cka_final_{split}": [linear_cka(f[split], features[-1][split]) for f in features]
-              for split in ("train", "test")}
-    return steps, series
 
 
 @torch.no_grad()

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from groklab.analysis import (
     Analysis,
     AnalysisSpec,
@@ -18,11 +20,18 @@ from groklab.analysis import (
     diagnose,
     verdict,
 )
-from groklab.common.checkpoint import CheckpointError
-from groklab.common.run_files import ANALYSIS_FILE, CONFIG_FILE, FIGURES_DIR, TRAINING_HISTORY_FILE
+from groklab.common.checkpoint import CheckpointError, checkpoints, load_checkpoint
+from groklab.common.run_files import (
+    ANALYSIS_FILE,
+    CHECKPOINTS_DIR,
+    CONFIG_FILE,
+    FIGURES_DIR,
+    TRAINING_HISTORY_FILE,
+)
 from groklab.common.status import read_status
 from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
 from groklab.history import History, atomic_write_text, json_text, load_history, write_training_history
+from groklab.objective import Objective
 from groklab.plots import (
     plot_curves,
     plot_detail,
@@ -34,10 +43,13 @@ from groklab.plots import (
 )
 from groklab.presets import discover
 from groklab.probes.fourier import neuron_spectra_pair
+from groklab.probes.representation import features_and_logits, linear_cka
 from groklab.resolve import get_preset
 from groklab.run.folder import load_run
 from groklab.runs import run_state
 from groklab.signatures import signature_facts
+from groklab.tasks import build_task
+from groklab.train.trainer import build_model_for
 
 
 @dataclass(frozen=True)
@@ -151,6 +163,26 @@ def checkpoint_figures(result: RunAnalysis, title: str) -> dict[str, Callable[[]
     return figures
 
 
+@torch.no_grad()
+def cka_to_final(run_dir: Path) -> tuple[list[int], dict[str, list[float]]]:
+    """Linear CKA of the output layer's input at every kept checkpoint of a run with that at its last checkpoint,
+    on the probe's fixed sample of training and test inputs: (steps, {"rep_cka_final_train": [...],
+    "rep_cka_final_test": [...]}). Computed after the run; as many points as train.keep_checkpoints_every kept."""
+    cfg = load_config(run_dir / CONFIG_FILE)
+    data = build_task(cfg.task, cfg.seed)
+    model = build_model_for(cfg, data, Objective(cfg)).eval()
+    steps, features = [], []
+    for path in checkpoints(run_dir / CHECKPOINTS_DIR):
+        state = load_checkpoint(path, torch.device("cpu"))
+        model.load_state_dict(state["model"])
+        steps.append(int(state["step"]))
+        features.append({split: features_and_logits(model, x)[0] for split, x in (("train", data.train_x),
+                                                                                    ("test", data.test_x))})
+    series = {f"rep_cka_final_{split}": [linear_cka(f[split], features[-1][split]) for f in features]
+              for split in ("train", "test")}
+    return steps, series
+
+
 MEASURES = ("embedding", "cka_final")
 
 
@@ -180,7 +212,6 @@ def _embedding_figure(run_dir: Path, cfg: RunConfig, note: str):
 
 def _cka_final_figure(run_dir: Path, cfg: RunConfig, note: str):
     from groklab.plots.geometry import plot_against_steps
-    from groklab.probes.representation import cka_to_final
 
     steps, series = cka_to_final(run_dir)
     if len(steps) < 2:
