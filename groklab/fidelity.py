@@ -214,24 +214,21 @@ def _grokked_transformer_split(ref: Reference, cfg: RunConfig) -> TaskData:
     and serves as the replay's pad token), its training rows in its order and its held-out ID inferred facts.
     Checked: every inferred fact composes two training atomic facts, as the task defines it. Inputs end in the
     answer; the model is scored on the answer and </a> (`AnswerAndEnd`)."""
-    vocabulary = ref.meta["vocabulary"]
-    end = vocabulary.index(GROKKED_TRANSFORMER_END)
+    end = ref.meta["vocabulary"].index(GROKKED_TRANSFORMER_END)
     facts = {split: ref.arrays[f"{split}_tokens"].astype(np.int64) for split in ("train", "test")}
-    lengths = {split: (rows != 0).sum(1) for split, rows in facts.items()}
-    train, lengths_train = facts["train"], lengths["train"]
-    atomic = {(h, r): t for h, r, t in train[lengths_train == 4][:, :3].tolist()}
-    for split, rows in facts.items():
-        ends = rows[np.arange(len(rows)), lengths[split] - 1]
-        inferred = rows[lengths[split] == 5]
-        if (ends != end).any() or not np.isin(lengths[split], (4, 5)).all():
-            raise ValueError(f"the recorded {split} rows are not facts ending in {GROKKED_TRANSFORMER_END}")
-        if any(atomic.get((atomic.get((h, r1)), r2)) != t for h, r1, r2, t in inferred[:, :4].tolist()):
-            raise ValueError(f"a recorded {split} inferred fact does not compose two training atomic facts")
+    train = facts["train"]
+    atomic = {(h, r): t for h, r, t in train[(train != 0).sum(1) == 4][:, :3].tolist()}
     width, vocab = GROKKED_TRANSFORMER_WIDTH, len(ref.init["lm.transformer.wte.weight"])
-    x = {split: torch.from_numpy(np.where(np.arange(width) < lengths[split][:, None] - 1, rows[:, :width], 0))
-         for split, rows in facts.items()}
-    y = {split: torch.from_numpy(np.stack([rows[np.arange(len(rows)), lengths[split] - 2],
-                                           np.full(len(rows), end)], axis=1)) for split, rows in facts.items()}
+    x, y = {}, {}
+    for split, rows in facts.items():
+        length = (rows != 0).sum(1)
+        if (rows[np.arange(len(rows)), length - 1] != end).any() or not np.isin(length, (4, 5)).all():
+            raise ValueError(f"the recorded {split} rows are not facts ending in {GROKKED_TRANSFORMER_END}")
+        if any(atomic.get((atomic.get((h, r1)), r2)) != t for h, r1, r2, t in rows[length == 5][:, :4].tolist()):
+            raise ValueError(f"a recorded {split} inferred fact does not compose two training atomic facts")
+        x[split] = torch.from_numpy(np.where(np.arange(width) < length[:, None] - 1, rows[:, :width], 0))
+        answer = rows[np.arange(len(rows)), length - 2]
+        y[split] = torch.from_numpy(np.stack([answer, np.full(len(rows), end)], axis=1))
     return TaskData(train_x=x["train"], train_y=y["train"], test_x=x["test"], test_y=y["test"],
                     vocab_size=vocab, seq_len=width, n_classes=vocab, pad_token=0)
 
@@ -389,10 +386,8 @@ REPLAYS = {
         "prieto2025_stablemax", "canonical", original=(), split=_pairs_split, weights=_stablemax_weights,
     ),
     "wang2024_grokked_kg/grokked-transformer": Replay(
-        "wang2024_grokked_kg", "quick",
-        original=(),
-        split=_grokked_transformer_split, weights=_gpt2_weights, minibatches=True, answer_and_end=True,
-        tied_unembedding=True,
+        "wang2024_grokked_kg", "quick", original=(), split=_grokked_transformer_split, weights=_gpt2_weights,
+        minibatches=True, answer_and_end=True, tied_unembedding=True,
     ),
     "doshi2024_polynomials/d-doshi-grokking": Replay(
         "doshi2024_polynomials", "canonical", original=(), split=_labelled_pairs_split, weights=_doshi_weights,

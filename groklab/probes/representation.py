@@ -13,7 +13,7 @@ from torch import nn
 from groklab.probes.base import Panel, Probe, register
 from groklab.probes.embedding import embedding_of, spectral_rank
 from groklab.probes.fourier import group_order
-from groklab.probes.geometry import input_space_complexity
+from groklab.probes.geometry import hidden_linears, input_space_complexity
 from groklab.probes.norms import output_layer
 
 SAMPLE = 512  # the first inputs of each split: a fixed sample, the same at every evaluation
@@ -113,14 +113,11 @@ def classifies(cfg) -> bool:
 
 
 def hidden_layers(model: nn.Module) -> list[nn.Linear]:
-    """The Linear layers that read an MLP's hidden layers before the last one (every Linear but the first and
-    the output layer, in order); none for a transformer, whose measured representation is the answer position's
-    residual stream."""
+    """The Linear layers that read an MLP's hidden layers before the last one (the hidden_linears after the
+    first); none for a transformer, whose measured representation is the answer position's residual stream."""
     from groklab.models.transformer import Transformer
 
-    if isinstance(model, Transformer):
-        return []
-    return [m for m in model.modules() if isinstance(m, nn.Linear)][1:-1]
+    return [] if isinstance(model, Transformer) else hidden_linears(model)[1:]
 
 
 def features_and_logits(model: nn.Module, x: torch.Tensor, layers: list[nn.Linear] = ()

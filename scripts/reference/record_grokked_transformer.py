@@ -41,6 +41,7 @@ COMMIT = "734ca654ec7a71dd6737d640407fac14491d538c"
 QUICK_SIZES = {"NUM_ENTITY_IN = 2000": "NUM_ENTITY_IN = 50", "NUM_RELATION = 200": "NUM_RELATION = 20",
                "[18.0,12.6,9.0,7.2,5.4,3.6]": "[15.0]"}
 DATASET = "composition.50.20.15.0"
+BATCH = 256  # the quick scale's batch
 
 
 def draw_data(src: Path, workdir: Path, seed: int) -> Path:
@@ -125,7 +126,7 @@ def main() -> None:
     argv = [
         "--data_dir", str(data_dir), "--model_name_or_path", str(workdir / "gpt2-d64"), "--weight_decay", "0.1",
         "--output_dir", str(workdir / "out"), "--max_seq_length", "10", "--max_length", "10", "--block_size", "10",
-        "--train_batch_size", "256", "--eval_batch_size", "256", "--learning_rate", "1e-3",
+        "--train_batch_size", str(BATCH), "--eval_batch_size", str(BATCH), "--learning_rate", "1e-3",
         "--gradient_accumulation_steps", "1", "--max_steps", str(opts.steps + 1), "--do_train",
         "--scheduler", "constant_schedule_with_warmup", "--warmup_steps", "100", "--init_weights", "--add_tokens",
         "--n_layer", "2", "--n_head", "4", "--n_inner", "256", "--no_dropout", "--evaluate_during_training",
@@ -142,7 +143,6 @@ def main() -> None:
     test_iid = [p["target_text"] for p in probes if p["type"] == "test_inferred_iid"]
     test_tokens = tokenizer(test_iid, max_length=10, padding="max_length", return_tensors="pt")["input_ids"]
     train = seen["train"].examples
-    batch = 256
     arrays = {
         "train_tokens": torch.stack([e["target_ids"] for e in train]).numpy().astype(np.int16),
         "train_labels": torch.stack([e["lm_labels"] for e in train]).numpy().astype(np.int16),
@@ -151,7 +151,7 @@ def main() -> None:
         **{f"init/{n}": v.numpy() for n, v in seen["init"].items()
            if not n.endswith((".attn.bias", ".attn.masked_bias"))},  # GPT-2's causal-mask buffers
     }
-    epoch_sizes = [batch] * (len(train) // batch) + ([len(train) % batch] if len(train) % batch else [])
+    epoch_sizes = [BATCH] * (len(train) // BATCH) + ([len(train) % BATCH] if len(train) % BATCH else [])
     steps = len(seen["loss"])
     sizes = (epoch_sizes * (steps // len(epoch_sizes) + 1))[:steps]
     arrays["batch_sizes"] = np.array(sizes, dtype=np.int64)
