@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/time_to_grok.py nanda2023 power2022 --scale canonical --seeds 0
     python benchmarks/time_to_grok.py nanda2023 power2022 --device cuda     # on a GPU
+    python benchmarks/time_to_grok.py nanda2023 power2022 --device cuda --cuda-graph   # steps as CUDA graphs
 
 For each preset: the median optimizer-step time over `--timing-steps` steps (no evaluation), the step's
 floating-point work (torch.utils.flop_counter) as achieved GFLOP/s and as a share of an fp32 matmul ceiling
@@ -24,16 +25,19 @@ from common import machine, now
 from torch.utils.flop_counter import FlopCounterMode
 
 from groklab import api
+from groklab.train.cuda_graph import stepper
 from groklab.train.trainer import set_up
 
 
 def step_times(cfg, n_steps: int, device: torch.device) -> list[float]:
-    """Wall time of each of `n_steps` optimizer steps (the trainer's own step) after 5 warm-up steps."""
+    """Wall time of each of `n_steps` optimizer steps (the trainer's own step, replayed as a CUDA graph under
+    train.cuda_graph) after 5 warm-up steps."""
     _, training = set_up(cfg, device)
+    steps = stepper(training, cfg, device)
     times = []
     for step in range(n_steps + 5):
         t0 = now(device)
-        training.step(step)
+        steps.step(step)
         if step >= 5:
             times.append(now(device) - t0)
     return times
@@ -67,6 +71,7 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=0.99, help="test accuracy that counts as grokked")
     parser.add_argument("--timing-steps", type=int, default=50)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--cuda-graph", action="store_true", help="train.cuda_graph=true (CUDA only)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -75,7 +80,8 @@ def main() -> None:
     for name in args.presets:
         for seed in args.seeds:
             cfg = api.resolve(name, args.scale, seed=seed, device=args.device,
-                              overrides=[f"train.stop_at_test_acc={args.target}"])
+                              overrides=[f"train.stop_at_test_acc={args.target}",
+                                         f"train.cuda_graph={str(args.cuda_graph).lower()}"])
             ceiling = matmul_ceiling_gflops(device)
             median_ms = 1000 * statistics.median(step_times(cfg, args.timing_steps, device))
             achieved = step_gflop(cfg) / (median_ms / 1000)
@@ -86,6 +92,7 @@ def main() -> None:
             final = handle.result.analysis.final
             reached = final["test_acc"] >= args.target
             rows.append({"preset": name, "scale": args.scale, "seed": seed, "device": args.device,
+                         "cuda_graph": args.cuda_graph,
                          "step_ms_median": round(median_ms, 2),
                          "steps_per_s": round(1000 / median_ms, 1), "achieved_gflops": round(achieved, 1),
                          "share_of_ceiling": round(achieved / ceiling, 3), "matmul_gflops": round(ceiling),

@@ -147,6 +147,11 @@ class TrainCfg(Strict):
         False, description="After every step rescale all parameters to their initial total L2 norm (Omnigrok's "
         "constrained runs; set the norm through model.init_scale)."
     )
+    cuda_graph: bool = Field(
+        False, description="On a CUDA device, capture the training step once as a CUDA graph and replay it "
+        "(launch-free steps for small models; the same updates up to float rounding). Ignored when device=auto "
+        "finds no GPU."
+    )
     checkpoint_every: int = Field(1000, ge=1, description="Steps between checkpoints (also taken at the end).")
     keep_checkpoints_every: int | None = Field(
         None, ge=1, description="Keep the checkpoints at multiples of this step (others are pruned; the newest is "
@@ -256,6 +261,8 @@ class RunConfig(Strict):
         if (self.optim.embedding_lr, self.optim.embedding_weight_decay) != (None, None) and not has_embedding:
             raise ValueError(f"optim.embedding_lr/embedding_weight_decay need a model with an embedding "
                              f"(transformer or repr_mlp); model {self.model.name} has none")
+        if self.train.cuda_graph:
+            self._check_cuda_graph()
         bs, n_train = self.train.batch_size, self.task.n_train
         if bs is not None and bs > n_train:
             raise ValueError(
@@ -263,3 +270,22 @@ class RunConfig(Strict):
                 f"use train.batch_size<={n_train} or train.batch_size=null for full batch"
             )
         return self
+
+    def _check_cuda_graph(self) -> None:
+        """train.cuda_graph needs a step that is a fixed sequence of device work."""
+        bs = self.train.batch_size
+        unsupported = {
+            "device=cpu": self.device == "cpu",
+            f"optim.name={self.optim.name} (SGD takes its learning rate as a host number; use adam or adamw)":
+                self.optim.name not in ("adam", "adamw"),
+            "optim.grad_filter=ma (its window is a Python list; use optim.grad_filter=ema)":
+                self.optim.grad_filter == "ma",
+            "train.fixed_weight_norm (it reads the weight norm back to the host every step)":
+                self.train.fixed_weight_norm,
+            "train.drop_last=false with a last minibatch of another size (set train.drop_last=true)":
+                bs is not None and not self.train.drop_last and self.task.n_train % bs != 0,
+        }
+        reasons = [reason for reason, applies in unsupported.items() if applies]
+        if reasons:
+            raise ValueError(f"train.cuda_graph=true cannot capture this run's step: {'; '.join(reasons)}. "
+                             "Set train.cuda_graph=false to train it eagerly")

@@ -21,6 +21,7 @@ from torch.func import functional_call, vmap
 from groklab.config import config_to_dict, flat_config
 from groklab.config.schema import RunConfig
 from groklab.optim import lr_at
+from groklab.train.cuda_graph import stepper
 from groklab.train.gradients import GradientPipeline
 from groklab.train.stacked_optim import STACKABLE, StackedOptimizer, group_hyperparameters
 from groklab.train.trainer import RunRecorder, Training, TrainResult, resolve_device, set_up
@@ -101,16 +102,31 @@ class StackedTraining:
         return (torch.stack([pad(x) for x, _ in batches]), torch.stack([pad(y) for _, y in batches]),
                 weights.to(batches[0][1].device))
 
-    def step(self, step: int) -> None:
-        """One update of every member on its own minibatch `step`."""
-        inputs, targets, weights = self._full_batch or self._batch(step)
+    def step(self, step: int) -> torch.Tensor:
+        """One update of every member on its own minibatch `step`; returns the sum of their losses."""
+        self.set_lr(step)
+        return self.update(*self.batch(step))
+
+    def set_lr(self, step: int) -> None:
+        self.optimizer.set_lrs([lr_at(step, t.cfg.train.steps, t.cfg.optim) for t in self.trainings])
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        return self._full_batch or self._batch(step)
+
+    def update(self, inputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+        """Every member's forward, backward, gradient pipeline and optimizer step (what a CUDA graph captures)."""
         # members do not interact: the sum of their separate losses
         losses = self.losses(self.params, inputs, targets) if weights is None else \
             self.weighted_losses(self.params, inputs, targets, weights)
         self.optimizer.zero_grad()
-        losses.sum().backward()
+        total = losses.sum()
+        total.backward()
         self.gradients.apply(self.params.items())
-        self.optimizer.step([lr_at(step, t.cfg.train.steps, t.cfg.optim) for t in self.trainings])
+        self.optimizer.update()
+        return total.detach()
+
+    def make_capturable(self) -> None:
+        self.optimizer.make_capturable()
 
     @torch.no_grad()
     def unstack(self, member: int) -> None:
@@ -145,6 +161,7 @@ def train_batched(cfgs: list[RunConfig], run_dirs: list[Path], show_progress: bo
     recorders = [RunRecorder(cfg, run_dir, data, training, False, show_progress and i == 0, label=label)
                  for i, (cfg, run_dir, (data, training)) in enumerate(zip(cfgs, run_dirs, setups, strict=True))]
     results: dict[int, TrainResult] = {}
+    steps = stepper(stacked, cfgs[0], device)
     step = 0
     try:
         while len(results) < len(recorders):
@@ -155,7 +172,7 @@ def train_batched(cfgs: list[RunConfig], run_dirs: list[Path], show_progress: bo
                         results[member] = TrainResult(recorder.state, step)
             if len(results) == len(recorders):
                 break
-            stacked.step(step)
+            steps.step(step)
             step += 1
             recorders[0].progress.step(step)
     finally:

@@ -39,6 +39,8 @@ class StackedOptimizer:
         self.weight_decay = {name: self._per_member([h[name][1] for h in hyperparameters], p)
                              for name, p in params.items()}
         self.state: dict[str, dict[str, torch.Tensor]] = {name: {} for name in params}
+        self.lrs: torch.Tensor | None = None  # this step's learning rate of each member, float64
+        self.step_count: torch.Tensor | None = None  # the number of updates as a device tensor once capturable
 
     @staticmethod
     def _per_member(values: list[float], param: torch.Tensor) -> torch.Tensor:
@@ -51,13 +53,36 @@ class StackedOptimizer:
         for p in self.params.values():
             p.grad = None
 
-    @torch.no_grad()
     def step(self, lrs: list[float]) -> None:
         """One update; `lrs[i]`: member i's learning rate at this step (before its groups' lr scales)."""
+        self.set_lrs(lrs)
+        self.update()
+
+    def set_lrs(self, lrs: list[float]) -> None:
+        """The members' learning rates for the next update (copied into the same device tensor once
+        capturable, so that a captured update reads them)."""
+        values = torch.tensor(lrs, dtype=torch.float64)
+        if self.step_count is None:
+            self.lrs = values.to(next(iter(self.params.values())).device)
+        else:
+            self.lrs.copy_(values)
+
+    def make_capturable(self) -> None:
+        """Count updates on the device, as torch's capturable optimizers do, so that a CUDA graph replays the
+        bias corrections of every step and not those of the step it captured."""
+        device = next(iter(self.params.values())).device
+        self.step_count = torch.tensor(float(self.steps), dtype=torch.float64, device=device)
+        self.lrs = torch.zeros(len(next(iter(self.lr_scale.values()))), dtype=torch.float64, device=device)
+
+    @torch.no_grad()
+    def update(self) -> None:
+        """One update with the learning rates of the last set_lrs."""
         self.steps += 1
+        if self.step_count is not None:
+            self.step_count += 1
         for name, p in self.params.items():
             if p.grad is not None:
-                member_lr = self._per_member(lrs, p) * self.lr_scale[name]
+                member_lr = self.lrs.view(-1, *[1] * (p.dim() - 1)) * self.lr_scale[name]
                 update = self._sgd if self.cfg.name == "sgd" else self._adam
                 update(p, p.grad, self.state[name], member_lr, self.weight_decay[name])
 
@@ -72,7 +97,8 @@ class StackedOptimizer:
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        correction1, correction2 = 1 - beta1**self.steps, 1 - beta2**self.steps
+        steps = self.steps if self.step_count is None else self.step_count
+        correction1, correction2 = 1 - beta1**steps, 1 - beta2**steps
         denominator = (exp_avg_sq.sqrt() / correction2**0.5).add_(self.cfg.eps)
         p.sub_((lr / correction1).to(p.dtype) * exp_avg / denominator)
 
@@ -88,6 +114,7 @@ class StackedOptimizer:
 
     def member_state(self, member: int) -> dict[str, dict[str, torch.Tensor]]:
         """Member `member`'s per-parameter state as its own torch optimizer holds it."""
-        step = {} if self.cfg.name == "sgd" else {"step": torch.tensor(float(self.steps))}
+        steps = float(self.steps if self.step_count is None else self.step_count)
+        step = {} if self.cfg.name == "sgd" else {"step": torch.tensor(steps)}
         return {name: {**step, **{key: value[member].clone() for key, value in state.items()}}
                 for name, state in self.state.items() if state}

@@ -23,6 +23,7 @@ from groklab.objective import Objective
 from groklab.optim import build_optimizer, lr_at
 from groklab.probes import measure_probes
 from groklab.tasks import TaskData, build_task
+from groklab.train.cuda_graph import stepper
 from groklab.train.gradients import GradientPipeline
 from groklab.train.masks import apply_mask, build_mask
 from groklab.train.progress_bar import ProgressReporter
@@ -118,11 +119,26 @@ class Training:
 
     def step(self, step: int) -> torch.Tensor:
         """One update on minibatch `step`; returns the minibatch loss computed before it (detached)."""
-        cfg, model, optimizer = self.cfg, self.model, self.optimizer
-        lr = lr_at(step, cfg.train.steps, cfg.optim)
-        for group in optimizer.param_groups:
-            group["lr"] = lr * group["lr_scale"]
-        inputs, targets = self.order.batch(step)
+        self.set_lr(step)
+        return self.update(*self.batch(step))
+
+    def set_lr(self, step: int) -> None:
+        """Every parameter group's learning rate for update `step` (written into a device tensor once the
+        optimizer is capturable, so that a captured step reads it)."""
+        lr = lr_at(step, self.cfg.train.steps, self.cfg.optim)
+        for group in self.optimizer.param_groups:
+            if isinstance(group["lr"], torch.Tensor):
+                group["lr"].fill_(lr * group["lr_scale"])
+            else:
+                group["lr"] = lr * group["lr_scale"]
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.order.batch(step)
+
+    def update(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Forward, backward, gradient pipeline, optimizer step and mask on one minibatch: the work a CUDA graph
+        captures (nothing here reads a value back to the host, except train.fixed_weight_norm's rescaling)."""
+        model, optimizer = self.model, self.optimizer
         loss = self.objective.loss(model(inputs), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -130,9 +146,32 @@ class Training:
         optimizer.step()
         if self.masks:
             apply_mask(model, self.masks)
-        if cfg.train.fixed_weight_norm:
+        if self.cfg.train.fixed_weight_norm:
             rescale_to_norm(model, self.initial_norm)
         return loss.detach()
+
+    def make_capturable(self) -> None:
+        """Switch the optimizer to torch's capturable mode (its step counts and learning rates as device
+        tensors), which a CUDA graph replays correctly; the updates are the same up to float rounding."""
+        device = next(self.model.parameters()).device
+        for group in self.optimizer.param_groups:
+            group["capturable"] = True
+            group["lr"] = torch.tensor(float(group["lr"]), device=device)
+        for state in self.optimizer.state.values():
+            if "step" in state:
+                state["step"] = state["step"].to(device=device, dtype=torch.float32)
+
+
+def portable_optimizer_state(optimizer: torch.optim.Optimizer) -> dict:
+    """The optimizer's state_dict in the form an eager optimizer on any device loads: a capturable optimizer's
+    (train.cuda_graph) tensor learning rates become numbers and its step counts CPU tensors."""
+    state = optimizer.state_dict()
+    if not any(group.get("capturable") for group in state["param_groups"]):
+        return state
+    return {"state": {index: {**values, "step": values["step"].cpu()} if "step" in values else values
+                      for index, values in state["state"].items()},
+            "param_groups": [{**group, "lr": float(group["lr"]), "capturable": False}
+                             for group in state["param_groups"]]}
 
 
 def set_up(cfg: RunConfig, device: torch.device) -> tuple[TaskData, Training]:
@@ -216,7 +255,7 @@ class RunRecorder:
                 finished = True
         if step > self.start and (step % cfg.train.checkpoint_every == 0 or finished):
             save_checkpoint(self.ckpt_dir, step, {
-                "model": training.model.state_dict(), "optimizer": training.optimizer.state_dict(),
+                "model": training.model.state_dict(), "optimizer": portable_optimizer_state(training.optimizer),
                 "gradients": training.gradients.state_dict(),
                 "torch_rng": torch.get_rng_state(), "elapsed_s": self.elapsed_before + time.monotonic() - self.t0,
             }, cfg.train.keep_checkpoints_every)
@@ -242,12 +281,14 @@ def train(
 
     With `tensorboard`, every history record is mirrored to run_dir/tensorboard.
     """
-    data, training = set_up(cfg, resolve_device(cfg.device))
+    device = resolve_device(cfg.device)
+    data, training = set_up(cfg, device)
     recorder = RunRecorder(cfg, run_dir, data, training, resume, show_progress, tensorboard)
+    steps = stepper(training, cfg, device)  # after the recorder restored a checkpoint into `training`
     step = recorder.start
     try:
         while not recorder.at(step):
-            training.step(step)
+            steps.step(step)
             step += 1
             recorder.progress.step(step)
     finally:
