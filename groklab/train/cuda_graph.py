@@ -60,6 +60,9 @@ class GraphedStep:
         self.static_batch: tuple[torch.Tensor | None, ...] = ()
         self.static_loss: torch.Tensor | None = None
         self.eager_steps = 0
+        # warm-up and capture on one side stream: libraries such as cuBLAS set up per-stream state on first use,
+        # which must not happen during the capture
+        self.side = torch.cuda.Stream()
 
     def step(self, step: int) -> torch.Tensor:
         self.training.set_lr(step)
@@ -80,14 +83,12 @@ class GraphedStep:
         """Record one update on static copies of `batch` (capturing runs nothing: the caller replays it)."""
         self.static_batch = tuple(None if t is None else t.clone() for t in batch)
         self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
+        with torch.cuda.graph(self.graph, stream=self.side):
             self.static_loss = self.training.update(*self.static_batch)
 
-    @staticmethod
-    def _on_side_stream(work: Callable[[], torch.Tensor]) -> torch.Tensor:
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
+    def _on_side_stream(self, work: Callable[[], torch.Tensor]) -> torch.Tensor:
+        self.side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(self.side):
             result = work()
-        torch.cuda.current_stream().wait_stream(side)
+        torch.cuda.current_stream().wait_stream(self.side)
         return result
