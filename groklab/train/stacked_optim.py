@@ -33,7 +33,7 @@ class StackedOptimizer:
         {parameter name: (lr scale, weight decay)} (group_hyperparameters of its own config)."""
         if cfg.name not in STACKABLE:
             raise ValueError(f"optimizer {cfg.name} cannot be stacked (only {', '.join(STACKABLE)})")
-        self.params, self.cfg, self.steps = params, cfg, 0
+        self.params, self.cfg, self.steps, self.members = params, cfg, 0, len(hyperparameters)
         self.lr_scale = {name: self._per_member([h[name][0] for h in hyperparameters], p)
                          for name, p in params.items()}
         self.weight_decay = {name: self._per_member([h[name][1] for h in hyperparameters], p)
@@ -72,7 +72,12 @@ class StackedOptimizer:
         bias corrections of every step and not those of the step it captured."""
         device = next(iter(self.params.values())).device
         self.step_count = torch.tensor(float(self.steps), dtype=torch.float64, device=device)
-        self.lrs = torch.zeros(len(next(iter(self.lr_scale.values()))), dtype=torch.float64, device=device)
+        self.lrs = torch.zeros(self.members, dtype=torch.float64, device=device)
+
+    @property
+    def updates_done(self) -> int | torch.Tensor:
+        """The number of updates so far: on the host, or in the device tensor a CUDA graph advances."""
+        return self.steps if self.step_count is None else self.step_count
 
     @torch.no_grad()
     def update(self) -> None:
@@ -97,8 +102,7 @@ class StackedOptimizer:
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        steps = self.steps if self.step_count is None else self.step_count
-        correction1, correction2 = 1 - beta1**steps, 1 - beta2**steps
+        correction1, correction2 = 1 - beta1**self.updates_done, 1 - beta2**self.updates_done
         denominator = (exp_avg_sq.sqrt() / correction2**0.5).add_(self.cfg.eps)
         p.sub_((lr / correction1).to(p.dtype) * exp_avg / denominator)
 
@@ -114,7 +118,6 @@ class StackedOptimizer:
 
     def member_state(self, member: int) -> dict[str, dict[str, torch.Tensor]]:
         """Member `member`'s per-parameter state as its own torch optimizer holds it."""
-        steps = float(self.steps if self.step_count is None else self.step_count)
-        step = {} if self.cfg.name == "sgd" else {"step": torch.tensor(steps)}
+        step = {} if self.cfg.name == "sgd" else {"step": torch.tensor(float(self.updates_done))}
         return {name: {**step, **{key: value[member].clone() for key, value in state.items()}}
                 for name, state in self.state.items() if state}
