@@ -146,3 +146,17 @@ def test_points_with_different_training_subsets_equal_their_separate_runs(tmp_pa
         for g, w in zip(got, want, strict=True):
             assert g["train_loss"] == pytest.approx(w["train_loss"], rel=1e-3, abs=1e-4), (cfg.task, g["step"])
             assert g["test_loss"] == pytest.approx(w["test_loss"], rel=1e-3, abs=1e-4), (cfg.task, g["step"])
+
+
+def test_a_batched_grid_is_shared_among_the_workers_in_even_stacks():
+    from pathlib import Path
+
+    from groklab.launch.executor import shared_among
+
+    grid = [[(None, Path(f"p{i}")) for i in range(12)]]
+    assert [len(stack) for stack in shared_among(grid, 2)] == [6, 6]
+    assert [len(stack) for stack in shared_among(grid, 3)] == [4, 4, 4]
+    assert [len(stack) for stack in shared_among(grid + [[(None, Path("q"))]], 2)] == [6, 6, 1]  # by share of jobs
+    assert sorted(run_dir.name for stack in shared_among(grid, 5) for _, run_dir in stack) == \
+        sorted(run_dir.name for _, run_dir in grid[0])  # every point once
+    assert shared_among([], 2) == []

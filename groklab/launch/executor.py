@@ -86,6 +86,17 @@ def stacks(jobs: list[Job]) -> list[list[Job]]:
     return list(groups.values())
 
 
+def shared_among(groups: list[list[Job]], workers: int) -> list[list[Job]]:
+    """`groups` split into even chunks, each group into a share of the workers proportional to its size: a grid
+    that stacks as one computation still keeps every worker busy, each worker with a stack of its own."""
+    total = sum(len(group) for group in groups)
+    chunks = []
+    for group in groups:
+        pieces = min(len(group), max(1, round(workers * len(group) / total)))
+        chunks += [group[i::pieces] for i in range(pieces)]
+    return chunks
+
+
 def unfinished(jobs: list[Job]) -> list[Job]:
     """The jobs whose folder is not finished, after checking every folder against its config (all before any
     work: a folder trained with another config is refused)."""
@@ -107,7 +118,7 @@ class Local:
         """Train (or resume) every unfinished job; {run folder: outcome, 'skipped' or 'failed: why'}."""
         todo = unfinished(jobs)
         results = {run_dir: "skipped" for _, run_dir in jobs}
-        groups = stacks(todo) if self.batched else [[job] for job in todo]
+        groups = shared_among(stacks(todo), self.workers) if self.batched else [[job] for job in todo]
         workers = max(1, min(self.workers, len(groups)))
         batched = f" as {len(groups)} batched computation(s)" if self.batched else ""
         report(f"{name}: {len(jobs)} {noun}, {len(jobs) - len(todo)} already finished, {len(todo)} to run{batched} "

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -72,14 +74,36 @@ class StackedTraining:
             for name, buffer in training.model.named_buffers():
                 if not torch.equal(buffer, self.buffers[name]):
                     raise ValueError(f"buffer {name} differs between members: they cannot be batched")
-        self.optimizer = StackedOptimizer(self.params, self.cfg.optim,
-                                          [group_hyperparameters(t.model, t.cfg.optim) for t in trainings])
-        self.gradients = GradientPipeline(self.cfg.optim, stacked=True)
         self.losses = vmap(self._loss)
         self.weighted_losses = vmap(self._weighted_loss)
         self._full_batch = None
         if all(t.order.size == t.order.n for t in trainings):  # full batch: the same tensors every step
             self._full_batch = self._batch(0)
+        self._lay_out_as_gradients()
+        self.optimizer = StackedOptimizer(self.params, self.cfg.optim,
+                                          [group_hyperparameters(t.model, t.cfg.optim) for t in trainings])
+        self.gradients = GradientPipeline(self.cfg.optim, stacked=True)
+
+    def _lay_out_as_gradients(self) -> None:
+        """Store each stacked parameter in the memory layout its gradient arrives in (same values). Under vmap a
+        linear layer's weight gradient comes out transposed (a batched x^T g, transposed back); autograd keeps a
+        gradient that matches its parameter's layout and copies one that does not, a slow transposing copy that
+        cost as much as the matmul itself (docs/performance.md)."""
+        arriving: dict[str, tuple[int, ...]] = {}
+
+        def note_layout(name: str) -> Callable[[torch.Tensor], None]:
+            return lambda grad: arriving.__setitem__(name, grad.stride())
+
+        hooks = [p.register_hook(note_layout(name)) for name, p in self.params.items()]
+        try:
+            self._losses(*self.batch(0)).sum().backward()
+        finally:
+            for hook in hooks:
+                hook.remove()
+        for name, p in self.params.items():
+            p.grad = None
+            if name in arriving and arriving[name] != p.stride():
+                p.data = torch.empty_strided(p.shape, arriving[name], dtype=p.dtype, device=p.device).copy_(p.data)
 
     def _loss(self, params: dict[str, torch.Tensor], inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return self.objective.loss(functional_call(self.template, (params, self.buffers), (inputs,)), targets)
@@ -116,8 +140,7 @@ class StackedTraining:
     def update(self, inputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
         """Every member's forward, backward, gradient pipeline and optimizer step (what a CUDA graph captures)."""
         # members do not interact: the sum of their separate losses
-        losses = self.losses(self.params, inputs, targets) if weights is None else \
-            self.weighted_losses(self.params, inputs, targets, weights)
+        losses = self._losses(inputs, targets, weights)
         self.optimizer.zero_grad()
         total = losses.sum()
         total.backward()
@@ -125,16 +148,26 @@ class StackedTraining:
         self.optimizer.update()
         return total.detach()
 
+    def _losses(self, inputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+        """Every member's loss on its minibatch."""
+        if weights is None:
+            return self.losses(self.params, inputs, targets)
+        return self.weighted_losses(self.params, inputs, targets, weights)
+
     def make_capturable(self) -> None:
         self.optimizer.make_capturable()
 
     @torch.no_grad()
-    def unstack(self, member: int) -> None:
-        """Copy member `member`'s parameters, optimizer state and gradient-filter memory into its own model,
-        optimizer and pipeline (for evaluation and checkpoints, which then work exactly as in a single run)."""
-        training = self.trainings[member]
-        for name, param in training.model.named_parameters():
+    def unstack_parameters(self, member: int) -> None:
+        """Copy member `member`'s parameters into its own model (for its evaluation, which then works exactly as
+        in a single run)."""
+        for name, param in self.trainings[member].model.named_parameters():
             param.copy_(self.params[name][member])
+
+    def unstack_state(self, member: int) -> None:
+        """Copy member `member`'s optimizer state and gradient-filter memory into its own optimizer and pipeline
+        (for its checkpoint, a normal single-run checkpoint)."""
+        training = self.trainings[member]
         names = {id(p): name for name, p in training.model.named_parameters()}
         own = training.optimizer.state_dict()
         order = [names[id(p)] for group in training.optimizer.param_groups for p in group["params"]]
@@ -158,7 +191,8 @@ def train_batched(cfgs: list[RunConfig], run_dirs: list[Path], show_progress: bo
     setups = [set_up(cfg, device) for cfg in cfgs]
     stacked = StackedTraining([training for _, training in setups])
     label = f"{cfgs[0].preset or 'run'} ({len(cfgs)} batched)"
-    recorders = [RunRecorder(cfg, run_dir, data, training, False, show_progress and i == 0, label=label)
+    recorders = [RunRecorder(cfg, run_dir, data, training, False, show_progress and i == 0, label=label,
+                             before_checkpoint=partial(stacked.unstack_state, i))
                  for i, (cfg, run_dir, (data, training)) in enumerate(zip(cfgs, run_dirs, setups, strict=True))]
     results: dict[int, TrainResult] = {}
     steps = stepper(stacked, cfgs[0], device)
@@ -167,7 +201,7 @@ def train_batched(cfgs: list[RunConfig], run_dirs: list[Path], show_progress: bo
         while len(results) < len(recorders):
             for member, recorder in enumerate(recorders):
                 if member not in results and recorder.due(step):
-                    stacked.unstack(member)
+                    stacked.unstack_parameters(member)
                     if recorder.at(step):
                         results[member] = TrainResult(recorder.state, step)
             if len(results) == len(recorders):

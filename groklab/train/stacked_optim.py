@@ -1,15 +1,23 @@
 """Adam, AdamW and SGD over parameters stacked on a leading member axis (batched seeds and sweep points).
 
 Each member has its own learning rate and weight decay, per parameter group (the embedding group of
-`optim.embedding_lr` / `optim.embedding_weight_decay` included); betas, eps and momentum are shared. The updates
-are torch's (torch.optim.Adam, AdamW and SGD without dampening or Nesterov) written with the per-member
-hyperparameters as broadcast tensors, so member i's parameters move as its own torch optimizer would move them,
-to float rounding. `member_state(i)` gives member i's state in torch's own format, for its checkpoints.
+`optim.embedding_lr` / `optim.embedding_weight_decay` included); betas, eps and momentum are shared. The state is
+stacked like the parameters, and every member's update is torch's own (torch.optim.adam.adam and
+torch.optim.sgd.sgd, the functions behind torch.optim.Adam, AdamW and SGD) applied to its slices with its own
+learning rate and weight decay, one call per member and parameter group. Adam runs torch's fused kernel where
+the device has one (one pass over a member's parameters instead of a dozen: the stacked optimizer's cost on a
+CPU), so member i moves as its own foreach optimizer would, to float rounding. `member_state(i)` gives member
+i's state in torch's own format, for its checkpoints.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+from torch.optim.adam import adam
+from torch.optim.sgd import sgd
+from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
 
 from groklab.config.schema import OptimCfg
 from groklab.optim import parameter_groups
@@ -24,6 +32,23 @@ def group_hyperparameters(model: torch.nn.Module, cfg: OptimCfg) -> dict[str, tu
             for group in parameter_groups(model, cfg) for p in group["params"]}
 
 
+@dataclass(frozen=True)
+class MemberGroup:
+    """One member's parameters that share a learning-rate scale and a weight decay (a torch parameter group)."""
+
+    lr_scale: float
+    weight_decay: float
+    names: tuple[str, ...]
+
+
+def member_groups(hyperparameters: dict[str, tuple[float, float]]) -> list[MemberGroup]:
+    """A member's {parameter name: (lr scale, weight decay)} as its parameter groups."""
+    groups: dict[tuple[float, float], list[str]] = {}
+    for name, key in hyperparameters.items():
+        groups.setdefault(key, []).append(name)
+    return [MemberGroup(scale, decay, tuple(names)) for (scale, decay), names in groups.items()]
+
+
 class StackedOptimizer:
     """One optimizer for N members' stacked parameters; `step(lrs)` takes each member's learning rate."""
 
@@ -33,21 +58,19 @@ class StackedOptimizer:
         {parameter name: (lr scale, weight decay)} (group_hyperparameters of its own config)."""
         if cfg.name not in STACKABLE:
             raise ValueError(f"optimizer {cfg.name} cannot be stacked (only {', '.join(STACKABLE)})")
-        self.params, self.cfg, self.steps, self.members = params, cfg, 0, len(hyperparameters)
-        self.lr_scale = {name: self._per_member([h[name][0] for h in hyperparameters], p)
-                         for name, p in params.items()}
-        self.weight_decay = {name: self._per_member([h[name][1] for h in hyperparameters], p)
-                             for name, p in params.items()}
-        self.state: dict[str, dict[str, torch.Tensor]] = {name: {} for name in params}
-        self.lrs: torch.Tensor | None = None  # this step's learning rate of each member, float64
-        self.step_count: torch.Tensor | None = None  # the number of updates as a device tensor once capturable
-
-    @staticmethod
-    def _per_member(values: list[float], param: torch.Tensor) -> torch.Tensor:
-        """Per-member values shaped to broadcast over a stacked parameter, in float64: scalars are combined in
-        double precision and rounded once to the parameter's dtype, as torch's optimizers round their Python
-        floats."""
-        return torch.tensor(values, dtype=torch.float64, device=param.device).view(-1, *[1] * (param.dim() - 1))
+        self.params, self.cfg, self.members = params, cfg, len(hyperparameters)
+        self.groups = [member_groups(h) for h in hyperparameters]
+        self.device = next(iter(params.values())).device
+        self.fused = cfg.name != "sgd" and self.device.type in _get_fused_kernels_supported_devices()
+        buffers = ("exp_avg", "exp_avg_sq") if cfg.name != "sgd" else ("momentum_buffer",) if cfg.momentum else ()
+        self.state = {name: {key: torch.zeros_like(p) for key in buffers} for name, p in params.items()}
+        # torch's per-parameter update counts (Adam's bias corrections), one float32 tensor per member and parameter
+        # (on the parameters' device, where torch's fused and capturable updates count)
+        self.step_counts = [{name: torch.zeros((), dtype=torch.float32, device=self.device) for name in params}
+                            for _ in range(self.members)] if cfg.name != "sgd" else []
+        self.updated: set[str] = set()  # the parameters updated so far (torch holds state for these only)
+        self.lrs: list[float] = [cfg.lr] * self.members  # this step's learning rate of each member
+        self.lr_table: torch.Tensor | None = None  # [member, group] learning rates on the device once capturable
 
     def zero_grad(self) -> None:
         for p in self.params.values():
@@ -59,65 +82,56 @@ class StackedOptimizer:
         self.update()
 
     def set_lrs(self, lrs: list[float]) -> None:
-        """The members' learning rates for the next update (copied into the same device tensor once
-        capturable, so that a captured update reads them)."""
-        values = torch.tensor(lrs, dtype=torch.float64)
-        if self.step_count is None:
-            self.lrs = values.to(next(iter(self.params.values())).device)
-        else:
-            self.lrs.copy_(values)
+        """The members' learning rates for the next update (written into a device tensor once capturable, so that
+        a captured update reads them)."""
+        self.lrs = list(lrs)
+        if self.lr_table is not None:
+            self.lr_table.copy_(torch.tensor([[lr * g.lr_scale for g in groups] + [0.0] * (self.lr_table.shape[1]
+                                                                                           - len(groups))
+                                              for lr, groups in zip(self.lrs, self.groups, strict=True)]))
 
     def make_capturable(self) -> None:
-        """Count updates on the device, as torch's capturable optimizers do, so that a CUDA graph replays the
-        bias corrections of every step and not those of the step it captured."""
-        device = next(iter(self.params.values())).device
-        self.step_count = torch.tensor(float(self.steps), dtype=torch.float64, device=device)
-        self.lrs = torch.zeros(self.members, dtype=torch.float64, device=device)
-
-    @property
-    def updates_done(self) -> int | torch.Tensor:
-        """The number of updates so far: on the host, or in the device tensor a CUDA graph advances."""
-        return self.steps if self.step_count is None else self.step_count
+        """Keep the learning rates in a device tensor that set_lrs overwrites, so that a CUDA graph replays every
+        step's learning rates and not those of the step it captured (the update counts are device tensors
+        already)."""
+        if self.cfg.name == "sgd":
+            raise ValueError("SGD cannot be captured in a CUDA graph: torch takes its learning rate as a number")
+        self.lr_table = torch.zeros(self.members, max(len(g) for g in self.groups), device=self.device)
+        self.set_lrs(self.lrs)
 
     @torch.no_grad()
     def update(self) -> None:
         """One update with the learning rates of the last set_lrs."""
-        self.steps += 1
-        if self.step_count is not None:
-            self.step_count += 1
-        for name, p in self.params.items():
-            if p.grad is not None:
-                member_lr = self.lrs.view(-1, *[1] * (p.dim() - 1)) * self.lr_scale[name]
-                update = self._sgd if self.cfg.name == "sgd" else self._adam
-                update(p, p.grad, self.state[name], member_lr, self.weight_decay[name])
+        for member, groups in enumerate(self.groups):
+            for index, group in enumerate(groups):
+                names = [name for name in group.names if self.params[name].grad is not None]
+                if names:
+                    self.updated.update(names)
+                    lr = self.lrs[member] * group.lr_scale if self.lr_table is None else self.lr_table[member, index]
+                    self._update(member, names, lr, group.weight_decay)
 
-    def _adam(self, p: torch.Tensor, grad: torch.Tensor, state: dict, lr: torch.Tensor, decay: torch.Tensor) -> None:
+    def _update(self, member: int, names: list[str], lr: float | torch.Tensor, weight_decay: float) -> None:
+        """Member `member`'s update of parameters `names` with torch's own function."""
+        params = [self.params[name][member] for name in names]
+        grads = [self.params[name].grad[member] for name in names]
+        state = [{key: value[member] for key, value in self.state[name].items()} for name in names]
+        if self.cfg.name == "sgd":
+            # a zero buffer's first update (0 * momentum + grad) is torch's first buffer (a copy of the grad)
+            sgd(params, grads, [s["momentum_buffer"] for s in state] if self.cfg.momentum else [None] * len(names),
+                foreach=True, weight_decay=weight_decay, momentum=self.cfg.momentum, lr=lr, dampening=0.0,
+                nesterov=False, maximize=False)
+            return
         beta1, beta2 = self.cfg.betas
-        if self.cfg.name == "adamw":
-            p.mul_((1 - lr * decay).to(p.dtype))
-        else:
-            grad = grad + decay.to(p.dtype) * p  # Adam's weight decay is an L2 term in the gradient
-        if not state:
-            state["exp_avg"], state["exp_avg_sq"] = torch.zeros_like(p), torch.zeros_like(p)
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        exp_avg.lerp_(grad, 1 - beta1)
-        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        correction1, correction2 = 1 - beta1**self.updates_done, 1 - beta2**self.updates_done
-        denominator = (exp_avg_sq.sqrt() / correction2**0.5).add_(self.cfg.eps)
-        p.sub_((lr / correction1).to(p.dtype) * exp_avg / denominator)
-
-    def _sgd(self, p: torch.Tensor, grad: torch.Tensor, state: dict, lr: torch.Tensor, decay: torch.Tensor) -> None:
-        grad = grad + decay.to(p.dtype) * p
-        if self.cfg.momentum:
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = grad.clone()
-            else:
-                state["momentum_buffer"].mul_(self.cfg.momentum).add_(grad)
-            grad = state["momentum_buffer"]
-        p.sub_(lr.to(p.dtype) * grad)
+        adam(params, grads, [s["exp_avg"] for s in state], [s["exp_avg_sq"] for s in state], [],
+             [self.step_counts[member][name] for name in names], foreach=not self.fused, fused=self.fused,
+             capturable=self.lr_table is not None and not self.fused, decoupled_weight_decay=self.cfg.name == "adamw",
+             amsgrad=False, beta1=beta1, beta2=beta2, lr=lr, weight_decay=weight_decay, eps=self.cfg.eps,
+             maximize=False)
 
     def member_state(self, member: int) -> dict[str, dict[str, torch.Tensor]]:
-        """Member `member`'s per-parameter state as its own torch optimizer holds it."""
-        step = {} if self.cfg.name == "sgd" else {"step": torch.tensor(float(self.updates_done))}
-        return {name: {**step, **{key: value[member].clone() for key, value in state.items()}}
-                for name, state in self.state.items() if state}
+        """Member `member`'s per-parameter state as its own torch optimizer holds it (for the parameters updated so
+        far; SGD without momentum holds none)."""
+        layout = torch.contiguous_format  # a stacked parameter may be laid out as its gradient arrives
+        return {name: {**({"step": self.step_counts[member][name].cpu().clone()} if self.step_counts else {}),
+                       **{key: value[member].clone(memory_format=layout) for key, value in self.state[name].items()}}
+                for name in self.params if name in self.updated and (self.step_counts or self.state[name])}

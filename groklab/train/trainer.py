@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -189,11 +190,14 @@ class RunRecorder:
     """One run's bookkeeping around its optimization steps: the evaluations on the schedule (history, status,
     progress), checkpoints, and the stop rules (end of budget, train.stop_at_test_acc, non-finite loss).
 
-    Created before the first step: it restores the newest checkpoint into `training` when resuming."""
+    Created before the first step: it restores the newest checkpoint into `training` when resuming. A batched
+    run passes `before_checkpoint`, which brings `training`'s optimizer and gradient-filter state up to date."""
 
     def __init__(self, cfg: RunConfig, run_dir: Path, data: TaskData, training: Training, resume: bool,
-                 show_progress: bool, tensorboard: bool = False, label: str | None = None) -> None:
+                 show_progress: bool, tensorboard: bool = False, label: str | None = None,
+                 before_checkpoint: Callable[[], None] | None = None) -> None:
         self.cfg, self.run_dir, self.data, self.training = cfg, run_dir, data, training
+        self.before_checkpoint = before_checkpoint
         self.total, self.start, self.elapsed_before = cfg.train.steps, 0, 0.0
         self.ckpt_dir, history_path = run_dir / CHECKPOINTS_DIR, run_dir / HISTORY_FILE
         device = next(training.model.parameters()).device
@@ -254,6 +258,8 @@ class RunRecorder:
                 log.warning("stopping early: %s", self.stopped_early)
                 finished = True
         if step > self.start and (step % cfg.train.checkpoint_every == 0 or finished):
+            if self.before_checkpoint:
+                self.before_checkpoint()
             save_checkpoint(self.ckpt_dir, step, {
                 "model": training.model.state_dict(), "optimizer": portable_optimizer_state(training.optimizer),
                 "gradients": training.gradients.state_dict(),
