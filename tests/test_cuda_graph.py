@@ -63,10 +63,10 @@ def test_a_capturable_optimizers_checkpoint_loads_into_an_eager_one(tiny):
         assert torch.equal(resumed.step(step), reference.step(step))
 
 
-def test_the_capturable_stacked_optimizer_counts_steps_on_the_device_as_the_host_did():
-    """Batched seeds under a CUDA graph: the step count and the learning rates live in device tensors (here on
-    the CPU), so the replayed bias corrections follow the steps; the updates stay those of the host-counted
-    optimizer."""
+def test_the_capturable_stacked_optimizer_moves_members_as_the_eager_one():
+    """Batched seeds under a CUDA graph: the members' learning rates live in a device table (here on the CPU)
+    that every step overwrites, and the update counts in device tensors, so a replay follows the schedule and the
+    bias corrections; the updates stay those of the eager optimizer."""
     from groklab.config.schema import OptimCfg
     from groklab.train.stacked_optim import StackedOptimizer
 
@@ -80,7 +80,7 @@ def test_the_capturable_stacked_optimizer_counts_steps_on_the_device_as_the_host
         optimizers.append(StackedOptimizer(members, OptimCfg(name="adamw", lr=1e-2), hyperparameters))
     for step in range(6):
         if step == 2:
-            optimizers[1].make_capturable()  # after two host-counted steps, as after a graph's warm-up
+            optimizers[1].make_capturable()  # after two eager steps, as after a graph's warm-up
         grads = {name: torch.randn_like(value) for name, value in start.items()}
         for members, optimizer in zip(params, optimizers, strict=True):
             for name, p in members.items():
