@@ -86,9 +86,9 @@ class StackedOptimizer:
         a captured update reads them)."""
         self.lrs = list(lrs)
         if self.lr_table is not None:
-            self.lr_table.copy_(torch.tensor([[lr * g.lr_scale for g in groups] + [0.0] * (self.lr_table.shape[1]
-                                                                                           - len(groups))
-                                              for lr, groups in zip(self.lrs, self.groups, strict=True)]))
+            rows = [[lr * group.lr_scale for group in groups] for lr, groups in zip(self.lrs, self.groups, strict=True)]
+            width = self.lr_table.shape[1]
+            self.lr_table.copy_(torch.tensor([row + [0.0] * (width - len(row)) for row in rows]))
 
     def make_capturable(self) -> None:
         """Keep the learning rates in a device tensor that set_lrs overwrites, so that a CUDA graph replays every
@@ -131,7 +131,9 @@ class StackedOptimizer:
     def member_state(self, member: int) -> dict[str, dict[str, torch.Tensor]]:
         """Member `member`'s per-parameter state as its own torch optimizer holds it (for the parameters updated so
         far; SGD without momentum holds none)."""
+        if self.cfg.name == "sgd" and not self.cfg.momentum:
+            return {}
         layout = torch.contiguous_format  # a stacked parameter may be laid out as its gradient arrives
         return {name: {**({"step": self.step_counts[member][name].cpu().clone()} if self.step_counts else {}),
                        **{key: value[member].clone(memory_format=layout) for key, value in self.state[name].items()}}
-                for name in self.params if name in self.updated and (self.step_counts or self.state[name])}
+                for name in self.params if name in self.updated}
