@@ -68,6 +68,10 @@ class StackedOptimizer:
         # (on the parameters' device, where torch's fused and capturable updates count)
         self.step_counts = [{name: torch.zeros((), dtype=torch.float32, device=self.device) for name in params}
                             for _ in range(self.members)] if cfg.name != "sgd" else []
+        # each member's views of the stacked parameters and state, made once (the stack's storage never moves)
+        self.slices = [{name: {"param": p.detach()[member], **{key: value[member] for key, value in
+                                                                self.state[name].items()}}
+                        for name, p in params.items()} for member in range(self.members)]
         self.updated: set[str] = set()  # the parameters updated so far (torch holds state for these only)
         self.lrs: list[float] = [cfg.lr] * self.members  # this step's learning rate of each member
         self.lr_table: torch.Tensor | None = None  # [member, group] learning rates on the device once capturable
@@ -112,17 +116,17 @@ class StackedOptimizer:
 
     def _update(self, member: int, names: list[str], lr: float | torch.Tensor, weight_decay: float) -> None:
         """Member `member`'s update of parameters `names` with torch's own function."""
-        params = [self.params[name][member] for name in names]
+        views = [self.slices[member][name] for name in names]
+        params = [view["param"] for view in views]
         grads = [self.params[name].grad[member] for name in names]
-        state = [{key: value[member] for key, value in self.state[name].items()} for name in names]
         if self.cfg.name == "sgd":
             # a zero buffer's first update (0 * momentum + grad) is torch's first buffer (a copy of the grad)
-            sgd(params, grads, [s["momentum_buffer"] for s in state] if self.cfg.momentum else [None] * len(names),
-                foreach=True, weight_decay=weight_decay, momentum=self.cfg.momentum, lr=lr, dampening=0.0,
-                nesterov=False, maximize=False)
+            buffers = [view.get("momentum_buffer") for view in views]  # None without momentum
+            sgd(params, grads, buffers, foreach=True, weight_decay=weight_decay, momentum=self.cfg.momentum, lr=lr,
+                dampening=0.0, nesterov=False, maximize=False)
             return
         beta1, beta2 = self.cfg.betas
-        adam(params, grads, [s["exp_avg"] for s in state], [s["exp_avg_sq"] for s in state], [],
+        adam(params, grads, [view["exp_avg"] for view in views], [view["exp_avg_sq"] for view in views], [],
              [self.step_counts[member][name] for name in names], foreach=not self.fused, fused=self.fused,
              capturable=self.lr_table is not None and not self.fused, decoupled_weight_decay=self.cfg.name == "adamw",
              amsgrad=False, beta1=beta1, beta2=beta2, lr=lr, weight_decay=weight_decay, eps=self.cfg.eps,
