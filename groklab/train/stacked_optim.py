@@ -106,11 +106,12 @@ class StackedOptimizer:
     @torch.no_grad()
     def update(self) -> None:
         """One update with the learning rates of the last set_lrs."""
+        graded = {name for name, p in self.params.items() if p.grad is not None}  # the same for every member
+        self.updated |= graded
         for member, groups in enumerate(self.groups):
             for index, group in enumerate(groups):
-                names = [name for name in group.names if self.params[name].grad is not None]
+                names = [name for name in group.names if name in graded]
                 if names:
-                    self.updated.update(names)
                     lr = self.lrs[member] * group.lr_scale if self.lr_table is None else self.lr_table[member, index]
                     self._update(member, names, lr, group.weight_decay)
 
