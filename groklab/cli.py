@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import time
 from enum import StrEnum
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from groklab import api
 from groklab.common.checkpoint import CheckpointError
+from groklab.common.files import WriteError
 from groklab.config import ConfigError, config_to_dict
 from groklab.history import HistoryError, json_text, load_history
 from groklab.importers import LogFormatError
@@ -30,7 +32,7 @@ from groklab.report.terminal import analysis_lines, percent, shown
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reproduce and analyze grokking experiments.")
 err_console = Console(stderr=True)
 USER_ERRORS = (ConfigError, HistoryError, RegistryError, FileExistsError, FileNotFoundError, SubmissionError,
-               CheckpointError)
+               CheckpointError, WriteError)
 
 
 class Executor(StrEnum):
@@ -125,6 +127,9 @@ def run_cmd(
     except USER_ERRORS as err:
         _fail(err)
     a = handle.result.analysis
+    if handle.state == "preempted":  # the trainer's log said where it stopped and how to continue
+        typer.echo(str(handle.run_dir))
+        raise typer.Exit(128 + signal.Signals[handle.signal].value)  # what a shell reports for a signal's stop
     typer.echo(
         f"state {handle.state}  outcome {a.outcome}  memorization step {shown(a.memorization_step)}  "
         f"generalization step {shown(a.generalization_step)}  final train accuracy {percent(a.final['train_acc'])}, "

@@ -49,6 +49,9 @@ def run_state(run_dir: Path) -> RunState:
     state, note = status.get("state", "unknown"), status.get("error") or status.get("stopped_early", "")
     if status.get("stopped_early") and state == "completed":
         note = f"stopped early: {note}"
+    if state == "preempted":
+        note = (f"stopped by {status.get('signal', 'a signal')} with a checkpoint at step {status.get('step')}: "
+                "resume with `groklab run --resume`")
     if state == "running":
         same_host = status.get("host") == socket.gethostname()
         if same_host and status.get("pid") and not _process_alive(status["pid"]):

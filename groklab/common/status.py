@@ -9,13 +9,14 @@ import time
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from groklab.common.files import write_atomic
 from groklab.common.run_files import STATUS_FILE
-from groklab.history.writer import atomic_write_text, json_text
+from groklab.history.writer import json_text
 
-State = Literal["queued", "running", "completed", "failed", "diverged"]
+State = Literal["queued", "running", "completed", "failed", "diverged", "preempted"]
 STATES = get_args(State)
 _NUMBER_FIELDS = ("step", "total_steps", "pid", "train_acc", "test_acc", "eta_s", "updated_at")
-_TEXT_FIELDS = ("host", "device", "error", "stopped_early")
+_TEXT_FIELDS = ("host", "device", "error", "stopped_early", "signal")
 
 
 def write_status(run_dir: Path, state: State, **fields: Any) -> None:
@@ -23,8 +24,10 @@ def write_status(run_dir: Path, state: State, **fields: Any) -> None:
     status = read_status(run_dir) or {}
     if state != "failed":
         status.pop("error", None)  # a resumed run is no longer the failure it was
+    if state != "preempted":
+        status.pop("signal", None)
     status.update(fields, state=state, updated_at=time.time(), pid=os.getpid(), host=socket.gethostname())
-    atomic_write_text(run_dir / STATUS_FILE, json_text(status))
+    write_atomic(run_dir / STATUS_FILE, json_text(status))
 
 
 def read_status(run_dir: Path) -> dict[str, Any] | None:

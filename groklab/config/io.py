@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from groklab.common.files import write_atomic
 from groklab.config.errors import ConfigError
 from groklab.config.overrides import validate_config
 from groklab.config.schema import RunConfig
@@ -21,7 +22,7 @@ def config_to_dict(cfg: RunConfig) -> dict[str, Any]:
 
 def dump_config(cfg: RunConfig, path: Path) -> None:
     """Write the resolved config as YAML."""
-    path.write_text(yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+    write_atomic(path, yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
 
 
 def load_config_dict(path: Path) -> dict[str, Any]:

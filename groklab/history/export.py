@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from groklab.common.files import write_atomic
 from groklab.history.reader import History
 from groklab.history.schema import SCHEMA_VERSION
-from groklab.history.writer import atomic_write_text
 
 EXPORT_FORMAT = "groklab.training_history"
 
@@ -21,4 +21,4 @@ def to_columns(history: History) -> dict[str, list[Any]]:
 def write_training_history(history: History, path: Path, run: dict[str, Any]) -> None:
     """Write the columnar export with its schema version and run metadata."""
     payload = {"format": EXPORT_FORMAT, "schema_version": SCHEMA_VERSION, "run": run, "columns": to_columns(history)}
-    atomic_write_text(path, json.dumps(payload, indent=1, allow_nan=False))
+    write_atomic(path, json.dumps(payload, indent=1, allow_nan=False))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
+from groklab.common.files import AppendFile, write_atomic
 from groklab.history.reader import read_records
 
 
@@ -17,12 +17,10 @@ class HistoryWriter:
     def __init__(self, path: Path, mirrors: list[Any] | None = None) -> None:
         self.path = path
         self.mirrors = list(mirrors or [])
-        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115  (closed in close())
+        self._file = AppendFile(path)
 
     def write(self, record: dict[str, Any]) -> None:
-        self._file.write(json.dumps(record, allow_nan=False) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        self._file.append(json.dumps(record, allow_nan=False) + "\n")
         for mirror in self.mirrors:
             mirror.write(record)
 
@@ -55,16 +53,6 @@ def json_text(value: Any, indent: int | None = 1) -> str:
     return json.dumps(finite(value), indent=indent, allow_nan=False, default=str)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temporary file and rename, so readers never see half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def keep_records_through(path: Path, last_step: int) -> int:
     """Rewrite history.jsonl keeping only complete records with step <= last_step (for resume).
 
@@ -75,5 +63,5 @@ def keep_records_through(path: Path, last_step: int) -> int:
         return 0
     records, _ = read_records(path)
     kept = [r for r in records if r["step"] <= last_step]
-    atomic_write_text(path, "".join(json.dumps(r, allow_nan=False) + "\n" for r in kept))
+    write_atomic(path, "".join(json.dumps(r, allow_nan=False) + "\n" for r in kept))
     return len(records) - len(kept)

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from groklab.common.files import make_folder, write_atomic
 from groklab.common.run_files import HISTORY_FILE, SOURCE_FILE
 from groklab.common.status import write_status
-from groklab.history import HistoryWriter, atomic_write_text, make_record
+from groklab.history import HistoryWriter, make_record
 
 TARGETS = ("step", "train_loss", "train_acc", "test_loss", "test_acc")
 
@@ -125,7 +126,7 @@ def write_run(imported: Imported, out: Path, source_format: str, source_path: Pa
     steps = sorted(set().union(*(imported.series[name].keys() for name in TARGETS[1:])))
     if not steps:
         raise LogFormatError(f"{source_path}: the mapped columns hold no values")
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     extra = sorted(set(imported.series) - set(TARGETS))
     with HistoryWriter(out / HISTORY_FILE) as history:
         for step in steps:
@@ -134,5 +135,5 @@ def write_run(imported: Imported, out: Path, source_format: str, source_path: Pa
     write_status(out, imported.state, step=steps[-1], total_steps=steps[-1])
     source = {"format": source_format, "path": str(source_path.resolve()), "columns": imported.mapping,
               "converted_from_percent": imported.converted_from_percent, "config": imported.source_config}
-    atomic_write_text(out / SOURCE_FILE, json.dumps(source, indent=1, default=str))
+    write_atomic(out / SOURCE_FILE, json.dumps(source, indent=1, default=str))
     return out

@@ -14,6 +14,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Literal, Union
 
+from groklab.common.files import make_folder
 from groklab.config import ConfigError, RunConfig
 from groklab.launch import SubmissionError
 from groklab.launch.slurm import SlurmResources, require_scheduler, submit, time_limit_min
@@ -165,7 +166,7 @@ class Slurm:
         report(f"calibration: longest of the {noun} {longest.describe()}; time limit {limit} min")
         for cfg, run_dir in todo:
             if point_state(run_dir) == "new":
-                run_dir.mkdir(parents=True, exist_ok=True)
+                make_folder(run_dir)
                 prepare(cfg, run_dir)
         run_dirs = [run_dir for _, run_dir in todo]
         folder = run_dirs[0].parent

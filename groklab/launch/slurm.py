@@ -21,8 +21,8 @@ from typing import Any, Optional
 import submitit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from groklab.common.files import write_atomic
 from groklab.config import ConfigError
-from groklab.history import atomic_write_text
 from groklab.launch import SubmissionError
 
 JOB_FILE = "slurm.json"
@@ -106,7 +106,7 @@ def submit(run_dirs: list[Path], resources: SlurmResources, time_min: int, log_d
         raise SubmissionError(f"sbatch refused the submission: {reason}. Check that the cluster answers "
                               "(`sinfo`) and that the partition and account exist; nothing was submitted") from err
     for run_dir, job in zip(run_dirs, jobs, strict=True):
-        atomic_write_text(run_dir / JOB_FILE, json.dumps({
+        write_atomic(run_dir / JOB_FILE, json.dumps({
             "job_id": job.job_id, "submitted_at": time.time(), "time_limit_min": time_min,
             "log_dir": str(log_dir / job.job_id), "resources": resources.model_dump(),
         }, indent=1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import matplotlib
 import numpy as np
 
@@ -10,6 +12,7 @@ from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from groklab.analysis import Analysis  # noqa: E402
+from groklab.common.files import make_folder, write_atomic  # noqa: E402
 from groklab.history import History  # noqa: E402
 
 COLORS = {"train": "tab:blue", "test": "tab:red"}
@@ -51,7 +54,11 @@ def plot_curves(history: History, analysis: Analysis, title: str = "") -> Figure
 
 
 def save_figure(fig: Figure, path) -> None:
-    """Save as PNG and release the figure's memory."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    """Save as PNG (atomically: a reader never sees half an image) and release the figure's memory."""
+    png = io.BytesIO()
+    try:
+        fig.savefig(png, format="png", dpi=110)
+    finally:
+        plt.close(fig)
+    make_folder(path.parent)
+    write_atomic(path, png.getvalue())

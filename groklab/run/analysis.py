@@ -21,6 +21,7 @@ from groklab.analysis import (
     verdict,
 )
 from groklab.common.checkpoint import CheckpointError, checkpoints, load_checkpoint
+from groklab.common.files import write_atomic
 from groklab.common.run_files import (
     ANALYSIS_FILE,
     CHECKPOINTS_DIR,
@@ -30,7 +31,7 @@ from groklab.common.run_files import (
 )
 from groklab.common.status import read_status
 from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
-from groklab.history import History, atomic_write_text, json_text, load_history, write_training_history
+from groklab.history import History, json_text, load_history, write_training_history
 from groklab.objective import Objective
 from groklab.plots import (
     plot_curves,
@@ -114,7 +115,7 @@ def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
     facts = signature_facts(cfg, history) if cfg else {}
     result = RunAnalysis(run_dir, cfg, source, state, analysis, diagnosis, scored, history, facts)
     if write:
-        atomic_write_text(run_dir / ANALYSIS_FILE, json_text(result.to_dict()))
+        write_atomic(run_dir / ANALYSIS_FILE, json_text(result.to_dict()))
         meta: dict[str, Any] = {"config": config_to_dict(cfg) if cfg else None, "source": source, "state": state}
         write_training_history(history, run_dir / TRAINING_HISTORY_FILE, meta)
         title = (f"{cfg.preset or 'run'} ({cfg.scale or 'custom'}, seed {cfg.seed})" if cfg

@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from groklab.common.files import WriteError
 from groklab.common.run_files import CONFIG_FILE
 from groklab.common.status import write_status
 from groklab.config import ConfigError, RunConfig, dump_config, load_config
@@ -19,8 +20,9 @@ from groklab.runs import run_state
 @dataclass(frozen=True)
 class RunHandle:
     run_dir: Path
-    state: str
+    state: str  # "completed", "diverged", or "preempted" (stopped by `signal` with a checkpoint: resume it)
     result: RunAnalysis
+    signal: str | None = None
 
 
 def run(cfg: RunConfig, out: Path | None = None, show_progress: bool = True, tensorboard: bool = False) -> RunHandle:
@@ -63,10 +65,10 @@ def run_batched(configs: list[RunConfig], run_dirs: list[Path], show_progress: b
             results = train_batched(configs, run_dirs, show_progress)
         except Exception as err:
             for run_dir in run_dirs:
-                write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
+                record_failure(run_dir, err)
             raise
-    return [RunHandle(run_dir, result.state, analyze(run_dir)) for run_dir, result in zip(run_dirs, results,
-                                                                                          strict=True)]
+    return [RunHandle(run_dir, result.state, analyze(run_dir), result.signal)
+            for run_dir, result in zip(run_dirs, results, strict=True)]
 
 
 def resume(run_dir: Path, show_progress: bool = True, tensorboard: bool = False) -> RunHandle:
@@ -86,9 +88,21 @@ def _train_and_finish(cfg: RunConfig, run_dir: Path, resume: bool, show_progress
         try:
             result = train(cfg, run_dir, resume=resume, show_progress=show_progress, tensorboard=tensorboard)
         except Exception as err:  # not SystemExit or KeyboardInterrupt: a stopped run is resumable, not failed
-            write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
+            record_failure(run_dir, err)
             raise
-        return RunHandle(run_dir, result.state, analyze(run_dir))
+        return RunHandle(run_dir, result.state, analyze(run_dir), result.signal)
+
+
+def record_failure(run_dir: Path, err: Exception) -> None:
+    """Mark the run failed with the reason, as far as the folder can still be written. A file that could not be
+    written gets the way on: resume once the cause is fixed (what was written before is whole)."""
+    if isinstance(err, WriteError):
+        err.next_step = f"`groklab run --resume {run_dir}` continues from the last checkpoint"
+    try:
+        write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
+    except WriteError as also:
+        logging.getLogger(__name__).warning("the failure could not be recorded in %s either (%s)", also.path,
+                                            also.cause)
 
 
 def run_or_reuse(cfg: RunConfig, run_dir: Path, show_progress: bool = True) -> RunAnalysis:

@@ -14,10 +14,11 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from groklab.common.files import make_folder, writing
 from groklab.common.run_files import CONFIG_FILE, LOCK_FILE, SOURCE_FILE
 from groklab.config import ConfigError, RunConfig, config_to_dict, flat_config, load_config
 from groklab.runs import run_state
@@ -34,15 +35,17 @@ def new_run_dir(cfg: RunConfig, out: Path | None = None, runs_dir: Path = DEFAUL
                 f"{out} already exists and is not empty; groklab never writes over a run. "
                 f"Choose another --out, or resume it with `groklab run --resume {out}`"
             )
-        out.mkdir(parents=True, exist_ok=True)
+        make_folder(out)
         return out
     stamp = time.strftime("%Y%m%d-%H%M%S")
     parent = runs_dir / (cfg.preset or "custom")
+    make_folder(parent)
     for attempt in range(1000):
         suffix = f"-{attempt}" if attempt else ""
         path = parent / f"{stamp}-{cfg.scale or 'custom'}-s{cfg.seed}{suffix}"
         try:
-            path.mkdir(parents=True)
+            with writing(path):
+                os.mkdir(path)
             return path
         except FileExistsError:
             continue
@@ -58,30 +61,31 @@ def owned(run_dir: Path) -> Iterator[None]:
     """Hold the run folder while this process trains in it. A second process that would train the same folder
     (a second terminal, a local resume while the folder's SLURM job runs) is refused, naming the holder. The
     lock is the kernel's (flock on owner.lock), so a process that is killed releases it at once."""
-    handle = (run_dir / LOCK_FILE).open("a+")
+    path = run_dir / LOCK_FILE
+    with writing(path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "a process that did not say which"
-        handle.close()
+        holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "a process that did not say which"
+        os.close(fd)
         raise RunFolderBusy(f"{run_dir} is being trained by another process ({holder}); one process owns a run "
                             "folder at a time: wait for it to end (groklab status), or stop it first") from None
     try:
-        handle.seek(0)
-        previous = handle.read().strip()
+        previous = os.pread(fd, 4096, 0).decode(errors="replace").strip()
         if previous:  # written by an owner that never released the folder: it was killed
             logging.getLogger(__name__).warning("taking over %s from %s, which ended without releasing it (killed?)",
                                                 run_dir, previous)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-        handle.flush()
+        with writing(path):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"
+                      "\n".encode(), 0)
         yield
     finally:
-        handle.truncate(0)
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
+        with suppress(OSError):  # a folder that became read-only keeps the name; the next owner takes over
+            os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def load_run(run_dir: Path) -> tuple[RunConfig | None, dict[str, Any] | None]:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from groklab.common.files import make_folder, write_atomic
 from groklab.common.run_files import CONFIG_FILE
 from groklab.config import ConfigError
-from groklab.history import atomic_write_text
 from groklab.registry import Registry
 from groklab.report.render import SweepEntry
 
@@ -75,8 +75,8 @@ def claim_study(folder: Path, kind: StudyKind, spec: dict[str, Any]) -> None:
     elif folder.exists() and any(not (entry / CONFIG_FILE).is_file() for entry in folder.iterdir()):
         raise FileExistsError(f"{folder} exists, holds more than run folders and is not a {kind.name} folder: "
                               "choose another --out")
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(marker, json.dumps({"spec": spec, "created_at": time.time()}, indent=1))
+    make_folder(folder)
+    write_atomic(marker, json.dumps({"spec": spec, "created_at": time.time()}, indent=1))
 
 
 def read_study_spec(folder: Path, kind: StudyKind) -> dict[str, Any]:

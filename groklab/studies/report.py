@@ -7,10 +7,11 @@ import logging
 from pathlib import Path
 
 from groklab.analysis import aggregate
+from groklab.common.files import make_folder, write_atomic
 from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError
 from groklab.fidelity import fidelity_line
-from groklab.history import HistoryError, atomic_write_text
+from groklab.history import HistoryError
 from groklab.plots import plot_comparison, plot_seed_bands, save_figure
 from groklab.presets import discover
 from groklab.report.render import (
@@ -62,10 +63,10 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
     aligned = geometry_entry([run_geometry(e.result, e.name) for e in entries if e.result is not None], figures)
     data = ReportData(runs_dir, entries, _paper_sections(entries, studies, figures), comparison,
                       across + ([aligned] if aligned else []))
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     md, page = out / "report.md", out / "report.html"
-    atomic_write_text(md, render_markdown(data, lambda path: str(path.relative_to(out))))
-    atomic_write_text(page, render_html(data))
+    write_atomic(md, render_markdown(data, lambda path: str(path.relative_to(out))))
+    write_atomic(page, render_html(data))
     return md, page
 
 

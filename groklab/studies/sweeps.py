@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from groklab.common.files import write_atomic
 from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError, RunConfig
-from groklab.history import HistoryError, atomic_write_text, json_text
+from groklab.history import HistoryError, json_text
 from groklab.launch.executor import Executor, Slurm, executor_for
 from groklab.launch.slurm import SlurmResources
 from groklab.launch.submit import Submission
@@ -184,7 +185,7 @@ def analyze_sweep(sweep_dir: Path, figures_dir: Path | None = None) -> SweepAnal
         save_figure(plot_measured_vs_predicted(rows, "lambda = d_in / n_train", spec.preset, text), drawn[-1])
     result = SweepAnalysis(sweep_dir, spec, points, tuple(drawn), agreed)
     if figures_dir == sweep_dir / FIGURES_DIR:
-        atomic_write_text(sweep_dir / "sweep_summary.json", json_text(result.to_dict()))
+        write_atomic(sweep_dir / "sweep_summary.json", json_text(result.to_dict()))
     return result
 
 

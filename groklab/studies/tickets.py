@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from groklab.common.files import write_atomic
 from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError, RunConfig
-from groklab.history import HistoryError, atomic_write_text, json_text
+from groklab.history import HistoryError, json_text
 from groklab.plots import plot_overlay, save_figure
 from groklab.report.render import SweepEntry
 from groklab.resolve import derive, resolve
@@ -86,7 +87,7 @@ def load_tickets(folder: Path, figures_dir: Path | None = None) -> TicketsResult
     save_figure(plot_overlay([(name, r.history) for name, r in runs.items()], ["test_acc", "train_acc"], set(),
                              f"{result.preset} ({result.scale}): density {result.density:g}"), figure)
     if figures_dir is None:
-        atomic_write_text(folder / "tickets_summary.json", json_text(result.to_dict()))
+        write_atomic(folder / "tickets_summary.json", json_text(result.to_dict()))
     return result
 
 

@@ -25,6 +25,7 @@ from groklab.config.schema import RunConfig
 from groklab.optim import lr_at
 from groklab.train.cuda_graph import stepper
 from groklab.train.gradients import GradientPipeline
+from groklab.train.preemption import Preemption
 from groklab.train.stacked_optim import STACKABLE, StackedOptimizer, group_hyperparameters
 from groklab.train.trainer import RunRecorder, Training, TrainResult, resolve_device, set_up
 
@@ -197,19 +198,26 @@ def train_batched(cfgs: list[RunConfig], run_dirs: list[Path], show_progress: bo
     results: dict[int, TrainResult] = {}
     steps = stepper(stacked, cfgs[0], device)
     step = 0
-    try:
-        while len(results) < len(recorders):
-            for member, recorder in enumerate(recorders):
-                if member not in results and recorder.due(step):
-                    stacked.unstack_parameters(member)
-                    if recorder.at(step):
-                        results[member] = TrainResult(recorder.state, step)
-            if len(results) == len(recorders):
-                break
-            steps.step(step)
-            step += 1
-            recorders[0].progress.step(step)
-    finally:
-        for recorder in recorders:
-            recorder.close()
+    with Preemption() as preemption:
+        try:
+            while len(results) < len(recorders):
+                for member, recorder in enumerate(recorders):
+                    if member not in results and recorder.due(step):
+                        stacked.unstack_parameters(member)
+                        if recorder.at(step):
+                            results[member] = TrainResult(recorder.state, step)
+                if len(results) == len(recorders):
+                    break
+                if preemption.signal:
+                    for member in set(range(len(recorders))) - results.keys():
+                        stacked.unstack_parameters(member)
+                        recorders[member].preempt(step, preemption.name)
+                        results[member] = TrainResult("preempted", step, preemption.name)
+                    break
+                steps.step(step)
+                step += 1
+                recorders[0].progress.step(step)
+        finally:
+            for recorder in recorders:
+                recorder.close()
     return [results[member] for member in range(len(recorders))]

@@ -27,6 +27,7 @@ from groklab.tasks import TaskData, build_task
 from groklab.train.cuda_graph import stepper
 from groklab.train.gradients import GradientPipeline
 from groklab.train.masks import apply_mask, build_mask
+from groklab.train.preemption import Preemption
 from groklab.train.progress_bar import ProgressReporter
 from groklab.train.schedule import eval_steps
 from groklab.train.stop_rules import NotLearningWatch
@@ -37,8 +38,9 @@ EVAL_CHUNK = 8192
 
 @dataclass(frozen=True)
 class TrainResult:
-    state: str  # "completed" or "diverged"
+    state: str  # "completed", "diverged", or "preempted" (a stop signal: resumable from `step`)
     step: int
+    signal: str | None = None  # the stop signal's name, when preempted
 
 
 def resolve_device(name: str) -> torch.device:
@@ -220,7 +222,8 @@ class RunRecorder:
         self.not_learning = NotLearningWatch(cfg, uninformed, earlier)
         self.stopped_early: str | None = None
         self.progress = ProgressReporter(label or cfg.preset or "run", self.total, self.start, show_progress)
-        self.state: str | None = None  # "completed" or "diverged" once the run is over
+        self.state: str | None = None  # "completed", "diverged" or "preempted" once training stops
+        self.checkpointed: int | None = None  # the step of the last checkpoint this recorder wrote
         self.t0 = time.monotonic()
         write_status(run_dir, "running", step=self.start, total_steps=self.total, device=str(device))
         mirrors = [TensorBoardMirror(run_dir / "tensorboard")] if tensorboard else []
@@ -258,14 +261,30 @@ class RunRecorder:
                 log.warning("stopping early: %s", self.stopped_early)
                 finished = True
         if step > self.start and (step % cfg.train.checkpoint_every == 0 or finished):
-            if self.before_checkpoint:
-                self.before_checkpoint()
-            save_checkpoint(self.ckpt_dir, step, {
-                "model": training.model.state_dict(), "optimizer": portable_optimizer_state(training.optimizer),
-                "gradients": training.gradients.state_dict(),
-                "torch_rng": torch.get_rng_state(), "elapsed_s": self.elapsed_before + time.monotonic() - self.t0,
-            }, cfg.train.keep_checkpoints_every)
+            self._checkpoint(step)
         return self._end("completed", step) if finished else False
+
+    def _checkpoint(self, step: int) -> None:
+        training = self.training
+        if self.before_checkpoint:
+            self.before_checkpoint()
+        save_checkpoint(self.ckpt_dir, step, {
+            "model": training.model.state_dict(), "optimizer": portable_optimizer_state(training.optimizer),
+            "gradients": training.gradients.state_dict(),
+            "torch_rng": torch.get_rng_state(), "elapsed_s": self.elapsed_before + time.monotonic() - self.t0,
+        }, self.cfg.train.keep_checkpoints_every)
+        self.checkpointed = step
+
+    def preempt(self, step: int, signal_name: str) -> None:
+        """Stop at `step` (after `at(step)`), on a stop signal: checkpoint this step unless `at` just did, so that
+        a resume continues from here, and record the run as preempted."""
+        if step > self.start and self.checkpointed != step:
+            self._checkpoint(step)
+        self.state = "preempted"
+        self.close()
+        write_status(self.run_dir, "preempted", step=step, signal=signal_name)
+        log.warning("%s: preempted by %s at step %d, checkpoint written; `groklab run --resume %s` continues it",
+                    self.run_dir, signal_name, step, self.run_dir)
 
     def _end(self, state: str, step: int) -> bool:
         self.state = state
@@ -292,14 +311,18 @@ def train(
     recorder = RunRecorder(cfg, run_dir, data, training, resume, show_progress, tensorboard)
     steps = stepper(training, cfg, device)  # after the recorder restored a checkpoint into `training`
     step = recorder.start
-    try:
-        while not recorder.at(step):
-            steps.step(step)
-            step += 1
-            recorder.progress.step(step)
-    finally:
-        recorder.close()
-    return TrainResult(state=recorder.state, step=step)
+    with Preemption() as preemption:
+        try:
+            while not recorder.at(step):
+                if preemption.signal:
+                    recorder.preempt(step, preemption.name)
+                    break
+                steps.step(step)
+                step += 1
+                recorder.progress.step(step)
+        finally:
+            recorder.close()
+    return TrainResult(state=recorder.state, step=step, signal=preemption.name)
 
 
 def evaluate(

@@ -1,0 +1,118 @@
+"""Every file groklab writes goes through here: whole files replaced atomically, streams appended durably.
+
+Each write is made of the operating system's own calls (open, write, fsync, rename, through the os module), so
+that every one of them is a point where a fault can be injected and traced. A write that fails raises a
+WriteError that names the file, the cause and the fix, and leaves what was there before as it was: a whole-file
+write leaves the old file and removes its temporary file; a failed append is cut back to the end of the last
+complete record.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+_CAUSES = {
+    errno.ENOSPC: ("the file system is full", "free space on it (df -h shows how much is left)"),
+    errno.EDQUOT: ("the disk quota is used up", "free space within your quota (quota -s)"),
+    errno.EROFS: ("the file system is read-only", "make it writable, or copy the folder to one that is"),
+    errno.EACCES: ("permission was denied", "make the folder writable for this user, or copy it to one that is"),
+    errno.EPERM: ("the operation was not permitted", "make the folder writable for this user"),
+    errno.EIO: ("the storage reported an input/output error", "check the disk or network file system (dmesg), "
+                "or copy the folder to other storage"),
+}
+_temporary_names = itertools.count()
+
+
+class WriteError(OSError):
+    """A file groklab could not write: names the file, the cause and what to do; nothing before it was changed."""
+
+    def __init__(self, path: Path, err: OSError) -> None:
+        super().__init__(err.errno, err.strerror, str(path))
+        self.path = Path(path)
+        self.cause, self.fix = _CAUSES.get(err.errno, (err.strerror or type(err).__name__, "fix that and retry"))
+        self.next_step = ""
+
+    def __str__(self) -> str:
+        code = errno.errorcode.get(self.errno, str(self.errno))
+        then = f"; then {self.next_step}" if self.next_step else ""
+        return f"could not write {self.path}: {self.cause} ({code}); {self.fix}{then}"
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Turn an OSError raised while writing `path` into a WriteError that names it (FileExistsError stays: the
+    callers that create a name decide what an existing one means)."""
+    try:
+        yield
+    except (WriteError, FileExistsError):
+        raise
+    except OSError as err:
+        raise WriteError(path, err) from None
+
+
+def make_folder(path: Path) -> None:
+    """Create `path` and its parents (nothing when it exists)."""
+    with writing(path):
+        os.makedirs(path, exist_ok=True)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Replace `path` by `data` (text is written as UTF-8): written to a temporary file of a name no other
+    writer uses, fsynced, then renamed over `path`, so a reader sees the old file or the new one, never half."""
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{next(_temporary_names)}.tmp")
+    with writing(path):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            try:
+                _write_all(fd, payload)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except BaseException:
+            _remove_quietly(tmp)
+            raise
+
+
+def _remove_quietly(path: Path) -> None:
+    with suppress(OSError):
+        os.unlink(path)
+
+
+class AppendFile:
+    """A file records are appended to, each durable (written and fsynced) when `append` returns."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        with writing(self.path):
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def append(self, text: str) -> None:
+        """Append `text`; on failure the file is cut back to where it ended before, and WriteError is raised."""
+        with writing(self.path):
+            end = os.fstat(self._fd).st_size
+            try:
+                _write_all(self._fd, text.encode("utf-8"))
+                os.fsync(self._fd)
+            except OSError:
+                with suppress(OSError):  # if even this fails, the reader skips a last line cut short
+                    os.ftruncate(self._fd, end)
+                raise
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
