@@ -87,6 +87,23 @@ def write_atomic(path: Path, data: bytes | str) -> None:
             raise
 
 
+def overwrite_in_place(path: Path, data: str) -> None:
+    """Write `data` over the existing file `path` where it lies, with no temporary file, so that it needs no new
+    space on a full disk. Not atomic (a reader may see it half written): only for a last word that matters more,
+    such as a run's failure when the disk is full."""
+    payload = data.encode("utf-8")
+    with writing(path):
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            offset = 0
+            while offset < len(payload):
+                offset += os.pwrite(fd, payload[offset:], offset)
+            os.ftruncate(fd, len(payload))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def _remove_quietly(path: Path) -> None:
     with suppress(OSError):
         os.unlink(path)

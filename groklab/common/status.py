@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from groklab.common.files import write_atomic
+from groklab.common.files import overwrite_in_place, write_atomic
 from groklab.common.run_files import STATUS_FILE
 from groklab.history.writer import json_text
 
@@ -19,15 +19,16 @@ _NUMBER_FIELDS = ("step", "total_steps", "pid", "train_acc", "test_acc", "eta_s"
 _TEXT_FIELDS = ("host", "device", "error", "stopped_early", "signal")
 
 
-def write_status(run_dir: Path, state: State, **fields: Any) -> None:
-    """Merge `fields` into status.json with the given state and a fresh heartbeat."""
+def write_status(run_dir: Path, state: State, in_place: bool = False, **fields: Any) -> None:
+    """Merge `fields` into status.json with the given state and a fresh heartbeat (`in_place`: over the old file,
+    needing no new space on a full disk, instead of atomically)."""
     status = read_status(run_dir) or {}
     if state != "failed":
         status.pop("error", None)  # a resumed run is no longer the failure it was
     if state != "preempted":
         status.pop("signal", None)
     status.update(fields, state=state, updated_at=time.time(), pid=os.getpid(), host=socket.gethostname())
-    write_atomic(run_dir / STATUS_FILE, json_text(status))
+    (overwrite_in_place if in_place else write_atomic)(run_dir / STATUS_FILE, json_text(status))
 
 
 def read_status(run_dir: Path) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ from groklab.common.status import write_status
 from groklab.config import ConfigError, RunConfig, dump_config, load_config
 from groklab.probes import check_probes
 from groklab.run.analysis import RunAnalysis, analyze
-from groklab.run.folder import check_reusable, new_run_dir, owned, point_state
+from groklab.run.folder import RunFolderBusy, check_reusable, new_run_dir, owned, point_state
 from groklab.runs import run_state
 
 
@@ -29,8 +29,12 @@ def run(cfg: RunConfig, out: Path | None = None, show_progress: bool = True, ten
     """Train `cfg` locally into a new run folder, then analyze it and draw its figures."""
     check_probes(cfg)
     run_dir = new_run_dir(cfg, out)
-    dump_config(cfg, run_dir / CONFIG_FILE)
-    write_status(run_dir, "queued", total_steps=cfg.train.steps)
+    try:
+        dump_config(cfg, run_dir / CONFIG_FILE)
+        write_status(run_dir, "queued", total_steps=cfg.train.steps)
+    except WriteError as err:
+        record_failure(run_dir, err)
+        raise
     return _train_and_finish(cfg, run_dir, False, show_progress, tensorboard)
 
 
@@ -84,25 +88,39 @@ def resume(run_dir: Path, show_progress: bool = True, tensorboard: bool = False)
 def _train_and_finish(cfg: RunConfig, run_dir: Path, resume: bool, show_progress: bool, tensorboard: bool) -> RunHandle:
     from groklab.train.trainer import train  # torch is imported only when training
 
-    with owned(run_dir):  # refused, before anything is written, while another process trains here
-        try:
+    result = None
+    try:
+        with owned(run_dir):  # refused, before anything is written, while another process trains here
             result = train(cfg, run_dir, resume=resume, show_progress=show_progress, tensorboard=tensorboard)
-        except Exception as err:  # not SystemExit or KeyboardInterrupt: a stopped run is resumable, not failed
+            return RunHandle(run_dir, result.state, analyze(run_dir), result.signal)
+    except RunFolderBusy:
+        raise
+    except Exception as err:  # not SystemExit or KeyboardInterrupt: a stopped run is resumable, not failed
+        if result is None:
             record_failure(run_dir, err)
-            raise
-        return RunHandle(run_dir, result.state, analyze(run_dir), result.signal)
+        elif isinstance(err, WriteError):
+            err.next_step = f"`groklab analyze {run_dir}` writes the analysis again (the training is complete)"
+        raise
 
 
 def record_failure(run_dir: Path, err: Exception) -> None:
     """Mark the run failed with the reason, as far as the folder can still be written. A file that could not be
-    written gets the way on: resume once the cause is fixed (what was written before is whole)."""
+    written gets the way on: resume once the cause is fixed (what was written before is whole), or, when not even
+    config.yaml was written, the same command again (the folder is left empty for it)."""
+    if not (run_dir / CONFIG_FILE).is_file():
+        if isinstance(err, WriteError):
+            err.next_step = "run the same command again (the run folder holds nothing yet)"
+        return
     if isinstance(err, WriteError):
         err.next_step = f"`groklab run --resume {run_dir}` continues from the last checkpoint"
-    try:
-        write_status(run_dir, "failed", error=f"{type(err).__name__}: {err}")
-    except WriteError as also:
-        logging.getLogger(__name__).warning("the failure could not be recorded in %s either (%s)", also.path,
-                                            also.cause)
+    for in_place in (False, True):  # on a full disk, over the old status.json where there is no room for a new one
+        try:
+            write_status(run_dir, "failed", in_place=in_place, error=f"{type(err).__name__}: {err}")
+            return
+        except WriteError as also:
+            reason = also
+    logging.getLogger(__name__).warning("the failure could not be recorded in %s either (%s)", reason.path,
+                                        reason.cause)
 
 
 def run_or_reuse(cfg: RunConfig, run_dir: Path, show_progress: bool = True) -> RunAnalysis:
