@@ -307,7 +307,7 @@ def analyze_cmd(
     for line in result.diagnosis.suggestions:
         typer.echo(f"  next step: {line}")
     for problem in result.analysis.problems:
-        err_console.print(f"[yellow]note:[/] {problem}")
+        err_console.print(f"[yellow]note:[/] {escape(problem)}", soft_wrap=True)  # a path is never folded
 
 
 @app.command("geometry")

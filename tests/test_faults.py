@@ -9,7 +9,6 @@ Where this runs as root (CI), a real small file system (tmpfs) is also filled up
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -132,3 +131,78 @@ def test_a_fault_at_any_write_of_a_run_loses_nothing_and_the_resume_finishes_it(
     assert json.loads((run_dir / "status.json").read_text())["state"] == "completed"
     assert json.loads((run_dir / "analysis.json").read_text())["outcome"] == reference_outcome
     assert (run_dir / "figures" / "curves.png").stat().st_size > 1000
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+SWEEP = ("sweep", "03", "optim.weight_decay=0.5,1", "task.p=23", "model.d_model=32", "model.n_heads=2",
+         "model.d_mlp=64", "train.steps=60", "eval.every=10", "eval.probes=[]", "train.checkpoint_every=20")
+# file -> (the command that writes it, given the test's folder; the struck write)
+STUDY_WRITES = {
+    "sweep.json": (lambda d: (*SWEEP, "--out", d / "sweep"), 1),
+    "sweep_summary.json": (lambda d: (*SWEEP, "--out", d / "sweep"), 1),
+    "*-phases.png": (lambda d: (*SWEEP, "--out", d / "sweep"), 1),
+    "report.md": (lambda d: ("report", d / "runs", "--out", d / "report"), 1),
+    "report.html": (lambda d: ("report", d / "runs", "--out", d / "report"), 1),
+    "imported history.jsonl": (lambda d: ("import", "csv", d / "log.csv", "--out", d / "imported"), 3),
+    "source.json": (lambda d: ("import", "csv", d / "log.csv", "--out", d / "imported"), 1),
+}
+
+
+@pytest.fixture(scope="module")
+def study_inputs(tiny_run, tmp_path_factory):
+    """What the study commands read (a folder of runs, a CSV log) and what each writes unfaulted."""
+    folder = tmp_path_factory.mktemp("inputs")
+    config = tiny_run[0]
+    assert invoke("run", "--config", config, "--out", folder / "runs" / "a", "--quiet")[0] == 0
+    rows = ["step,train_loss,train_acc,test_loss,test_acc"] + [
+        f"{s},{3 / (1 + s)},{min(1, s / 50)},{3.2 / (1 + s)},{min(1, s / 200)}" for s in range(0, 400, 20)]
+    (folder / "log.csv").write_text("\n".join(rows) + "\n")
+    unfaulted = {}  # command -> the folder it wrote unfaulted
+    for command, _ in STUDY_WRITES.values():
+        target = tmp_path_factory.mktemp("unfaulted")
+        if command(target)[0] not in unfaulted:
+            shutil.copytree(folder, target, dirs_exist_ok=True)
+            code, output = invoke(*command(target))
+            assert code == 0, output
+            unfaulted[command(target)[0]] = target
+    return folder, unfaulted
+
+
+def results_of(folder: Path, name: str) -> object:
+    """What the command writing `name` produced, comparable between runs (no times or folder names)."""
+    if name.startswith("sweep") or name.endswith(".png"):
+        summary = json.loads((folder / "sweep" / "sweep_summary.json").read_text())
+        return [(p["point"], p.get("outcome")) for p in summary["points"]], [records(p) for p in
+                                                                           sorted((folder / "sweep").glob("optim*"))]
+    if name.startswith("report"):
+        return sorted(p.name for p in (folder / "report").iterdir())
+    return records(folder / "imported"), json.loads((folder / "imported" / "source.json").read_text())["columns"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", STUDY_WRITES)
+def test_a_fault_at_any_write_of_a_study_report_or_import_loses_nothing_and_the_same_command_finishes_it(
+        study_inputs, tmp_path, name, kind):
+    inputs, unfaulted = study_inputs
+    shutil.copytree(inputs, tmp_path, dirs_exist_ok=True)
+    command, occurrence = STUDY_WRITES[name]
+    read = {k: v for k, v in snapshot(tmp_path).items() if k.startswith("runs/") or k == "log.csv"}
+    code, output = faulted(tmp_path, name.split()[-1], occurrence, kind, *command(tmp_path))
+    if kind in ERRORS:
+        written = re.escape(name.split()[-1]).replace(r"\*", r"\S*")
+        assert_refused_naming(code, output, rf"{re.escape(str(tmp_path))}/\S*{written}", kind)
+        assert not [p for p in tmp_path.rglob(".*") if TEMPORARY.match(p.name)], "a temporary file was left"
+    else:
+        assert code == -9, output
+    assert {k: v for k, v in snapshot(tmp_path).items() if k in read} == read  # what it read is unchanged
+    if name.split()[-1] in ("history.jsonl", "source.json"):  # an imported run appears whole or not at all
+        assert not (tmp_path / "imported").exists()
+    for summary in tmp_path.rglob("*.json"):
+        json.loads(summary.read_text())  # nothing half written under a final name
+
+    code, output = invoke(*command(tmp_path))  # the fault is gone: the same command again
+    assert code == 0, output
+    assert results_of(tmp_path, name) == results_of(unfaulted[command(tmp_path)[0]], name)

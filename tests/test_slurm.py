@@ -103,8 +103,9 @@ def test_sweep_through_slurm_is_one_job_array(cluster, tmp_path):
 
 
 def test_requeued_job_resumes_its_folder_without_gaps(cluster, tmp_path, tiny):
-    """SIGUSR2 is what SLURM sends before the time limit (and on preemption): the job checkpoints through
-    submitit, is requeued, and the new start resumes the same folder; the history equals an uninterrupted run."""
+    """SIGUSR2 is what SLURM sends before the time limit (and on preemption): the run checkpoints the step it is
+    at, submitit requeues the job, and the new start resumes the same folder; the history equals an uninterrupted
+    run."""
     config = write_config(tmp_path, tiny, steps=3000)
     reference = tmp_path / "reference"
     groklab_cli("run", "--config", str(config), "--out", str(reference), "--quiet", check=True)
@@ -120,8 +121,10 @@ def test_requeued_job_resumes_its_folder_without_gaps(cluster, tmp_path, tiny):
     wait_until(past_a_checkpoint, 180, "the job to train past a checkpoint")
     subprocess.run(["scancel", "--signal=USR2", job_id], check=True)
     wait_until(lambda: job_states([job_id])[job_id].state == "PENDING", 60, "the job to be requeued")
-    [summary] = api.status(run_dir)
-    assert summary.state.state == "stopped" and summary.job.state == "PENDING"
+    [summary] = api.status(run_dir)  # the step it was at when the signal came is checkpointed
+    assert summary.state.state == "preempted" and summary.job.state == "PENDING"
+    assert "stopped by SIGUSR2 with a checkpoint at step" in summary.state.note
+    assert f"step_{summary.state.step:09d}.pt" in [p.name for p in (run_dir / "checkpoints").glob("step_*.pt")]
     subprocess.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"], check=True)  # skip the requeue delay
     wait_until(lambda: job_states([job_id])[job_id].state == "COMPLETED", 300, "the resumed job to complete")
 
@@ -133,19 +136,33 @@ def test_requeued_job_resumes_its_folder_without_gaps(cluster, tmp_path, tiny):
     assert json.loads((run_dir / "status.json").read_text())["state"] == "completed"
 
 
-def test_cancel_stops_the_job_and_status_says_so(cluster, tmp_path, tiny):
-    config = write_config(tmp_path, tiny, steps=200_000)
+def test_cancel_stops_the_job_with_a_checkpoint_and_the_resume_finishes_it_gaplessly(cluster, tmp_path, tiny):
+    """scancel is SIGTERM to the job (as the time limit and a preemption are): the run checkpoints the step it is
+    at, says `preempted`, and a resume continues from that step."""
+    tiny["train"]["checkpoint_every"] = 100_000  # no checkpoint but the one SIGTERM asks for
+    config = write_config(tmp_path, tiny, steps=6000)
+    reference = tmp_path / "reference"
+    groklab_cli("run", "--config", str(config), "--out", str(reference), "--quiet", check=True)
     run_dir = tmp_path / "cancelled"
     groklab_cli("run", "--config", str(config), "--out", str(run_dir), "--executor", "slurm", check=True)
     job_id = job_id_of(run_dir)
-    wait_until(lambda: json.loads((run_dir / "status.json").read_text())["state"] == "running", 120,
-               "the job to start")
+    wait_until(lambda: (json.loads((run_dir / "status.json").read_text()).get("step") or 0) >= 100, 120,
+               "the job to train")
     proc = groklab_cli("cancel", str(tmp_path), check=True)
     assert f"cancelled job {job_id}: {run_dir}" in proc.stdout
     wait_until(lambda: job_states([job_id])[job_id].state == "CANCELLED", 60, "the job to be cancelled")
+    wait_until(lambda: json.loads((run_dir / "status.json").read_text())["state"] == "preempted", 60,
+               "the run to checkpoint")
     [summary] = api.status(run_dir)
-    assert summary.state.state == "stopped" and summary.job.state == "CANCELLED"
-    assert (run_dir / "config.yaml").is_file() and (run_dir / "history.jsonl").is_file()  # nothing lost
+    assert summary.state.state == "preempted" and summary.job.state == "CANCELLED"
+    assert "stopped by SIGTERM with a checkpoint at step" in summary.state.note
+    [checkpoint] = (run_dir / "checkpoints").glob("step_*.pt")
+    assert int(checkpoint.stem.removeprefix("step_")) == summary.state.step >= 100
+
+    groklab_cli("run", "--resume", str(run_dir), "--quiet", check=True)
+    got, want = records(run_dir), records(reference)
+    assert [r["step"] for r in got] == [r["step"] for r in want], "missing or repeated steps"
+    assert got == want
 
 
 def test_too_short_time_limit_is_refused_before_submitting(cluster, tmp_path, tiny):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -107,6 +108,30 @@ def overwrite_in_place(path: Path, data: str) -> None:
 def _remove_quietly(path: Path) -> None:
     with suppress(OSError):
         os.unlink(path)
+
+
+@contextmanager
+def new_folder(path: Path) -> Iterator[Path]:
+    """Build a folder under a temporary name beside `path` (yielded) and rename it to `path` once the block ends
+    without an error, so that `path` appears whole or not at all (an empty folder there is replaced). On an error
+    the temporary folder is removed and the WriteError names the file by its final path."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{next(_temporary_names)}.tmp")
+    make_folder(path.parent)
+    with writing(tmp):
+        os.mkdir(tmp)
+    try:
+        try:
+            yield tmp
+        except WriteError as err:
+            if err.path.is_relative_to(tmp):
+                err.path = path / err.path.relative_to(tmp)
+            raise
+        with writing(path):
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 class AppendFile:

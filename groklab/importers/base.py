@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from groklab.common.files import make_folder, write_atomic
+from groklab.common.files import new_folder, write_atomic
 from groklab.common.run_files import HISTORY_FILE, SOURCE_FILE
 from groklab.common.status import write_status
 from groklab.history import HistoryWriter, make_record
@@ -126,14 +126,14 @@ def write_run(imported: Imported, out: Path, source_format: str, source_path: Pa
     steps = sorted(set().union(*(imported.series[name].keys() for name in TARGETS[1:])))
     if not steps:
         raise LogFormatError(f"{source_path}: the mapped columns hold no values")
-    make_folder(out)
     extra = sorted(set(imported.series) - set(TARGETS))
-    with HistoryWriter(out / HISTORY_FILE) as history:
-        for step in steps:
-            values = {name: imported.series[name].get(step) for name in (*TARGETS[1:], *extra)}
-            history.write(make_record(step, **values))
-    write_status(out, imported.state, step=steps[-1], total_steps=steps[-1])
-    source = {"format": source_format, "path": str(source_path.resolve()), "columns": imported.mapping,
-              "converted_from_percent": imported.converted_from_percent, "config": imported.source_config}
-    write_atomic(out / SOURCE_FILE, json.dumps(source, indent=1, default=str))
+    with new_folder(out) as folder:  # `out` appears whole or not at all
+        with HistoryWriter(folder / HISTORY_FILE) as history:
+            for step in steps:
+                values = {name: imported.series[name].get(step) for name in (*TARGETS[1:], *extra)}
+                history.write(make_record(step, **values))
+        write_status(folder, imported.state, step=steps[-1], total_steps=steps[-1])
+        source = {"format": source_format, "path": str(source_path.resolve()), "columns": imported.mapping,
+                  "converted_from_percent": imported.converted_from_percent, "config": imported.source_config}
+        write_atomic(folder / SOURCE_FILE, json.dumps(source, indent=1, default=str))
     return out
