@@ -43,10 +43,8 @@ def transitions(
     mid_step being the first step at or above halfway."""
     acc = np.nan_to_num(test_acc, nan=0.0)
     found, start = [], 0
-    for i in range(1, len(acc) + 1):
-        ended = i == len(acc) or acc[i] < acc[start:i].max() - tolerance
-        if not ended:
-            continue
+    while start < len(acc):
+        i = _stretch_end(acc, start, tolerance)
         peak = start + int(np.argmax(acc[start:i]))
         rising = acc[start : peak + 1]
         low = start + int(np.flatnonzero(rising <= rising.min() + tolerance)[-1])  # last point before the rise
@@ -57,6 +55,20 @@ def transitions(
                           "to_acc": float(acc[peak]), "mid_step": int(steps[mid])})
         start = i
     return found
+
+
+def _stretch_end(acc: np.ndarray, start: int, tolerance: float) -> int:
+    """The first i > start whose value is more than `tolerance` below the largest of acc[start:i] (len(acc) if
+    none): found in windows that double, so a history is scanned in time linear in its length."""
+    width = 64
+    while True:
+        window = acc[start : start + width]
+        dips = np.flatnonzero(window[1:] < np.maximum.accumulate(window)[:-1] - tolerance)
+        if dips.size:
+            return start + 1 + int(dips[0])
+        if start + width >= len(acc):
+            return len(acc)
+        width *= 2
 
 
 def steepest_descent_step(steps: np.ndarray, loss: np.ndarray) -> int | None:

@@ -80,17 +80,39 @@ def paper_grokking_delay(ratio: float, d_out: int, lr: float) -> float:
     return math.log(1 / gap) / (2 * (2 * lr / d_out) * gap**2)
 
 
+def first_predicted_steps(
+    last_step: int, ratio: float, d_in: int, d_out: int, lr: float, weight_decay: float, init_scale: float,
+    threshold: float, accuracies: dict[str, float], block: int = 256,
+) -> dict[str, int | None]:
+    """{split: first step in [0, last_step] at which the predicted accuracy of `split` reaches its accuracy}, as
+    predicted_step on the whole curve would find, computed `block` steps at a time: it stops at the block where
+    every split has its step, or where every mode's (1 - lr a)^k has reached 0 or overflowed, after which no later
+    step differs (so a long run costs no [steps, nodes] table)."""
+    mu, _ = marchenko_pastur(ratio)
+    base = np.abs(1 - lr * (2 * mu / d_out + weight_decay))
+    found: dict[str, int | None] = dict.fromkeys(accuracies)
+    for start in range(0, last_step + 1, block):
+        steps = np.arange(start, min(start + block, last_step + 1))
+        curves = predicted_losses(steps, ratio, d_in, d_out, lr, weight_decay, init_scale)
+        for split, accuracy in accuracies.items():
+            if found[split] is None:
+                found[split] = predicted_step(curves[split], steps, threshold, accuracy)
+        power = base ** float(steps[-1])
+        if all(step is not None for step in found.values()) or not np.any((power > 0) & np.isfinite(power)):
+            break
+    return found
+
+
 def predict_events(cfg, last_step: int) -> dict[str, float | int | None]:
     """Predicted memorization and generalization steps of a linear_teacher run (this module's derivation), and
     the paper's own closed-form grokking delay (Eq. 12/13) next to them."""
-    steps = np.arange(last_step + 1)
     task, a = cfg.task, cfg.analysis
-    curves = predicted_losses(steps, task.ratio, task.d_in, task.d_out, cfg.optim.lr, cfg.optim.weight_decay,
-                              cfg.model.init_scale)
-    eps = cfg.eval.loss_threshold
+    found = first_predicted_steps(last_step, task.ratio, task.d_in, task.d_out, cfg.optim.lr, cfg.optim.weight_decay,
+                                  cfg.model.init_scale, cfg.eval.loss_threshold,
+                                  {"train": a.memorization_threshold, "test": a.generalization_threshold})
     return {
         "ratio": task.ratio,
-        "predicted_memorization_step": predicted_step(curves["train"], steps, eps, a.memorization_threshold),
-        "predicted_generalization_step": predicted_step(curves["test"], steps, eps, a.generalization_threshold),
+        "predicted_memorization_step": found["train"],
+        "predicted_generalization_step": found["test"],
         "paper_predicted_delay": paper_grokking_delay(task.ratio, task.d_out, cfg.optim.lr),
     }

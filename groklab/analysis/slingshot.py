@@ -43,7 +43,9 @@ def find_slingshots(
     history: History, transitions: list[dict], spike_factor: float = SPIKE_FACTOR
 ) -> list[Slingshot]:
     """Every slingshot cycle in the history, in step order (see the module docstring for the rule)."""
-    steps, loss, norms = history.steps, history.column("train_loss"), history.column("last_layer_norm")
+    # Python lists: this scan is a loop over the evaluations, and indexing a list costs far less than an array
+    steps, loss = history.steps.tolist(), history.column("train_loss").tolist()
+    norms = history.column("last_layer_norm").tolist()
     found: list[Slingshot] = []
     i, n = 0, len(steps)
     while i < n:
@@ -56,7 +58,7 @@ def find_slingshots(
         if j >= n:
             break
         peak = j
-        middle = math.sqrt(loss[base] * loss[j])
+        middle = math.sqrt(max(loss[base], 0.0) * loss[j])  # a loss below 0 (a damaged record) counts as 0
         end = j
         while end + 1 < n and loss[end] > middle:
             end += 1
