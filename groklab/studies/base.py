@@ -72,7 +72,8 @@ def claim_study(folder: Path, kind: StudyKind, spec: dict[str, Any]) -> None:
                                   f"{_describe(spec)}); groklab never mixes studies: choose another --out")
         if saved == spec:
             return
-    elif folder.exists() and any(not (entry / CONFIG_FILE).is_file() for entry in folder.iterdir()):
+    elif folder.exists() and any(not (entry / CONFIG_FILE).is_file() for entry in folder.iterdir()
+                                 if not entry.name.startswith(".")):  # another writer's temporary file or folder
         raise FileExistsError(f"{folder} exists, holds more than run folders and is not a {kind.name} folder: "
                               "choose another --out")
     make_folder(folder)
