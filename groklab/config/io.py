@@ -42,7 +42,12 @@ def load_config_dict(path: Path) -> dict[str, Any]:
 
 
 def load_config(path: Path) -> RunConfig:
-    return validate_config(load_config_dict(path))
+    """The config in a YAML file, validated; a config that does not validate names the file it came from."""
+    data = load_config_dict(path)
+    try:
+        return validate_config(data)
+    except ConfigError as err:
+        raise ConfigError(err.problems, source=path) from None
 
 
 def config_hash(cfg: RunConfig) -> str:

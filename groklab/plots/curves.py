@@ -14,6 +14,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from groklab.analysis import Analysis  # noqa: E402
 from groklab.common.files import make_folder, write_atomic  # noqa: E402
 from groklab.history import History  # noqa: E402
+from groklab.plots.series import Skipped, draw_line, set_scales  # noqa: E402
 
 COLORS = {"train": "tab:blue", "test": "tab:red"}
 
@@ -30,16 +31,21 @@ def loss_axis_scale(history: History, shown: np.ndarray) -> str:
     return "log" if (np.isfinite(losses) & (losses > 0)).any() else "linear"
 
 
-def plot_curves(history: History, analysis: Analysis, title: str = "") -> Figure:
-    """Two panels over steps (log x): loss (log y) and accuracy, train and test."""
+def plot_curves(history: History, analysis: Analysis, title: str = "", skipped: Skipped | None = None) -> Figure:
+    """Two panels over steps (log x): loss (log y) and accuracy, train and test. A series the history holds no
+    value of is left out and stated in `skipped`."""
+    skipped = Skipped() if skipped is None else skipped
     steps = history.steps
     shown, xscale = step_axis(steps)
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
     for split in ("train", "test"):
-        loss_ax.plot(steps[shown], history.column(f"{split}_loss")[shown], color=COLORS[split], label=split)
-        acc_ax.plot(steps[shown], history.column(f"{split}_acc")[shown], color=COLORS[split], label=split)
-    loss_ax.set(xscale=xscale, yscale=loss_axis_scale(history, shown), xlabel="step", ylabel="loss", title="loss")
-    acc_ax.set(xscale=xscale, xlabel="step", ylabel="accuracy", title="accuracy", ylim=(-0.02, 1.02))
+        for ax, name in ((loss_ax, f"{split}_loss"), (acc_ax, f"{split}_acc")):
+            draw_line(ax, steps, history.column(name), shown, figure="curves", series=name, skipped=skipped,
+                      color=COLORS[split], label=split)
+    set_scales(loss_ax, xscale, loss_axis_scale(history, shown))
+    set_scales(acc_ax, xscale)
+    loss_ax.set(xlabel="step", ylabel="loss", title="loss")
+    acc_ax.set(xlabel="step", ylabel="accuracy", title="accuracy", ylim=(-0.02, 1.02))
     marks = (("memorization", analysis.memorization_step, COLORS["train"]),
              ("generalization", analysis.generalization_step, COLORS["test"]))
     for name, step, color in marks:
@@ -47,7 +53,8 @@ def plot_curves(history: History, analysis: Analysis, title: str = "") -> Figure
             for ax in (loss_ax, acc_ax):
                 ax.axvline(step, color=color, linestyle="--", linewidth=1, alpha=0.7)
             acc_ax.annotate(f"{name}\nstep {step}", (step, 0.5), color=color, fontsize=8, ha="right", rotation=90)
-    acc_ax.legend(loc="lower right")
+    if acc_ax.get_legend_handles_labels()[0]:
+        acc_ax.legend(loc="lower right")
     fig.suptitle(f"{title}  ·  outcome: {analysis.outcome}" if title else f"outcome: {analysis.outcome}")
     fig.tight_layout()
     return fig

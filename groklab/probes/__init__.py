@@ -64,10 +64,25 @@ def measure_probes(model: nn.Module, data: TaskData, cfg: Any, step: int) -> dic
     return values
 
 
+def unknown_probes(cfg: RunConfig) -> list[str]:
+    """The names in `eval.probes` that no registered probe has, each with the closest known one (a hand-edited
+    or damaged config.yaml, or a run made with a plug-in probe that is not installed here)."""
+    problems = []
+    for name in cfg.eval.probes:
+        try:
+            PROBES.get(name)
+        except RegistryError as err:
+            problems.append(f"eval.probes: {err}")
+    return problems
+
+
 def probe_facts(cfg: RunConfig, history: History) -> dict[str, Any]:
-    """The signature facts of the run's probes, from its history (a probe whose series is missing adds none)."""
+    """The signature facts of the run's probes, from its history (a probe whose series is missing adds none, and so
+    does a name no probe has: see unknown_probes)."""
     facts: dict[str, Any] = {}
     for name in cfg.eval.probes:
+        if name not in PROBES:
+            continue
         probe = PROBES.get(name)
         if probe.facts is not None:
             facts.update(probe.facts(cfg, history))
@@ -80,4 +95,4 @@ def all_panels() -> list[Panel]:
 
 
 __all__ = ["PROBES", "Panel", "Probe", "all_panels", "check_probes", "measure_probes", "probe_facts",
-           "probe_problems"]
+           "probe_problems", "unknown_probes"]

@@ -67,6 +67,10 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.2f}%"
 
 
+def _loss(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4g}"  # None: the history has no value of it (a damaged record)
+
+
 def format_fact(value: object) -> str:
     """A signature value for reading: floats to 4 significant digits."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
@@ -175,8 +179,8 @@ def _run_lines(run: RunEntry) -> list[tuple[str, str]]:
     lines = [
         setup,
         ("state", run.state + (f" ({run.note})" if run.note else "")),
-        ("final", f"train loss {a.final['train_loss']:.4g}, accuracy {_pct(a.final['train_acc'])}; test loss "
-                  f"{a.final['test_loss']:.4g}, accuracy {_pct(a.final['test_acc'])} at step {a.final['step']}"),
+        ("final", f"train loss {_loss(a.final['train_loss'])}, accuracy {_pct(a.final['train_acc'])}; test loss "
+                  f"{_loss(a.final['test_loss'])}, accuracy {_pct(a.final['test_acc'])} at step {a.final['step']}"),
         ("outcome", f"{a.outcome}: memorization step {a.memorization_step}, generalization step "
                     f"{a.generalization_step}, delay {a.grokking_delay}"),
         ("transitions", ", ".join(f"{t['start_step']}→{t['end_step']} ({_pct(t['from_acc'])}→{_pct(t['to_acc'])})"
@@ -199,8 +203,8 @@ def _run_lines(run: RunEntry) -> list[tuple[str, str]]:
                           "thilak2022_slingshot quick run has 4 cycles in float32 and none in float64)"))
     if r.signature:
         lines.append(("signature", ", ".join(f"{k} {format_fact(v)}" for k, v in r.signature.items())))
-    if a.partial:
-        lines.append(("partial", "; ".join(a.problems)))
+    if a.problems:  # what the history lacked or had set right, and what the figures could not draw
+        lines.append(("partial" if a.partial else "notes", "; ".join(a.problems)))
     return lines
 
 

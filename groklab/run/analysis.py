@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +41,10 @@ from groklab.plots import (
     probe_panels,
     save_figure,
 )
+from groklab.plots.series import Skipped
+from groklab.plots.thinning import thin_history
 from groklab.presets import discover
+from groklab.probes import unknown_probes
 from groklab.probes.fourier import neuron_spectra_pair
 from groklab.probes.representation import features_and_logits, linear_cka
 from groklab.resolve import get_preset
@@ -109,40 +111,51 @@ def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
     state = run_state(run_dir).state
     history = load_history(run_dir)
     analysis = analyze_history(history, analysis_spec(cfg, state) if cfg else AnalysisSpec(state=state))
+    if cfg:  # a probe this groklab does not know adds no facts and no panels: said, not fatal
+        analysis.problems.extend(f"{run_dir / CONFIG_FILE}: {problem} (its facts are left out)"
+                                 for problem in unknown_probes(cfg))
     stopped_early = (read_status(run_dir) or {}).get("stopped_early")
     diagnosis = diagnose(analysis, history, run_facts(cfg, stopped_early) if cfg else RunFacts())
     scored = score(analysis, cfg) if cfg else verdict(analysis, None, None)
     facts = signature_facts(cfg, history) if cfg else {}
     result = RunAnalysis(run_dir, cfg, source, state, analysis, diagnosis, scored, history, facts)
     if write:
+        title = (f"{cfg.preset or 'run'} ({cfg.scale or 'custom'}, seed {cfg.seed})" if cfg
+                 else f"imported {source['format']} log")
+        draw_run_figures(result, title, run_dir / FIGURES_DIR, "")  # first: what they cannot draw is a problem
         write_atomic(run_dir / ANALYSIS_FILE, json_text(result.to_dict()))
         meta: dict[str, Any] = {"config": config_to_dict(cfg) if cfg else None, "source": source, "state": state}
         write_training_history(history, run_dir / TRAINING_HISTORY_FILE, meta)
-        title = (f"{cfg.preset or 'run'} ({cfg.scale or 'custom'}, seed {cfg.seed})" if cfg
-                 else f"imported {source['format']} log")
-        draw_run_figures(result, title, run_dir / FIGURES_DIR, "")
     return result
 
 
 def draw_run_figures(result: RunAnalysis, title: str, folder: Path, prefix: str) -> tuple[Path, ...]:
     """Draw a run's figures into `folder` as PREFIXcurves.png, PREFIXdetail.png and, where the run records
-    them, PREFIXprobes.png (probe series, Slingshots) and PREFIXneurons.png (Fourier spectra of the neurons)."""
-    history, analysis = result.history, result.analysis
-    figures = {"curves": lambda: plot_curves(history, analysis, title),
-               "detail": lambda: plot_detail(history, analysis, title)}
+    them, PREFIXprobes.png (probe series, Slingshots) and PREFIXneurons.png (Fourier spectra of the neurons).
+
+    They are drawn from the history thinned to a few thousand evaluations (groklab.plots.thinning), so a history
+    of 10^6 records draws as fast as a short one. What they cannot draw as asked (a series with no finite value,
+    a log axis with no positive value, checkpoints that cannot be read) is added to `result.analysis.problems`,
+    one statement per series and reason, so the analysis.json written after them, `groklab analyze`'s notes and
+    the report say what is missing and why."""
+    analysis, skipped, problems = result.analysis, Skipped(), []
+    history = thin_history(result.history, analysis)
+    figures = {"curves": lambda: plot_curves(history, analysis, title, skipped),
+               "detail": lambda: plot_detail(history, analysis, title, skipped)}
     if probe_panels(history) or analysis.slingshots is not None:
         phases = {k: v for k, v in result.signature.items() if k.endswith("_phase")}
         keys = result.signature.get("key_freqs")
         probe_title = title if keys is None else f"{title}  ·  key frequencies {', '.join(map(str, keys)) or 'none'}"
-        figures["probes"] = lambda: plot_probes(history, analysis, probe_title, phases)
+        figures["probes"] = lambda: plot_probes(history, analysis, probe_title, phases, skipped)
     try:
         figures.update(checkpoint_figures(result, title))
     except CheckpointError as err:  # the figures drawn from the history are still worth having
-        logging.getLogger(__name__).warning("figures from checkpoints skipped: %s", err)
+        problems.append(f"figures from checkpoints not drawn: {err}")
     drawn = []
     for name, draw in figures.items():
         drawn.append(folder / f"{prefix}{name}.png")
         save_figure(draw(), drawn[-1])
+    analysis.problems.extend(p for p in problems + skipped.problems() if p not in analysis.problems)
     return tuple(drawn)
 
 
@@ -175,7 +188,12 @@ def cka_to_final(run_dir: Path) -> tuple[list[int], dict[str, list[float]]]:
     steps, features = [], []
     for path in checkpoints(run_dir / CHECKPOINTS_DIR):
         state = load_checkpoint(path, torch.device("cpu"))
-        model.load_state_dict(state["model"])
+        try:
+            model.load_state_dict(state["model"])
+        except (KeyError, RuntimeError) as err:  # the config was changed after the run, or the file is not its own
+            first = str(err).strip().splitlines()[-1].strip() if str(err).strip() else type(err).__name__
+            raise CheckpointError(f"{path} does not hold the weights of the model {run_dir / CONFIG_FILE} "
+                                  f"describes ({first[:160]}): was the config edited after the run?") from None
         steps.append(int(state["step"]))
         features.append({split: features_and_logits(model, x)[0] for split, x in (("train", data.train_x),
                                                                                     ("test", data.test_x))})
@@ -219,7 +237,7 @@ def _cka_final_figure(run_dir: Path, cfg: RunConfig, note: str):
         raise ConfigError([f"{run_dir} kept {len(steps)} checkpoint(s); CKA with the final network needs at least "
                            f"two: rerun with train.keep_checkpoints_every set"])
     result = analyze(run_dir, write=False)
-    history = result.history
+    history = thin_history(result.history, result.analysis)
     marks = {"memorization": result.analysis.memorization_step,
              "generalization": result.analysis.generalization_step}
     return plot_against_steps(steps, series, (history.steps, history.column("test_acc")), marks,

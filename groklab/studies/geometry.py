@@ -57,14 +57,17 @@ def run_geometry(result: RunAnalysis, name: str) -> RunGeometry:
 
 
 def geometry(runs_dir: Path) -> list[RunGeometry]:
-    """run_geometry of every run folder under `runs_dir` whose history can be read."""
+    """run_geometry of every run folder under `runs_dir`; a run whose config or history cannot be read is listed
+    with outcome 'unreadable' and the reason (which names the file and what is wrong with it)."""
     found = []
     for run_dir in find_runs(runs_dir):
+        name = str(run_dir.relative_to(runs_dir)) if run_dir != runs_dir else run_dir.name
         try:
             result = analyze(run_dir, write=False)
-        except (ConfigError, HistoryError):
+        except (ConfigError, HistoryError) as err:
+            found.append(RunGeometry(name, "-", "unreadable", {}, f"not read: {err}"))
             continue
-        found.append(run_geometry(result, str(run_dir.relative_to(runs_dir)) if run_dir != runs_dir else run_dir.name))
+        found.append(run_geometry(result, name))
     return found
 
 
