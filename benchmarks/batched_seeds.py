@@ -12,14 +12,13 @@ history and checkpoints of every seed included). Prints a Markdown table and sav
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import torch
-from common import machine, now
+from common import machine, now, save_result
 
 from groklab import api
 from groklab.train.batched import StackedTraining
@@ -75,10 +74,7 @@ def main() -> None:
     print(f"| {cfg.preset} ({args.scale}) | 1 seed | {args.seeds} seeds batched | ratio |\n|---|---|---|---|")
     print(f"| median step (ms) | {one * 1e3:.2f} | {stacked * 1e3:.2f} | {stacked / one:.2f}x |")
     print(f"| whole run (s) | {single_s:.1f} | {batched_s:.1f} | {batched_s / single_s:.2f}x |")
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"batched-{cfg.preset}-{args.scale}-{args.seeds}-{args.device}.json"
-    path.write_text(json.dumps(result, indent=1))
-    print(f"saved {path}")
+    save_result(args.out, f"batched-{cfg.preset}-{args.scale}-{args.seeds}-{args.device}", result)
 
 
 if __name__ == "__main__":

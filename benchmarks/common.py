@@ -1,7 +1,9 @@
-"""What the benchmarks share: the device to time on, synchronized timing, and a description of the machine."""
+"""What the benchmarks share: the device to time on, synchronized timing, a description of the machine, and where
+results are saved."""
 
 from __future__ import annotations
 
+import json
 import platform
 import time
 from pathlib import Path
@@ -22,3 +24,12 @@ def machine(device: torch.device) -> str:
                 if line.startswith("model name")), platform.processor())
     gpu = f"; GPU {torch.cuda.get_device_name(device)}" if device.type == "cuda" else ""
     return f"{cpu}; torch {torch.__version__}; {torch.get_num_threads()} threads{gpu}; {platform.platform()}"
+
+
+def save_result(out: Path, name: str, result: dict) -> Path:
+    """Write `result` as out/NAME.json and say where."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(result, indent=1))
+    print(f"saved {path}")
+    return path

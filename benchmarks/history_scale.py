@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from common import machine
+from common import machine, save_result
 
 from groklab import api
 from groklab.common.run_files import ANALYSIS_FILE, HISTORY_FILE, TRAINING_HISTORY_FILE
@@ -257,10 +257,7 @@ def main() -> None:
         for stage in result["rounds"][0]["stages_s"]:
             print(f"| in process: {stage} (s) | " + " | ".join(f"{r['stages_s'][stage]:.2f}" for r in result["rounds"])
                   + " |")
-        args.out.mkdir(parents=True, exist_ok=True)
-        path = args.out / f"history_scale-{args.preset}-{args.records}.json"
-        path.write_text(json.dumps(result, indent=1))
-        print(f"saved {path}")
+        save_result(args.out, f"history_scale-{args.preset}-{args.records}", result)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import pstats
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import machine
+from common import machine, save_result
 from history_scale import GROKLAB, field_templates, synthetic_columns, write_history
 
 from groklab import api
@@ -110,10 +109,7 @@ def main() -> None:
         result.update(machine=machine(torch.device("cpu")), date=time.strftime("%Y-%m-%d %H:%M"))
         times = " | ".join(f"{s:.1f} s" for s in result["seconds"])
         print(f"| `groklab report` over {args.runs} runs | {times} |")
-        args.out.mkdir(parents=True, exist_ok=True)
-        path = args.out / f"report_scale-{args.runs}.json"
-        path.write_text(json.dumps(result, indent=1))
-        print(f"saved {path}")
+        save_result(args.out, f"report_scale-{args.runs}", result)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     sys.exit(0)

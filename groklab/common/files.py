@@ -62,6 +62,11 @@ def make_folder(path: Path) -> None:
         os.makedirs(path, exist_ok=True)
 
 
+def _temporary(path: Path) -> Path:
+    """A name beside `path` that no other writer uses (this process's id and a counter), hidden by its dot."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{next(_temporary_names)}.tmp")
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -73,7 +78,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     writer uses, fsynced, then renamed over `path`, so a reader sees the old file or the new one, never half."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{next(_temporary_names)}.tmp")
+    tmp = _temporary(path)
     with writing(path):
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
@@ -116,7 +121,7 @@ def new_folder(path: Path) -> Iterator[Path]:
     without an error, so that `path` appears whole or not at all (an empty folder there is replaced). On an error
     the temporary folder is removed and the WriteError names the file by its final path."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{next(_temporary_names)}.tmp")
+    tmp = _temporary(path)
     make_folder(path.parent)
     with writing(tmp):
         os.mkdir(tmp)

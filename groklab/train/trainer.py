@@ -223,7 +223,6 @@ class RunRecorder:
         self.stopped_early: str | None = None
         self.progress = ProgressReporter(label or cfg.preset or "run", self.total, self.start, show_progress)
         self.state: str | None = None  # "completed", "diverged" or "preempted" once training stops
-        self.checkpointed: int | None = None  # the step of the last checkpoint this recorder wrote
         self.t0 = time.monotonic()
         write_status(run_dir, "running", step=self.start, total_steps=self.total, device=str(device))
         mirrors = [TensorBoardMirror(run_dir / "tensorboard")] if tensorboard else []
@@ -273,24 +272,22 @@ class RunRecorder:
             "gradients": training.gradients.state_dict(),
             "torch_rng": torch.get_rng_state(), "elapsed_s": self.elapsed_before + time.monotonic() - self.t0,
         }, self.cfg.train.keep_checkpoints_every)
-        self.checkpointed = step
 
     def preempt(self, step: int, signal_name: str) -> None:
-        """Stop at `step` (after `at(step)`), on a stop signal: checkpoint this step unless `at` just did, so that
-        a resume continues from here, and record the run as preempted."""
-        if step > self.start and self.checkpointed != step:
+        """Stop at `step` (after `at(step)` returned False), on a stop signal: checkpoint this step unless `at`
+        just did (a multiple of train.checkpoint_every), so that a resume continues from here; record it."""
+        if step > self.start and step % self.cfg.train.checkpoint_every:
             self._checkpoint(step)
-        self.state = "preempted"
-        self.close()
-        write_status(self.run_dir, "preempted", step=step, signal=signal_name)
+        self._end("preempted", step, signal=signal_name)
         log.warning("%s: preempted by %s at step %d, checkpoint written; `groklab run --resume %s` continues it",
                     self.run_dir, signal_name, step, self.run_dir)
 
-    def _end(self, state: str, step: int) -> bool:
+    def _end(self, state: str, step: int, **fields: str) -> bool:
         self.state = state
         self.close()
-        write_status(self.run_dir, state, step=step, **({"stopped_early": self.stopped_early}
-                                                          if self.stopped_early else {}))
+        if self.stopped_early:
+            fields["stopped_early"] = self.stopped_early
+        write_status(self.run_dir, state, step=step, **fields)
         return True
 
     def close(self) -> None:
