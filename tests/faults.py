@@ -1,5 +1,5 @@
 """Faults injected at the operating-system calls every groklab write is made of (os.open, os.write, os.pwrite,
-os.fsync, os.replace, os.makedirs: groklab.common.files), the way SQLite's test file system injects them.
+os.fsync, os.replace or os.link, os.makedirs: groklab.common.files), the way SQLite's test file system injects them.
 
 A Fault names one file (by its name, or a glob such as step_*.pt), the occurrence of its write to strike (1: the
 first) and what happens there:
@@ -81,8 +81,8 @@ class Fault:
 
     # --- the calls
     def install(self) -> None:
-        real = {name: getattr(os, name) for name in ("open", "write", "pwrite", "fsync", "replace", "makedirs",
-                                                     "mkdir", "close", "ftruncate", "unlink")}
+        real = {name: getattr(os, name) for name in ("open", "write", "pwrite", "fsync", "replace", "link",
+                                                     "makedirs", "mkdir", "close", "ftruncate", "unlink")}
         fault = self
 
         def fs_closed(path: str | os.PathLike) -> bool:  # the file system under root became read-only
@@ -138,12 +138,14 @@ class Fault:
             if path is not None and fault._after == path and fd in fault._appending:
                 fault._kill()
 
-        def replace_(src, dst, **kwargs):
-            if fs_closed(dst):
-                fault._fail(errno.EROFS, dst)
-            real["replace"](src, dst, **kwargs)
-            if fault._after == os.fspath(src):
-                fault._kill()
+        def publisher(name):  # os.replace and os.link: a temporary file put in place under its final name
+            def publish(src, dst, **kwargs):
+                if fs_closed(dst):
+                    fault._fail(errno.EROFS, dst)
+                real[name](src, dst, **kwargs)
+                if fault._after == os.fspath(src):
+                    fault._kill()
+            return publish
 
         def makedirs_(path, mode=0o777, exist_ok=False):
             if fs_closed(path) and not (exist_ok and os.path.isdir(path)):
@@ -174,7 +176,8 @@ class Fault:
         self._after: str | None = None
         self._pending_eio: str | None = None
         for name, function in (("open", open_), ("write", write_), ("pwrite", pwrite_), ("fsync", fsync_),
-                               ("replace", replace_), ("makedirs", makedirs_), ("mkdir", mkdir_),
+                               ("replace", publisher("replace")),
+                               ("link", publisher("link")), ("makedirs", makedirs_), ("mkdir", mkdir_),
                                ("close", close_), ("ftruncate", ftruncate_), ("unlink", unlink_)):
             setattr(os, name, function)
         self._real = real

@@ -71,3 +71,32 @@ def test_sixteen_drivers_finishing_points_at_once_leave_every_file_whole(tmp_pat
         assert len(history) == 20 and not history.problems
     leftovers = [p.name for p in sweep_dir.rglob("*") if p.name.endswith(".tmp")]
     assert not leftovers, f"temporary files left behind: {leftovers}"
+
+
+def claim(sweep_dir, seeds, barrier, outcomes):
+    """One driver claiming the sweep for `seeds` seeds, at the same moment as the others."""
+    spec = sweep_spec("levi2023_linear", ["train.steps=19"], "quick", seeds=seeds)
+    barrier.wait()
+    try:
+        claim_study(sweep_dir, SWEEP, spec.to_dict())
+        outcomes.put((seeds, "claimed"))
+    except FileExistsError as err:
+        outcomes.put((seeds, str(err)))
+
+
+def test_of_two_studies_claiming_one_folder_at_once_only_the_first_written_is_kept(tmp_path):
+    context = multiprocessing.get_context("fork")
+    sweep_dir = tmp_path / "sweep"
+    barrier, outcomes = context.Barrier(WORKERS, timeout=60), context.Queue()
+    drivers = [context.Process(target=claim, args=(sweep_dir, 2 + i % 2, barrier, outcomes)) for i in range(WORKERS)]
+    for driver in drivers:
+        driver.start()
+    for driver in drivers:
+        driver.join(60)
+    results = [outcomes.get(timeout=5) for _ in drivers]
+    kept = len(json.loads((sweep_dir / "sweep.json").read_text())["spec"]["seeds"])
+    assert {outcome for seeds, outcome in results if seeds == kept} == {"claimed"}
+    refusals = [outcome for seeds, outcome in results if seeds != kept]
+    assert len(refusals) == WORKERS // 2
+    assert all("holds a different sweep" in outcome and "choose another --out" in outcome for outcome in refusals)
+    assert not [p.name for p in sweep_dir.iterdir() if p.name != "sweep.json"]

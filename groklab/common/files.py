@@ -73,9 +73,11 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def write_atomic(path: Path, data: bytes | str) -> None:
+def write_atomic(path: Path, data: bytes | str, *, keep_existing: bool = False) -> bool:
     """Replace `path` by `data` (text is written as UTF-8): written to a temporary file of a name no other
-    writer uses, fsynced, then renamed over `path`, so a reader sees the old file or the new one, never half."""
+    writer uses, fsynced, then renamed over `path`, so a reader sees the old file or the new one, never half.
+    With `keep_existing`, a file already at `path` (another writer's, however recent) is left as it is and False
+    is returned: the first of several writers wins, whole."""
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp = _temporary(path)
@@ -87,7 +89,16 @@ def write_atomic(path: Path, data: bytes | str) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(tmp, path)
+            if not keep_existing:
+                os.replace(tmp, path)
+                return True
+            try:
+                os.link(tmp, path)  # fails when `path` exists, unlike a rename
+            except FileExistsError:
+                return False
+            finally:
+                _remove_quietly(tmp)
+            return True
         except BaseException:
             _remove_quietly(tmp)
             raise

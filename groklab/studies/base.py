@@ -63,21 +63,30 @@ def study_kinds() -> list[StudyKind]:
 def claim_study(folder: Path, kind: StudyKind, spec: dict[str, Any]) -> None:
     """Record `spec` in a new folder (or one holding only run folders, e.g. a finished dense run copied in to be
     reused: each run is checked against its config before it is reused), or check that the folder already holds
-    this very study; a folder that holds something else is refused and left as it is."""
+    this very study; a folder that holds something else is refused and left as it is. Of several processes
+    claiming one folder at once, the first marker written is the one all of them check against."""
     marker = folder / kind.marker
-    if marker.is_file():
-        saved = read_study_spec(folder, kind)
-        if saved != spec and not kind.extendable:
-            raise FileExistsError(f"{folder} holds a different {kind.name} ({_describe(saved)}; this call asks for "
-                                  f"{_describe(spec)}); groklab never mixes studies: choose another --out")
-        if saved == spec:
+    record = json.dumps({"spec": spec, "created_at": time.time()}, indent=1)
+    if not marker.is_file():
+        if _holds_more_than_runs(folder, kind) and not marker.is_file():  # a marker now: another claim's
+            raise FileExistsError(f"{folder} exists, holds more than run folders and is not a {kind.name} folder: "
+                                  "choose another --out")
+        make_folder(folder)
+        if write_atomic(marker, record, keep_existing=True):
             return
-    elif folder.exists() and any(not (entry / CONFIG_FILE).is_file() for entry in folder.iterdir()
-                                 if not entry.name.startswith(".")):  # another writer's temporary file or folder
-        raise FileExistsError(f"{folder} exists, holds more than run folders and is not a {kind.name} folder: "
-                              "choose another --out")
-    make_folder(folder)
-    write_atomic(marker, json.dumps({"spec": spec, "created_at": time.time()}, indent=1))
+    saved = read_study_spec(folder, kind)
+    if saved == spec:
+        return
+    if not kind.extendable:
+        raise FileExistsError(f"{folder} holds a different {kind.name} ({_describe(saved)}; this call asks for "
+                              f"{_describe(spec)}); groklab never mixes studies: choose another --out")
+    write_atomic(marker, record)
+
+
+def _holds_more_than_runs(folder: Path, kind: StudyKind) -> bool:
+    """Whether `folder` holds anything but run folders (another writer's hidden temporary entries aside)."""
+    return folder.exists() and any(not (entry / CONFIG_FILE).is_file() for entry in folder.iterdir()
+                                   if not entry.name.startswith(".") and entry.name != kind.marker)
 
 
 def read_study_spec(folder: Path, kind: StudyKind) -> dict[str, Any]:
