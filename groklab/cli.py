@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import signal
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional, get_type_hints
 
 import typer
 from rich.console import Console
@@ -22,9 +26,9 @@ from groklab.common.files import WriteError
 from groklab.config import ConfigError, config_to_dict
 from groklab.history import HistoryError, json_text, load_history
 from groklab.importers import LogFormatError
-from groklab.launch import SubmissionError
+from groklab.launch import JobError, SubmissionError
+from groklab.launch.executor import executor_for
 from groklab.launch.slurm import slurm_resources
-from groklab.launch.submit import wait_for_outcomes
 from groklab.presets import markdown_table
 from groklab.registry import RegistryError
 from groklab.report.terminal import analysis_lines, percent, shown
@@ -32,7 +36,7 @@ from groklab.report.terminal import analysis_lines, percent, shown
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reproduce and analyze grokking experiments.")
 err_console = Console(stderr=True)
 USER_ERRORS = (ConfigError, HistoryError, RegistryError, FileExistsError, FileNotFoundError, SubmissionError,
-               CheckpointError, WriteError)
+               JobError, CheckpointError, WriteError)
 
 
 class Executor(StrEnum):
@@ -41,21 +45,58 @@ class Executor(StrEnum):
 
 
 SLURM = "SLURM (--executor slurm)"
-ExecutorOpt = Annotated[Executor, typer.Option(help="local: train here; slurm: submit through submitit.")]
-PartitionOpt = Annotated[Optional[str], typer.Option(help="SLURM partition.", rich_help_panel=SLURM)]
-TimeOpt = Annotated[Optional[int], typer.Option(
-    "--time", help="Job time limit in minutes (default: calibrated estimate x 1.5 + 2).", rich_help_panel=SLURM)]
-CpusOpt = Annotated[int, typer.Option(min=1, help="CPUs per job.", rich_help_panel=SLURM)]
-GpusOpt = Annotated[int, typer.Option(min=0, help="GPUs per job.", rich_help_panel=SLURM)]
-MemOpt = Annotated[Optional[float], typer.Option(help="Memory per job in GB.", rich_help_panel=SLURM)]
-AccountOpt = Annotated[Optional[str], typer.Option(help="SLURM account to charge.", rich_help_panel=SLURM)]
-WaitOpt = Annotated[bool, typer.Option("--wait", help="Block until the jobs end, then analyze.",
-                                       rich_help_panel=SLURM)]
+LAUNCH_OPTIONS = {  # parameter: (its option, its default); declared here once for every command that trains
+    "executor": (Annotated[Executor, typer.Option(help="local: train here; slurm: submit through submitit.")],
+                 Executor.local),
+    "partition": (Annotated[Optional[str], typer.Option(help="SLURM partition.", rich_help_panel=SLURM)], None),
+    "time_min": (Annotated[Optional[int], typer.Option(
+        "--time", help="Job time limit in minutes (default: calibrated estimate x 1.5 + 2).",
+        rich_help_panel=SLURM)], None),
+    "cpus_per_task": (Annotated[int, typer.Option("--cpus", min=1, help="CPUs per job.", rich_help_panel=SLURM)], 1),
+    "gpus_per_node": (Annotated[int, typer.Option("--gpus", min=0, help="GPUs per job.", rich_help_panel=SLURM)], 0),
+    "mem_gb": (Annotated[Optional[float], typer.Option(help="Memory per job in GB.", rich_help_panel=SLURM)], None),
+    "account": (Annotated[Optional[str], typer.Option(help="SLURM account to charge.", rich_help_panel=SLURM)], None),
+    "max_parallel": (Annotated[Optional[int], typer.Option(min=1, help="Array jobs running at once.",
+                                                           rich_help_panel=SLURM)], None),
+    "wait": (Annotated[bool, typer.Option("--wait", help="Block until the jobs end, then analyze.",
+                                          rich_help_panel=SLURM)], False),
+}
 
 
-def _resources(partition, time_min, cpus, gpus, mem_gb, account, max_parallel=None):  # noqa: ANN001, ANN202
-    return slurm_resources(partition=partition, time_min=time_min, cpus_per_task=cpus, gpus_per_node=gpus,
-                           mem_gb=mem_gb, account=account, max_parallel=max_parallel)
+@dataclass(frozen=True)
+class Launch:
+    """Where a command trains: --executor, --wait and the SLURM options, as `launches` hands them over."""
+
+    executor: Executor
+    wait: bool
+    options: dict[str, Any]
+
+    @property
+    def on_slurm(self) -> bool:
+        return self.executor is Executor.slurm
+
+    def chosen(self, workers: int = 1, show_progress: bool = False, batched: bool = False) -> Any:
+        """The executor these options describe (the SLURM options are checked here, before any work)."""
+        resources = slurm_resources(**self.options) if self.on_slurm else None
+        return executor_for(self.executor.value, resources, workers, batched, show_progress)
+
+
+def launches(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command` the options of LAUNCH_OPTIONS; it receives them as its keyword argument `launch`."""
+    hints = get_type_hints(command, include_extras=True)
+    own = [p.replace(annotation=hints[p.name]) for p in inspect.signature(command).parameters.values()
+           if p.name != "launch"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+             for name, (annotation, default) in LAUNCH_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def with_launch(**kwargs: Any) -> None:
+        options = {name: kwargs.pop(name) for name in LAUNCH_OPTIONS}
+        command(**kwargs, launch=Launch(options.pop("executor"), options.pop("wait"), options))
+
+    with_launch.__signature__ = inspect.Signature([*own, *added])  # type: ignore[attr-defined]
+    with_launch.__annotations__ = {p.name: p.annotation for p in [*own, *added]}
+    return with_launch
 
 
 def _submitted(submission, wait: bool) -> None:  # noqa: ANN001
@@ -64,8 +105,7 @@ def _submitted(submission, wait: bool) -> None:  # noqa: ANN001
     for run_dir, job_id in zip(submission.run_dirs, submission.job_ids, strict=True):
         typer.echo(f"submitted job {job_id}: {run_dir}")
     if wait and submission.job_ids:
-        for run_dir, job_id, state, outcome in wait_for_outcomes(submission):
-            typer.echo(f"job {job_id}: {state}  outcome {outcome}  {run_dir}")
+        api.wait_for_runs(submission.run_dirs, typer.echo)
 
 
 def _fail(err: Exception) -> None:
@@ -74,6 +114,7 @@ def _fail(err: Exception) -> None:
 
 
 @app.command("run")
+@launches
 def run_cmd(
     preset: Annotated[Optional[str], typer.Argument(help="Preset id or alias (see `groklab papers`).")] = None,
     overrides: Annotated[Optional[list[str]], typer.Argument(help="Config overrides, e.g. optim.lr=1e-3.")] = None,
@@ -88,14 +129,8 @@ def run_cmd(
     tensorboard: Annotated[bool, typer.Option("--tensorboard", help="Mirror records to RUN_DIR/tensorboard.")] = False,
     seeds: Annotated[int, typer.Option(min=1, help="Train N seeds (from --seed) as one batched computation, "
                                        "each in its own run folder (--out DIR: DIR/s<seed>).")] = 1,
-    executor: ExecutorOpt = Executor.local,
-    partition: PartitionOpt = None,
-    time_min: TimeOpt = None,
-    cpus: CpusOpt = 1,
-    gpus: GpusOpt = 0,
-    mem_gb: MemOpt = None,
-    account: AccountOpt = None,
-    wait: WaitOpt = False,
+    *,
+    launch: Launch,
 ) -> None:
     """Train one run; prints the run folder as the last line of stdout (with --executor slurm: submit it)."""
     if preset is not None and "=" in preset:  # `groklab run --config F a.b=c`: first override landed here
@@ -110,7 +145,7 @@ def run_cmd(
             if dry_run:
                 typer.echo(json.dumps(config_to_dict(cfg), indent=2))
                 return
-            if seeds > 1 and executor is Executor.slurm:
+            if seeds > 1 and launch.on_slurm:
                 raise ConfigError(["--seeds with --executor slurm: submit the seeds as an array with "
                                    "`groklab sweep PRESET --seeds N --executor slurm`"])
             if seeds > 1:
@@ -119,10 +154,9 @@ def run_cmd(
                     typer.echo(f"seed {handle.result.config.seed}: {handle.state}  outcome {a.outcome}  "
                                f"generalization step {shown(a.generalization_step)}  {handle.run_dir}")
                 return
-            resources = _resources(partition, time_min, cpus, gpus, mem_gb, account)
-            handle = api.run(cfg, out, not quiet, tensorboard, executor.value, resources)
+            handle = api.run(cfg, out, not quiet, tensorboard, launch.chosen())
             if isinstance(handle, api.Submission):
-                _submitted(handle, wait)
+                _submitted(handle, launch.wait)
                 return
     except USER_ERRORS as err:
         _fail(err)
@@ -140,7 +174,11 @@ def run_cmd(
 
 
 @app.command("suite")
+@launches
 def suite_cmd(
+    chosen: Annotated[Optional[list[str]], typer.Argument(
+        metavar="[PRESET]... [KEY=VALUE]...",
+        help="Presets to run (default: every preset) and overrides for all of them, e.g. train.steps=50.")] = None,
     scale: Annotated[str, typer.Option(help="Scale to run for every preset.")] = "quick",
     out: Annotated[Optional[Path], typer.Option(help="Folder for the runs (default runs/suite-SCALE-TIME); "
                                                      "finished runs in it are reused.")] = None,
@@ -150,28 +188,37 @@ def suite_cmd(
     seeds: Annotated[int, typer.Option(min=1, help="Seeds 0..N-1 of every preset (seed k > 0 into "
                                                    "PRESET-seedK/), e.g. 3 for the report's cross-paper "
                                                    "geometry over seeds.")] = 1,
+    *,
+    launch: Launch,
 ) -> None:
     """Run one scale of every preset side by side, say how each ended against what its scale should reach, and
-    write the report."""
+    write the report (here, or on SLURM: the same command again, once the jobs end, reads them)."""
     folder = out or api.DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
+    names = [name for name in chosen or [] if "=" not in name]
+    overrides = [name for name in chosen or [] if "=" in name]
     try:
-        results = api.suite(scale, folder, workers, full, report_line=lambda line: typer.echo(line), seeds=seeds)
+        result = api.suite(scale, folder, workers, full, report_line=typer.echo, seeds=seeds, chosen=names,
+                           overrides=overrides, executor=launch.chosen(workers), wait=launch.wait)
     except USER_ERRORS as err:
         _fail(err)
+    if result.plan.stopped:
+        typer.echo(f"{result.plan.stopped}\nresults: {folder}")
+        return
     columns = "{:23s}{:14s}{:14s}{:7s}{:>10s}{:>12s}{:>9s}"  # 89 characters: no table wider than a terminal
     typer.echo(columns.format("preset", "outcome", "expected", "agrees", "memorized", "generalized", "test acc"))
-    for name, result in results.items():
-        expected, a = api.expected_outcome(api.preset_of_run(name), scale), result.analysis if result else None
+    for name, run in result.runs.items():
+        expected, a = api.expected_outcome(api.preset_of_run(name), scale), run.analysis if run else None
         typer.echo(columns.format(name, a.outcome if a else "failed", expected,
                                   "yes" if a and a.outcome == expected else "NO", shown(a and a.memorization_step),
                                   shown(a and a.generalization_step), percent(a.final["test_acc"]) if a else "-"))
     agree = sum(r is not None and r.analysis.outcome == api.expected_outcome(api.preset_of_run(n), scale)
-                for n, r in results.items())
-    typer.echo(f"{agree}/{len(results)} runs reached the outcome expected at the {scale} scale")
+                for n, r in result.runs.items())
+    typer.echo(f"{agree}/{len(result.runs)} runs reached the outcome expected at the {scale} scale")
     typer.echo(f"report: {folder / 'report' / 'report.html'} (and report.md)\nresults: {folder}")
 
 
 @app.command("speedup")
+@launches
 def speedup_cmd(
     presets: Annotated[Optional[list[str]], typer.Argument(
         help="Preset ids or aliases (default: every preset but the accelerators' own papers).")] = None,
@@ -184,6 +231,8 @@ def speedup_cmd(
         help="Folder (default runs/speedup-SCALE). Rerunning reuses it.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Arms trained at a time (processes, CPU threads shared).")] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+    *,
+    launch: Launch,
 ) -> None:
     """Steps to generalization of each preset with and without each grokking accelerator, as a table."""
     from groklab.studies.speedup import SPEEDUP_HEADER, SpeedupSpec, default_presets, run_speedup, speedup_rows
@@ -193,9 +242,13 @@ def speedup_cmd(
         spec = SpeedupSpec(presets=[api.get_preset(p).id for p in presets] if presets else default_presets(),
                            accelerators=[a.strip() for a in accelerators.split(",") if a.strip()], seeds=seeds,
                            scale=scale)
-        arms = run_speedup(spec, folder, workers, show_progress=not quiet, report=typer.echo)
+        arms = run_speedup(spec, folder, workers, report=typer.echo,
+                           executor=launch.chosen(workers, show_progress=not quiet), wait=launch.wait)
     except (*USER_ERRORS, KeyError) as err:
         _fail(err)
+    if isinstance(arms, api.PlanResult):
+        typer.echo(f"{arms.stopped}\nresults: {folder}")
+        return
     rows, findings = speedup_rows(arms)
     table = Table(*SPEEDUP_HEADER)
     for row in rows:
@@ -207,6 +260,7 @@ def speedup_cmd(
 
 
 @app.command("sweep")
+@launches
 def sweep_cmd(
     preset: Annotated[str, typer.Argument(help="Preset id or alias (see `groklab papers`).")],
     axes: Annotated[list[str], typer.Argument(help="Grid axes key=v1,v2,... (key=v fixes one value).")],
@@ -214,29 +268,20 @@ def sweep_cmd(
     seeds: Annotated[int, typer.Option(min=1, help="Seeds 0..N-1 for every grid point.")] = 1,
     workers: Annotated[int, typer.Option(min=1, help="Points trained in parallel (processes).")] = 1,
     out: Annotated[Optional[Path], typer.Option(help="Sweep folder (default runs/sweeps/PRESET-SCALE-HASH).")] = None,
-    executor: ExecutorOpt = Executor.local,
-    partition: PartitionOpt = None,
-    time_min: TimeOpt = None,
-    cpus: CpusOpt = 1,
-    gpus: GpusOpt = 0,
-    mem_gb: MemOpt = None,
-    account: AccountOpt = None,
-    max_parallel: Annotated[Optional[int], typer.Option(min=1, help="Array jobs running at once.",
-                                                        rich_help_panel=SLURM)] = None,
-    wait: WaitOpt = False,
     batched: Annotated[bool, typer.Option(help="Train the points that differ only in seed, learning rates, weight "
                                           "decays, initial scale or training subset as one batched computation "
                                           "(each still its own run folder).")] = False,
+    *,
+    launch: Launch,
 ) -> None:
     """Run a grid of runs (locally, or as a SLURM job array); the same command again resumes a killed sweep
     without redoing points."""
     try:
-        resources = _resources(partition, time_min, cpus, gpus, mem_gb, account, max_parallel)
-        result = api.sweep(preset, axes, scale, seeds, workers, out, executor=executor.value, resources=resources,
+        result = api.sweep(preset, axes, scale, seeds, workers, out, executor=launch.chosen(workers, batched=batched),
                            batched=batched)
         if isinstance(result, api.Submission):
-            _submitted(result, wait)
-            if not wait:
+            _submitted(result, launch.wait)
+            if not launch.wait:
                 return
             out = out or (result.run_dirs[0].parent if result.run_dirs else None)
             if out is None:
@@ -264,6 +309,7 @@ def sweep_cmd(
 
 
 @app.command("tickets")
+@launches
 def tickets_cmd(
     preset: Annotated[str, typer.Argument(help="Preset id or alias (e.g. 10).")],
     overrides: Annotated[Optional[list[str]], typer.Argument(help="Config overrides for all four runs.")] = None,
@@ -272,12 +318,18 @@ def tickets_cmd(
     out: Annotated[Optional[Path], typer.Option(help="Folder for the four runs (finished runs are reused).")] = None,
     retrain_steps: Annotated[Optional[int], typer.Option(min=1, help="Steps for the ticket and controls.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+    *,
+    launch: Launch,
 ) -> None:
     """Grokking tickets: dense run, magnitude-pruned ticket rewound to init, random-mask and norm-matched controls."""
     try:
-        result = api.tickets(preset, scale, density, out, overrides, not quiet, retrain_steps)
+        result = api.tickets(preset, scale, density, out, overrides, not quiet, retrain_steps,
+                             launch.chosen(show_progress=not quiet), launch.wait, typer.echo)
     except USER_ERRORS as err:
         _fail(err)
+    if isinstance(result, api.PlanResult):
+        typer.echo(f"{result.stopped}\ntickets: {out or 'runs/tickets'}")
+        return
     table = Table(*api.TICKETS_HEADER)
     for row in result.table_rows():
         table.add_row(*row)

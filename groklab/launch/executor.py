@@ -6,24 +6,23 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal, NamedTuple, Union
 
 from groklab.common.files import make_folder
 from groklab.config import ConfigError, RunConfig
 from groklab.launch import SubmissionError
 from groklab.launch.slurm import SlurmResources, require_scheduler, submit, time_limit_min
-from groklab.launch.submit import Submission, estimate_all, live_jobs, prepare, submit_run
-from groklab.run.execute import RunHandle, run_batched, run_or_reuse
-from groklab.run.execute import run as run_here
+from groklab.launch.submit import Submission, estimate_all, live_jobs, prepare
+from groklab.run.execute import run_batched, run_or_reuse
 from groklab.run.folder import check_reusable, new_run_dir, point_state
 
-Job = tuple[RunConfig, Path]  # a config and the run folder it trains in
 Report = Callable[[str], None]
 
 
@@ -59,31 +58,41 @@ def _timed(threads: int, function: Callable[..., Any], *args: Any) -> tuple[Any,
     return function(*args), time.monotonic() - start
 
 
+class Job(NamedTuple):
+    """A config and the run folder it trains in; `stackable`: the command allows training it in one batched
+    computation with other jobs whose configs differ only in per-member values (the executor decides)."""
+
+    cfg: RunConfig
+    run_dir: Path
+    stackable: bool = False
+
+
 def train_outcome(cfg: RunConfig, run_dir: Path) -> str:
     """Train, resume or reuse `run_dir` with `cfg` (no progress display); the outcome of its analysis."""
     return run_or_reuse(cfg, run_dir, show_progress=False).analysis.outcome
 
 
-def train_outcomes(jobs: list[Job]) -> dict[Path, str]:
+def train_outcomes(jobs: list[Job], show_progress: bool = False) -> dict[Path, str]:
     """Train one job (train_outcome), or several new run folders whose configs stack as one batched computation;
     {run folder: outcome}."""
     if len(jobs) == 1:
-        cfg, run_dir = jobs[0]
-        return {run_dir: train_outcome(cfg, run_dir)}
-    run_dirs = [new_run_dir(cfg, run_dir) for cfg, run_dir in jobs]
-    handles = run_batched([cfg for cfg, _ in jobs], run_dirs, show_progress=False)
+        cfg, run_dir, _ = jobs[0]
+        return {run_dir: run_or_reuse(cfg, run_dir, show_progress).analysis.outcome}
+    run_dirs = [new_run_dir(job.cfg, job.run_dir) for job in jobs]
+    handles = run_batched([job.cfg for job in jobs], run_dirs, show_progress)
     return {handle.run_dir: handle.result.analysis.outcome for handle in handles}
 
 
 def stacks(jobs: list[Job]) -> list[list[Job]]:
-    """`jobs` grouped for train_outcomes: new folders whose configs can be one batched computation (equal
-    stack keys) form one group; a folder to resume, or a config that cannot be batched, is a group of its own."""
+    """`jobs` grouped for train_outcomes: new stackable folders whose configs can be one batched computation
+    (equal stack keys) form one group; a folder to resume, a job not stackable or a config that cannot be batched
+    is a group of its own."""
     from groklab.train.batched import stack_key, unbatchable_reason
 
     groups: dict[str, list[Job]] = {}
-    for cfg, run_dir in jobs:
-        alone = point_state(run_dir) != "new" or unbatchable_reason(cfg) is not None
-        groups.setdefault(str(run_dir) if alone else stack_key(cfg), []).append((cfg, run_dir))
+    for job in jobs:
+        alone = not job.stackable or point_state(job.run_dir) != "new" or unbatchable_reason(job.cfg) is not None
+        groups.setdefault(str(job.run_dir) if alone else stack_key(job.cfg), []).append(job)
     return list(groups.values())
 
 
@@ -101,27 +110,29 @@ def shared_among(groups: list[list[Job]], workers: int) -> list[list[Job]]:
 def unfinished(jobs: list[Job]) -> list[Job]:
     """The jobs whose folder is not finished, after checking every folder against its config (all before any
     work: a folder trained with another config is refused)."""
-    for cfg, run_dir in jobs:
-        check_reusable(run_dir, cfg)
-    return [(cfg, run_dir) for cfg, run_dir in jobs if point_state(run_dir) != "finished"]
+    for job in jobs:
+        check_reusable(job.run_dir, job.cfg)
+    return [job for job in jobs if point_state(job.run_dir) != "finished"]
 
 
 @dataclass(frozen=True)
 class Local:
-    """Train on this machine, `workers` runs at a time; with `batched`, the new runs whose configs differ only in
+    """Train on this machine, `workers` runs at a time; the new stackable jobs whose configs differ only in
     per-member values (seed, learning rates, weight decays, initial scale, training subset) as one batched
-    computation per group, the groups `workers` at a time."""
+    computation per group, the groups `workers` at a time. `show_progress`: the progress display of a run
+    trained here in this process (one worker)."""
 
     workers: int = 1
-    batched: bool = False
+    show_progress: bool = False
 
-    def launch(self, jobs: list[Job], name: str, report: Report, noun: str = "runs") -> dict[Path, str]:
-        """Train (or resume) every unfinished job; {run folder: outcome, 'skipped' or 'failed: why'}."""
+    def launch(self, jobs: list[Job], name: str, report: Report, noun: str = "runs") -> dict[Path, str | Exception]:
+        """Train (or resume) every unfinished job; {run folder: its outcome, 'finished' (already), or the
+        exception its training ended with (the other jobs go on)}."""
         todo = unfinished(jobs)
-        results = {run_dir: "skipped" for _, run_dir in jobs}
-        groups = shared_among(stacks(todo), self.workers) if self.batched else [[job] for job in todo]
+        results = {job.run_dir: "finished" for job in jobs}
+        groups = shared_among(stacks(todo), self.workers)
         workers = max(1, min(self.workers, len(groups)))
-        batched = f" as {len(groups)} batched computation(s)" if self.batched else ""
+        batched = f" as {len(groups)} batched computation(s)" if any(job.stackable for job in todo) else ""
         report(f"{name}: {len(jobs)} {noun}, {len(jobs) - len(todo)} already finished, {len(todo)} to run{batched} "
                f"with {workers} worker(s)")
         done = len(jobs) - len(todo)
@@ -132,12 +143,13 @@ class Local:
             timing = "" if failed else f" ({seconds:.0f} s{' together' if len(labels[label]) > 1 else ''})"
             for run_dir in labels[label]:
                 done += 1
-                results[run_dir] = f"failed: {type(result).__name__}: {result}" if failed else result[run_dir]
-                report(f"[{done}/{len(jobs)}] {run_dir.name}: {results[run_dir]}{timing}")
+                results[run_dir] = result if failed else result[run_dir]
+                said = f"failed: {type(result).__name__}: {result}" if failed else result[run_dir]
+                report(f"[{done}/{len(jobs)}] {run_dir.name}: {said}{timing}")
 
-        labels = {"\n".join(str(run_dir) for _, run_dir in group): [run_dir for _, run_dir in group]
-                  for group in groups}
-        in_processes(train_outcomes, {label: (group,) for label, group in zip(labels, groups, strict=True)},
+        labels = {"\n".join(str(job.run_dir) for job in group): [job.run_dir for job in group] for group in groups}
+        progress = self.show_progress and workers == 1
+        in_processes(train_outcomes, {label: (group, progress) for label, group in zip(labels, groups, strict=True)},
                      workers, finished)
         return results
 
@@ -150,31 +162,41 @@ class Slurm:
 
     def launch(self, jobs: list[Job], name: str, report: Report, noun: str = "runs") -> Submission:
         """Submit every job that is neither finished nor queued or running; the same call again only
-        resubmits what stopped. The jobs' logs go to `<parent of the first run folder>/slurm`, and the job array is
-        named after that parent."""
+        resubmits what stopped. The jobs' logs go to `<parent of the first run folder>/slurm` (a single run's to
+        its own folder), and the job array is named after that parent. A submission that fails leaves no folder
+        it prepared behind (the same command prepares them again)."""
         require_scheduler()
         todo = unfinished(jobs)
-        live = live_jobs([run_dir for _, run_dir in todo])
-        todo = [(cfg, run_dir) for cfg, run_dir in todo if run_dir not in live]
+        live = live_jobs([job.run_dir for job in todo])
+        todo = [job for job in todo if job.run_dir not in live]
         report(f"{name}: {len(jobs)} {noun}, {len(live)} queued or running, {len(jobs) - len(todo) - len(live)} "
                f"finished, {len(todo)} to submit")
         if not todo:
             return Submission([], [], 0, None)
-        estimates = estimate_all([cfg for cfg, _ in todo], self.resources.cpus_per_task)
-        longest = max(estimates, key=lambda e: e.total_s)
-        limit = time_limit_min(longest.total_s, self.resources, f"the longest of the {noun} of {name}")
-        report(f"calibration: longest of the {noun} {longest.describe()}; time limit {limit} min")
-        for cfg, run_dir in todo:
-            if point_state(run_dir) == "new":
-                make_folder(run_dir)
-                prepare(cfg, run_dir)
-        run_dirs = [run_dir for _, run_dir in todo]
-        folder = run_dirs[0].parent
+        run_dirs = [job.run_dir for job in todo]
+        prepared = [job.run_dir for job in todo if point_state(job.run_dir) == "new"]
+        single = len(jobs) == 1
+        folder = run_dirs[0] if single else run_dirs[0].parent
         try:
-            job_ids = submit(run_dirs, self.resources, limit, folder / "slurm", f"groklab-{folder.name}")
-        except SubmissionError as err:
-            raise SubmissionError(f"{err} (the prepared runs stay in {folder}: the same command submits them "
-                                  "again)") from err
+            estimates = estimate_all([job.cfg for job in todo], self.resources.cpus_per_task)
+            longest = max(estimates, key=lambda e: e.total_s)
+            limit = time_limit_min(longest.total_s, self.resources,
+                                   f"{todo[0].cfg.preset or 'this run'} ({todo[0].cfg.scale})" if single else
+                                   f"the longest of the {noun} of {name}")
+            report(f"calibration: longest of the {noun} {longest.describe()}; time limit {limit} min")
+            for job in todo:
+                if job.run_dir in prepared:
+                    make_folder(job.run_dir)
+                    prepare(job.cfg, job.run_dir)
+            job_ids = submit(run_dirs, self.resources, limit, folder / "slurm",
+                             f"groklab-{todo[0].cfg.preset or 'run'}" if single else f"groklab-{folder.name}")
+        except BaseException as err:
+            for run_dir in prepared:  # they hold only what prepare wrote
+                shutil.rmtree(run_dir, ignore_errors=True)
+            if isinstance(err, SubmissionError) and prepared:
+                raise SubmissionError(f"{err} (the folders prepared for it were removed: the same command "
+                                      "prepares and submits them again)") from err
+            raise
         return Submission(run_dirs, job_ids, limit, longest)
 
 
@@ -182,26 +204,16 @@ Executor = Union[Local, Slurm]
 
 
 def executor_for(executor: Literal["local", "slurm"] | Executor, resources: SlurmResources | None = None,
-                 workers: int = 1, batched: bool = False) -> Executor:
-    """An executor from its name ('local' with `workers` and `batched`, 'slurm' with `resources`) or as given."""
+                 workers: int = 1, batched: bool = False, show_progress: bool = False) -> Executor:
+    """An executor from its name ('local' with `workers`, 'slurm' with `resources`) or as given; the one place an
+    impossible combination of options is refused."""
     if batched and (executor == "slurm" or isinstance(executor, Slurm)):
         raise ConfigError(["--batched trains the points here as one computation; on SLURM each point is its own "
                            "job: drop --batched, or use --executor local"])
     if isinstance(executor, (Local, Slurm)):
         return executor
     if executor == "local":
-        return Local(workers, batched)
+        return Local(workers, show_progress)
     if executor == "slurm":
         return Slurm(resources or SlurmResources())
     raise ConfigError([f"unknown executor '{executor}': choose local or slurm"])
-
-
-def run(cfg: RunConfig, out: Path | None = None, show_progress: bool = True, tensorboard: bool = False,
-        executor: Literal["local", "slurm"] | Executor = "local",
-        resources: SlurmResources | None = None) -> RunHandle | Submission:
-    """Train `cfg` into a new run folder: here (then analyze it and draw its figures: a RunHandle), or with
-    executor='slurm' as one SLURM job (a Submission; `groklab status` follows it)."""
-    chosen = executor_for(executor, resources)
-    if isinstance(chosen, Slurm):
-        return submit_run(cfg, chosen.resources, out)
-    return run_here(cfg, out, show_progress, tensorboard)

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-import submitit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from groklab.common.files import write_atomic
@@ -74,9 +73,9 @@ def time_limit_min(estimate_s: float, resources: SlurmResources, what: str) -> i
     return resources.time_min
 
 
-class RunJob(submitit.helpers.Checkpointable):
-    """The job: train the prepared run folder, resuming from its newest checkpoint. Being Checkpointable, it
-    is requeued (and resumes) when SLURM signals the time limit or a preemption."""
+class RunJob:
+    """The job: train the prepared run folder, resuming from its newest checkpoint. Having `checkpoint` (what
+    submitit looks for), it is requeued (and resumes) when SLURM signals the time limit or a preemption."""
 
     def __call__(self, run_dir: str) -> str:
         import torch
@@ -86,9 +85,17 @@ class RunJob(submitit.helpers.Checkpointable):
         torch.set_num_threads(int(os.environ.get("SLURM_CPUS_PER_TASK", "1")))
         return resume(Path(run_dir), show_progress=False).result.analysis.outcome
 
+    def checkpoint(self, run_dir: str) -> Any:
+        """The same job again, for submitit to requeue (the folder's checkpoints hold the progress)."""
+        from submitit.helpers import DelayedSubmission
+
+        return DelayedSubmission(self, run_dir)
+
 
 def submit(run_dirs: list[Path], resources: SlurmResources, time_min: int, log_dir: Path, name: str) -> list[str]:
     """Submit one job per prepared run folder (a job array when there are several); returns the job ids."""
+    import submitit  # only when submitting: every other command starts without it
+
     executor = submitit.AutoExecutor(folder=log_dir / "%j", cluster="slurm")
     extra = {"account": resources.account} if resources.account else {}
     executor.update_parameters(

@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from groklab.common.run_files import ANALYSIS_FILE, CONFIG_FILE
+from groklab.common.run_files import CONFIG_FILE
 from groklab.common.status import write_status
 from groklab.config import RunConfig, config_to_dict, dump_config
-from groklab.launch import SubmissionError
 from groklab.launch.slurm import (
-    SlurmResources,
     cancel,
     job_of,
     job_states,
-    require_scheduler,
-    submit,
-    time_limit_min,
 )
-from groklab.run.folder import new_run_dir
 from groklab.runs import find_runs
 from groklab.train.calibrate import WallTimeEstimate, estimate_wall_time
 
@@ -34,21 +27,6 @@ class Submission:
     job_ids: list[str]
     time_limit_min: int
     estimate: WallTimeEstimate | None  # of the longest run; None when nothing was left to submit
-
-
-def submit_run(cfg: RunConfig, resources: SlurmResources, out: Path | None = None) -> Submission:
-    """Calibrate `cfg`, then create its run folder and submit it as one SLURM job."""
-    require_scheduler()
-    estimate = estimate_wall_time(cfg, resources.cpus_per_task)
-    limit = time_limit_min(estimate.total_s, resources, f"{cfg.preset or 'this run'} ({cfg.scale})")
-    run_dir = new_run_dir(cfg, out)
-    prepare(cfg, run_dir)
-    try:
-        job_ids = submit([run_dir], resources, limit, run_dir / "slurm", f"groklab-{cfg.preset or 'run'}")
-    except SubmissionError as err:  # the folder holds only what prepare wrote: a rerun may use it again
-        shutil.rmtree(run_dir)
-        raise SubmissionError(f"{err} (the prepared folder {run_dir} was removed)") from err
-    return Submission([run_dir], job_ids, limit, estimate)
 
 
 def prepare(cfg: RunConfig, run_dir: Path) -> None:
@@ -82,18 +60,6 @@ def wait(job_ids: list[str], timeout_s: float, poll_s: float = 2.0) -> dict[str,
         if not any(s.active for s in states.values()) or time.monotonic() > deadline:
             return {j: s.state for j, s in states.items()}
         time.sleep(poll_s)
-
-
-def wait_for_outcomes(submission: Submission) -> list[tuple[Path, str, str, str]]:
-    """Block until the submitted jobs end (three times their limit, for requeues and queueing, plus ten
-    minutes); (run folder, job id, final job state, the run's outcome or '-') for each."""
-    states = wait(submission.job_ids, submission.time_limit_min * 60 * 3 + 600)
-    rows = []
-    for run_dir, job_id in zip(submission.run_dirs, submission.job_ids, strict=True):
-        analysis = run_dir / ANALYSIS_FILE  # written by the job when it finished training
-        outcome = json.loads(analysis.read_text())["outcome"] if analysis.is_file() else "-"
-        rows.append((run_dir, job_id, states[job_id], outcome))
-    return rows
 
 
 def cancel_runs(root: Path) -> list[tuple[Path, str]]:

@@ -38,21 +38,6 @@ def run(cfg: RunConfig, out: Path | None = None, show_progress: bool = True, ten
     return _train_and_finish(cfg, run_dir, False, show_progress, tensorboard)
 
 
-def run_seeds(cfg: RunConfig, seeds: int, out: Path | None = None, show_progress: bool = True) -> list[RunHandle]:
-    """Train seeds cfg.seed .. cfg.seed + seeds - 1, each into its own run folder (`out`/s<seed>, or the
-    usual fresh folder), as one batched computation when the config allows it, else one after another."""
-    from groklab.train.batched import unbatchable_reason
-
-    check_probes(cfg)
-    configs = [cfg.model_copy(update={"seed": cfg.seed + i}) for i in range(seeds)]
-    reason = unbatchable_reason(cfg)
-    if reason is not None:
-        logging.getLogger(__name__).info("training the seeds one after another: %s", reason)
-        return [run(c, out / f"s{c.seed}" if out else None, show_progress) for c in configs]
-    return run_batched(configs, [new_run_dir(c, out / f"s{c.seed}" if out else None) for c in configs],
-                       show_progress)
-
-
 def run_batched(configs: list[RunConfig], run_dirs: list[Path], show_progress: bool = True) -> list[RunHandle]:
     """Train configs that differ only in per-member values (train.batched.MEMBER_FIELDS) into their new, empty run
     folders as one batched computation, then analyze each."""

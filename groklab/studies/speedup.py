@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from groklab.config import ConfigError, RunConfig
-from groklab.launch.executor import in_processes
+from groklab.launch.executor import Executor, Job, Local, unfinished
+from groklab.launch.plan import Plan, PlanResult, Stage, execute
 from groklab.plots import plot_speedup, save_figure
 from groklab.report.render import SweepEntry
 from groklab.resolve import derive, get_preset, presets, resolve
 from groklab.run.analysis import analyze
-from groklab.run.execute import run_or_reuse, run_seeds
-from groklab.run.folder import check_reusable, point_state
+from groklab.run.folder import point_state
 from groklab.runs import find_runs
 from groklab.studies.base import StudyKind, StudySection, claim_study, find_studies, read_study_spec, register
 
@@ -109,29 +109,21 @@ class Arm:
 
 
 def run_speedup(spec: SpeedupSpec, out: Path, workers: int = 1, show_progress: bool = True,
-                report: Callable[[str], None] = print) -> list[Arm]:
-    """Train every (preset, accelerator) arm with spec.seeds seeds into `out` (batched where possible;
-    finished runs are reused, killed ones resumed), `workers` arms at a time, and return the arms."""
+                report: Callable[[str], None] = print, executor: Executor | None = None,
+                wait: bool = False) -> list[Arm] | PlanResult:
+    """Train every (preset, accelerator) arm with spec.seeds seeds into `out`/<preset>/<arm>/s<seed> as one plan
+    (here `workers` at a time, each arm's new seeds as one batched computation; or on SLURM), finished runs reused
+    and killed ones resumed; the arms, or, on SLURM without `wait`, where the plan stopped."""
     spec.check()
     configs = {(preset, arm): _arm_config(spec, preset, arm)[0] for preset in spec.presets
                for arm in [BASELINE, *spec.accelerators]}
-    todo = [(key, cfg) for key, cfg in configs.items() if cfg is not None]
-    for (preset, arm), cfg in todo:
-        for seed in range(cfg.seed, cfg.seed + spec.seeds):
-            check_reusable(out / preset / arm / f"s{seed}", cfg.model_copy(update={"seed": seed}))
+    jobs = [Job(derive(cfg, {"seed": cfg.seed + i}), out / preset / arm / f"s{cfg.seed + i}", stackable=True)
+            for (preset, arm), cfg in configs.items() if cfg is not None for i in range(spec.seeds)]
+    plan = Plan(f"speed-up table {out}", [Stage("arms", jobs)])
+    unfinished(jobs)  # every folder checked before the claim
     claim_study(out, SPEEDUP, asdict(spec))
-    done = 0
-
-    def finished(label: str, result: Any, seconds: float) -> None:
-        nonlocal done
-        done += 1
-        report(f"[{done}/{len(todo)}] {label}: " + (f"failed: {result}" if isinstance(result, Exception) else
-                                                    f"done ({seconds:.0f} s)"))
-
-    arguments = {f"{preset} {arm}": (cfg, out / preset / arm, spec.seeds, show_progress and workers == 1)
-                 for (preset, arm), cfg in todo}
-    in_processes(_train_arm, arguments, workers, finished)
-    return load_speedup(out)
+    result = execute(plan, executor or Local(workers, show_progress), report, wait)
+    return result if result.stopped else load_speedup(out)
 
 
 def _arm_config(spec: SpeedupSpec, preset: str, arm: str) -> tuple[RunConfig | None, str]:
@@ -142,15 +134,6 @@ def _arm_config(spec: SpeedupSpec, preset: str, arm: str) -> tuple[RunConfig | N
     if spec.stop_at_generalization:  # the steps to the threshold are all the table needs
         changes["train.stop_at_test_acc"] = base.analysis.generalization_threshold
     return derive(base, changes), ""
-
-
-def _train_arm(cfg: RunConfig, folder: Path, seeds: int, show_progress: bool) -> None:
-    run_dirs = [folder / f"s{cfg.seed + i}" for i in range(seeds)]
-    if all(point_state(d) == "new" for d in run_dirs):  # all seeds as one batched computation
-        run_seeds(cfg, seeds, folder, show_progress)
-        return
-    for i, run_dir in enumerate(run_dirs):
-        run_or_reuse(cfg.model_copy(update={"seed": cfg.seed + i}), run_dir, show_progress)
 
 
 def read_spec(out: Path) -> SpeedupSpec:

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from groklab.config import RunConfig
-from groklab.launch.executor import Local, in_processes, train_outcome
-from groklab.report.terminal import shown
+from groklab.launch.executor import Executor, Job, Local
+from groklab.launch.plan import Plan, PlanResult, Stage, execute
+from groklab.presets import Preset
 from groklab.resolve import derive, get_preset, presets, resolve
 from groklab.run.analysis import RunAnalysis, analyze
 from groklab.run.folder import DEFAULT_RUNS_DIR
 from groklab.studies.report import report
-from groklab.studies.sweeps import analyze_sweep, resolve_points, start_sweep, study_arguments, sweep_spec
-from groklab.studies.tickets import tickets
+from groklab.studies.sweeps import analyze_sweep, study_arguments, sweep_jobs, sweep_spec
+from groklab.studies.tickets import ticket_stages
 
 
 def expected_outcome(preset_id: str, scale: str) -> str:
@@ -25,10 +26,11 @@ def expected_outcome(preset_id: str, scale: str) -> str:
     return chosen.expected_outcome(scale) or chosen.reported.outcome
 
 
-def estimated_minutes(workers: int) -> float:
-    """How long the quick scales take `workers` at a time, from each preset's measured time (Preset.quick_seconds),
-    with a fifth more for analysis and figures and half a minute for the report."""
-    seconds = [p.quick_seconds or 60 for p in presets()]
+def estimated_minutes(workers: int, members: list[Preset] | None = None) -> float:
+    """How long the quick scales of `members` (default: every preset) take `workers` at a time, from each
+    preset's measured time (Preset.quick_seconds), with a fifth more for analysis and figures and half a minute
+    for the report."""
+    seconds = [p.quick_seconds or 60 for p in members or presets()]
     return (max(max(seconds), sum(seconds) / workers) * 1.2 + 30) / 60
 
 
@@ -58,54 +60,58 @@ def preset_of_run(name: str) -> str:
     return name.split("-seed")[0]
 
 
+@dataclass(frozen=True)
+class SuiteResult:
+    """A suite's folder, each run's analysis (None: it failed; empty while the plan waits on SLURM) and what
+    launching its plan did."""
+
+    out: Path
+    runs: dict[str, RunAnalysis | None]
+    plan: PlanResult
+
+
 def suite(
     scale: str = "quick", out: Path | None = None, workers: int = 2, full: bool = False,
-    report_line: Callable[[str], None] = print, seeds: int = 1,
-) -> dict[str, RunAnalysis | None]:
-    """Run `scale` of every preset, seeds 0..`seeds`-1, into `out`/<run_name>/, `workers` at a time (finished runs
-    in `out` are reused), printing one line as each ends: its outcome, events and the outcome its scale is
-    expected to reach. With `full` (quick scale only), then every preset study into `out`/sweeps/ and every ticket
-    comparison into `out`/tickets/. Writes `out`/report/ and returns each run's analysis (None when it failed)."""
+    report_line: Callable[[str], None] = print, seeds: int = 1, chosen: list[str] | None = None,
+    overrides: list[str] | None = None, executor: Executor | None = None, wait: bool = False,
+) -> SuiteResult:
+    """Run `scale` of every preset (or of the `chosen` ones, with `overrides` applied to each), seeds
+    0..`seeds`-1, into `out`/<run_name>/, `workers` at a time here (finished runs in `out` are reused), or as
+    SLURM job arrays with `executor`. With `full` (quick scale only), also every preset study into `out`/sweeps/
+    and every ticket comparison into `out`/tickets/, as one plan: the runs, study points and dense ticket runs
+    first, then the tickets built from them. Writes `out`/report/ once every run is finished."""
     out = out or DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
-    configs = {run_name(preset.id, seed): derive(resolve(preset.id, scale), {"seed": seed})
-               for seed in range(seeds) for preset in presets()}  # validate all before any work
-    chosen = {f"{p.id}-{name}": (p.id, study) for p in presets() for name, study in p.studies.items() if full}
-    studies = {name: sweep_spec(preset_id, study_arguments(study), study.scale, study.seeds)
-               for name, (preset_id, study) in chosen.items()}
-    points = {name: resolve_points(spec) for name, spec in studies.items()}
-    ticket_studies = [(p.id, t) for p in presets() for t in p.tickets if full]
-    ticket_runs = []
-    for preset_id, t in ticket_studies:
-        dense = resolve(preset_id, t.scale)
-        retrained = derive(dense, {"train.steps": t.retrain_steps}) if t.retrain_steps else dense
-        ticket_runs.append([dense, retrained, retrained, retrained])  # dense, ticket and two controls
-    report_line(f"suite: {len(presets())} presets at the {scale} scale, {seeds} seed(s) each, {workers} at a time, "
-                f"into {out}" + (f"; about {seeds * estimated_minutes(workers):.0f} min" if scale == "quick" else ""))
-    results: dict[str, RunAnalysis | None] = {}
-
-    def finished(name: str, outcome: Any, seconds: float) -> None:
-        line = f"[{len(results) + 1}/{len(configs)}] {name}  "
-        if isinstance(outcome, Exception):
-            results[name] = None
-            report_line(line + f"failed: {type(outcome).__name__}: {outcome}")
-            return
-        results[name] = result = analyze(out / name, write=False)
-        a = result.analysis
-        report_line(line + f"{a.outcome} (memorized at {shown(a.memorization_step)}, generalized at "
-                    f"{shown(a.generalization_step)}; expected: {expected_outcome(preset_of_run(name), scale)})  "
-                    f"{seconds:.0f} s")
-
-    in_processes(train_outcome, {name: (cfg, out / name) for name, cfg in configs.items()}, workers, finished)
-    if full:
-        minutes = full_estimated_minutes([[cfg for cfg, _ in p] for p in points.values()], ticket_runs, workers)
-        report_line(f"suite --full: {len(studies)} preset studies ({sum(map(len, points.values()))} runs, {workers} "
-                    f"at a time) and {len(ticket_studies)} ticket comparisons (4 runs each, one after another); "
-                    f"about {minutes:.0f} min")
-    for name, spec in studies.items():
-        start_sweep(spec, out / "sweeps" / name, Local(workers, chosen[name][1].batched), report_line, points[name])
+    members = [get_preset(p) for p in chosen] if chosen else presets()
+    fixed = list(overrides or [])
+    configs = {run_name(preset.id, seed): derive(resolve(preset.id, scale, fixed), {"seed": seed})
+               for seed in range(seeds) for preset in members}  # validate all before any work
+    studies = {f"{p.id}-{name}": (study, sweep_spec(p.id, [*study_arguments(study), *fixed], study.scale,
+                                                     study.seeds))
+               for p in members for name, study in p.studies.items() if full}
+    first = [Job(cfg, out / name) for name, cfg in configs.items()]
+    for name, (study, spec) in studies.items():
+        first += sweep_jobs(spec, out / "sweeps" / name, study.batched)
+    ticket_plans = [ticket_stages(p.id, t.scale, t.density, out / "tickets" / f"{p.id}-{t.scale}-d{t.density:g}",
+                                  fixed, t.retrain_steps) for p in members for t in p.tickets if full]
+    first += [job for dense, _ in ticket_plans for job in dense.jobs]
+    stages = [Stage("runs" + (", study points and dense ticket runs" if full else ""), first)]
+    if ticket_plans:
+        stages.append(Stage("tickets", build=lambda: [job for _, then in ticket_plans for job in then.resolved()]))
+    executor = executor or Local(workers)
+    where = f"{workers} at a time" if isinstance(executor, Local) else "on SLURM"
+    estimate = ""
+    if scale == "quick" and isinstance(executor, Local):
+        points = [[job.cfg for job in first if job.run_dir.parent == out / "sweeps" / name] for name in studies]
+        ticket_runs = [[job.cfg for job in dense.jobs] * 2 for dense, _ in ticket_plans]  # the controls as long
+        minutes = seeds * estimated_minutes(workers, members) + full_estimated_minutes(points, ticket_runs, workers)
+        estimate = f"; about {minutes:.0f} min"
+    report_line(f"suite: {len(members)} presets at the {scale} scale, {seeds} seed(s) each, {len(first)} runs in the "
+                f"first stage, {where}, into {out}{estimate}")
+    launched = execute(Plan(f"suite {out}", stages), executor, report_line, wait)
+    if launched.stopped:
+        return SuiteResult(out, {}, launched)
+    runs = {name: None if out / name in launched.failed else analyze(out / name, write=False) for name in configs}
+    for name in studies:
         analyze_sweep(out / "sweeps" / name)
-    for preset_id, t in ticket_studies:
-        tickets(preset_id, t.scale, t.density, out / "tickets" / f"{preset_id}-{t.scale}-d{t.density:g}",
-                show_progress=False, retrain_steps=t.retrain_steps)
     report(out, out / "report")
-    return {name: results[name] for name in configs}
+    return SuiteResult(out, runs, launched)

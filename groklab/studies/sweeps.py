@@ -16,7 +16,8 @@ from groklab.common.files import write_atomic
 from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError, RunConfig
 from groklab.history import HistoryError, json_text
-from groklab.launch.executor import Executor, Slurm, executor_for
+from groklab.launch.executor import Executor, Job, Slurm, executor_for
+from groklab.launch.plan import Plan, Stage, execute
 from groklab.launch.slurm import SlurmResources
 from groklab.launch.submit import Submission
 from groklab.plots import plot_final_metrics, plot_measured_vs_predicted, plot_overlay, plot_phase_diagram, save_figure
@@ -56,13 +57,13 @@ def resolve_points(spec: SweepSpec) -> list[tuple[RunConfig, Path]]:
     return configs
 
 
-def start_sweep(spec: SweepSpec, sweep_dir: Path, executor: Executor, report_line: Callable[[str], None],
-                points: list[tuple[RunConfig, Path]] | None = None) -> dict[Path, str] | Submission:
-    """Claim the folder and train the unfinished points with `executor`; `points`: the spec's points as
+def sweep_jobs(spec: SweepSpec, sweep_dir: Path, batched: bool = False,
+               points: list[tuple[RunConfig, Path]] | None = None) -> list[Job]:
+    """Claim the folder; its points as jobs (stackable with `batched`). `points`: the spec's points as
     resolve_points gives them, when already resolved (validated before any work)."""
-    jobs = [(cfg, sweep_dir / name) for cfg, name in points or resolve_points(spec)]
+    jobs = [Job(cfg, sweep_dir / name, batched) for cfg, name in points or resolve_points(spec)]
     claim_study(sweep_dir, SWEEP, spec.to_dict())
-    return executor.launch(jobs, f"sweep {sweep_dir}", report_line, noun="points")
+    return jobs
 
 
 def load_spec(sweep_dir: Path) -> SweepSpec:
@@ -91,8 +92,9 @@ def sweep(
     spec = sweep_spec(preset, arguments, scale, seeds)
     sweep_dir = out or default_sweep_dir(spec, runs_dir)
     chosen = executor_for(executor, resources, workers, batched)
-    launched = start_sweep(spec, sweep_dir, chosen, report_line or (lambda line: print(line, flush=True)))
-    return launched if isinstance(chosen, Slurm) else analyze_sweep(sweep_dir)
+    plan = Plan(f"sweep {sweep_dir}", [Stage("points", sweep_jobs(spec, sweep_dir, batched))], noun="points")
+    launched = execute(plan, chosen, report_line or (lambda line: print(line, flush=True)))
+    return launched.submissions[0] if isinstance(chosen, Slurm) else analyze_sweep(sweep_dir)
 
 
 def sweep_spec(preset: str, arguments: list[str], scale: str = "quick", seeds: int = 1) -> SweepSpec:

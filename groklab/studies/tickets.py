@@ -10,11 +10,12 @@ from groklab.common.files import write_atomic
 from groklab.common.run_files import FIGURES_DIR
 from groklab.config import ConfigError, RunConfig
 from groklab.history import HistoryError, json_text
+from groklab.launch.executor import Executor, Job, Local, Report
+from groklab.launch.plan import Plan, PlanResult, Stage, execute
 from groklab.plots import plot_overlay, save_figure
 from groklab.report.render import SweepEntry
 from groklab.resolve import derive, resolve
 from groklab.run.analysis import RunAnalysis, analyze
-from groklab.run.execute import run_or_reuse
 from groklab.run.folder import DEFAULT_RUNS_DIR
 from groklab.studies.base import StudyKind, StudySection, claim_study, find_studies, read_study_spec, register
 
@@ -53,26 +54,43 @@ class TicketsResult:
 def tickets(
     preset: str, scale: str = "quick", density: float = 0.4, out: Path | None = None,
     overrides: list[str] | None = None, show_progress: bool = True, retrain_steps: int | None = None,
-) -> TicketsResult:
+    executor: Executor | None = None, wait: bool = False, report: Report = lambda line: None,
+) -> TicketsResult | PlanResult:
     """Minegishi et al.'s procedure: train the dense network; keep the `density` fraction of weight-matrix
     entries with the largest final magnitude, rewound to their initial values, and retrain with that mask
     (the ticket); controls: a random mask of the same density, and the dense network with its initial
     weights rescaled to the ticket's initial norm. `retrain_steps` shortens the ticket and control runs (the
     dense run always trains its full budget: its final weights define the ticket). Finished runs in `out` are
-    reused, killed ones resumed."""
+    reused, killed ones resumed. Here (the default executor) the result comes back; on SLURM without `wait`, the
+    plan's result says where it stopped (the ticket and its norm-matched control wait for the dense run)."""
+    if out is None:
+        base = resolve(preset, scale, list(overrides or []))
+        out = DEFAULT_RUNS_DIR / "tickets" / f"{base.preset}-{scale}-d{density:g}-s{base.seed}"
+    stages = ticket_stages(preset, scale, density, out, overrides, retrain_steps)
+    result = execute(Plan(f"tickets {out}", stages), executor or Local(1, show_progress), report, wait)
+    for err in result.failed.values():
+        raise err
+    return result if result.stopped else load_tickets(out)
+
+
+def ticket_stages(preset: str, scale: str, density: float, out: Path, overrides: list[str] | None = None,
+                  retrain_steps: int | None = None) -> list[Stage]:
+    """Claim `out`; the procedure's two stages: the dense run and the random-mask control, then (built from the
+    dense run's final weights) the ticket and the dense net at the ticket's initial norm."""
     base = resolve(preset, scale, list(overrides or []))
     shorter = {"train.steps": retrain_steps} if retrain_steps else {}
-    out = out or DEFAULT_RUNS_DIR / "tickets" / f"{base.preset}-{scale}-d{density:g}-s{base.seed}"
     claim_study(out, TICKETS, {"preset": base.preset, "scale": scale, "density": density,
                                "retrain_steps": retrain_steps, "overrides": list(overrides or [])})
     mask = {"kind": "magnitude", "density": density, "source": str((out / "dense").resolve())}
-    configs = {"dense": base, "ticket": derive(base, {**shorter, "train.mask": mask}),
-               "random_mask": derive(base, {**shorter, "train.mask": {"kind": "random", "density": density}})}
-    for name in ("dense", "ticket", "random_mask"):
-        run_or_reuse(configs[name], out / name, show_progress)
-    matched = derive(base, {**shorter, "train.init_norm": _initial_norm(configs["ticket"])})
-    run_or_reuse(matched, out / "dense_matched_norm", show_progress)
-    return load_tickets(out)
+    ticket = derive(base, {**shorter, "train.mask": mask})
+    random_mask = derive(base, {**shorter, "train.mask": {"kind": "random", "density": density}})
+
+    def from_dense() -> list[Job]:
+        matched = derive(base, {**shorter, "train.init_norm": _initial_norm(ticket)})
+        return [Job(ticket, out / "ticket"), Job(matched, out / "dense_matched_norm")]
+
+    return [Stage("dense and random mask", [Job(base, out / "dense"), Job(random_mask, out / "random_mask")]),
+            Stage("ticket and matched norm", build=from_dense)]
 
 
 def load_tickets(folder: Path, figures_dir: Path | None = None) -> TicketsResult:
