@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -182,3 +183,59 @@ def test_refused_submission_is_a_clear_error_and_leaves_no_folder(cluster, tmp_p
     assert proc.returncode == 2
     assert "sbatch refused the submission: Batch job submission failed: Invalid partition" in proc.stderr
     assert "Traceback" not in proc.stderr and not run_dir.exists()  # the same --out works on the next try
+
+
+SUITE = ["levi2023_linear", "doshi2024_polynomials", "train.steps=40"]
+
+
+def test_a_suite_on_slurm_survives_its_killed_driver_and_resubmits_only_what_was_cancelled(cluster, tmp_path):
+    """The driver (the command on the login node) is killed once the suite's jobs are submitted, the jobs are
+    cancelled: the same command again submits only the runs that did not finish, waits for them and writes the
+    report."""
+    out = tmp_path / "suite"
+    command = [sys.executable, "-m", "groklab.cli", "suite", *SUITE, "--out", str(out), "--executor", "slurm", "--wait"]
+    names = SUITE[:2]
+    driver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: all((out / name / "slurm.json").is_file() for name in names), 240, "the suite's submission")
+    driver.kill()
+    driver.wait()
+    first = {name: job_id_of(out / name) for name in names}
+    assert len({job.split("_")[0] for job in first.values()}) == 1  # one array
+    subprocess.run(["scancel", *first.values()], check=True)
+    wait_until(lambda: not any(s.active for s in job_states(list(first.values())).values()), 60, "the cancel")
+    finished = [name for name in names if json.loads((out / name / "status.json").read_text())["state"] == "completed"]
+
+    proc = groklab_cli(*command[3:], check=True)
+    assert f"2 runs, 0 queued or running, {len(finished)} finished, {2 - len(finished)} to submit" in proc.stdout
+    for name in names:
+        assert json.loads((out / name / "status.json").read_text())["state"] == "completed"
+        assert (job_id_of(out / name) == first[name]) == (name in finished)  # a finished run is not run again
+        assert f"\n{name:23s}" in proc.stdout
+    assert (out / "report" / "report.md").is_file()
+
+
+def test_tickets_on_slurm_wait_for_the_dense_run_then_submit_the_ticket(cluster, tmp_path):
+    out = tmp_path / "tickets"
+    command = ["tickets", "minegishi2023_tickets", "train.steps=30", "train.checkpoint_every=10", "eval.every=10",
+               "--density", "0.3", "--out", str(out), "--executor", "slurm", "--quiet"]
+    proc = groklab_cli(*command, check=True)  # the second stage is built from the first: that one is waited for
+    assert "dense and random mask: 2 runs, 0 queued or running, 0 finished, 2 to submit" in proc.stdout
+    assert "ticket and matched norm: 2 runs, 0 queued or running, 0 finished, 2 to submit" in proc.stdout
+    assert "are on SLURM: `groklab status` follows them" in proc.stdout
+    arrays = {name: job_id_of(out / name).split("_")[0] for name in api.TICKET_RUNS}
+    assert arrays["dense"] == arrays["random_mask"] != arrays["ticket"] == arrays["dense_matched_norm"]
+    done = groklab_cli(*command, "--wait", check=True)
+    assert "dense and random mask: 2 runs, 0 queued or running, 2 finished, 0 to submit" in done.stdout
+    assert "dense_matched_norm" in done.stdout and f"tickets: {out}" in done.stdout
+    assert json.loads((out / "tickets_summary.json").read_text())["outcomes"].keys() == set(api.TICKET_RUNS)
+
+
+def test_the_speedup_table_on_slurm(cluster, tmp_path):
+    out = tmp_path / "speedup"
+    proc = groklab_cli("speedup", "levi2023_linear", "--accelerators", "grokfast_ema", "--seeds", "2", "--out",
+                       str(out), "--executor", "slurm", "--wait", "--quiet", check=True)
+    assert "4 runs, 0 queued or running, 0 finished, 4 to submit" in proc.stdout
+    runs = sorted(p.parent.relative_to(out) for p in out.rglob("slurm.json"))
+    assert [str(r) for r in runs] == ["levi2023_linear/baseline/s0", "levi2023_linear/baseline/s1",
+                                      "levi2023_linear/grokfast_ema/s0", "levi2023_linear/grokfast_ema/s1"]
+    assert "levi2023_linear" in proc.stdout and f"results: {out}" in proc.stdout
