@@ -1,4 +1,7 @@
-"""The groklab command line: a thin layer over groklab.api."""
+"""The groklab command line: a thin layer over groklab.api.
+
+Each command imports groklab.api (and with it torch and matplotlib) itself, and only when it trains, analyzes or
+draws: --help, papers, status and cancel start without them (benchmarks/cli_startup.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import functools
 import inspect
 import json
 import logging
+import shutil
 import signal
 import sys
 import time
@@ -20,23 +24,26 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from groklab import api
-from groklab.common.checkpoint import CheckpointError
-from groklab.common.files import WriteError
-from groklab.config import ConfigError, config_to_dict
-from groklab.history import HistoryError, json_text, load_history
-from groklab.importers import LogFormatError
-from groklab.launch import JobError, SubmissionError
-from groklab.launch.executor import executor_for
-from groklab.launch.slurm import slurm_resources
-from groklab.presets import markdown_table
-from groklab.registry import RegistryError
-from groklab.report.terminal import analysis_lines, percent, shown
+from groklab.report.terminal import percent, shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reproduce and analyze grokking experiments.")
 err_console = Console(stderr=True)
-USER_ERRORS = (ConfigError, HistoryError, RegistryError, FileExistsError, FileNotFoundError, SubmissionError,
-               JobError, CheckpointError, WriteError)
+DEFAULT_RUNS_DIR = Path("runs")  # groklab.run.folder.DEFAULT_RUNS_DIR, without importing what trains
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """The errors a command reports as a clear message (exit 2) instead of a traceback; imported when an
+    exception is being matched, not at start-up."""
+    from groklab.common.checkpoint import CheckpointError
+    from groklab.common.files import WriteError
+    from groklab.config import ConfigError
+    from groklab.history import HistoryError
+    from groklab.importers import LogFormatError
+    from groklab.launch import JobError, SubmissionError
+    from groklab.registry import RegistryError
+
+    return (ConfigError, HistoryError, RegistryError, FileExistsError, FileNotFoundError, SubmissionError,
+            JobError, CheckpointError, WriteError, LogFormatError)
 
 
 class Executor(StrEnum):
@@ -77,6 +84,9 @@ class Launch:
 
     def chosen(self, workers: int = 1, show_progress: bool = False, batched: bool = False) -> Any:
         """The executor these options describe (the SLURM options are checked here, before any work)."""
+        from groklab.launch.executor import executor_for
+        from groklab.launch.slurm import slurm_resources
+
         resources = slurm_resources(**self.options) if self.on_slurm else None
         return executor_for(self.executor.value, resources, workers, batched, show_progress)
 
@@ -100,6 +110,8 @@ def launches(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _submitted(submission, wait: bool) -> None:  # noqa: ANN001
+    from groklab import api
+
     if submission.estimate is not None:
         typer.echo(f"estimated {submission.estimate.describe()}; time limit {submission.time_limit_min} min")
     for run_dir, job_id in zip(submission.run_dirs, submission.job_ids, strict=True):
@@ -133,6 +145,9 @@ def run_cmd(
     launch: Launch,
 ) -> None:
     """Train one run; prints the run folder as the last line of stdout (with --executor slurm: submit it)."""
+    from groklab import api
+    from groklab.config import ConfigError
+
     if preset is not None and "=" in preset:  # `groklab run --config F a.b=c`: first override landed here
         overrides, preset = [preset, *(overrides or [])], None
     try:
@@ -143,6 +158,8 @@ def run_cmd(
         else:
             cfg = api.resolve(preset, scale, overrides, config, seed, device)
             if dry_run:
+                from groklab.config import config_to_dict
+
                 typer.echo(json.dumps(config_to_dict(cfg), indent=2))
                 return
             if seeds > 1 and launch.on_slurm:
@@ -158,7 +175,7 @@ def run_cmd(
             if isinstance(handle, api.Submission):
                 _submitted(handle, launch.wait)
                 return
-    except USER_ERRORS as err:
+    except user_errors() as err:
         _fail(err)
     a = handle.result.analysis
     if handle.state == "preempted":  # the trainer's log said where it stopped and how to continue
@@ -193,13 +210,15 @@ def suite_cmd(
 ) -> None:
     """Run one scale of every preset side by side, say how each ended against what its scale should reach, and
     write the report (here, or on SLURM: the same command again, once the jobs end, reads them)."""
-    folder = out or api.DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
+    from groklab import api
+
+    folder = out or DEFAULT_RUNS_DIR / f"suite-{scale}-{time.strftime('%Y%m%d-%H%M%S')}"
     names = [name for name in chosen or [] if "=" not in name]
     overrides = [name for name in chosen or [] if "=" in name]
     try:
         result = api.suite(scale, folder, workers, full, report_line=typer.echo, seeds=seeds, chosen=names,
                            overrides=overrides, executor=launch.chosen(workers), wait=launch.wait)
-    except USER_ERRORS as err:
+    except user_errors() as err:
         _fail(err)
     if result.plan.stopped:
         typer.echo(f"{result.plan.stopped}\nresults: {folder}")
@@ -235,16 +254,17 @@ def speedup_cmd(
     launch: Launch,
 ) -> None:
     """Steps to generalization of each preset with and without each grokking accelerator, as a table."""
+    from groklab import api
     from groklab.studies.speedup import SPEEDUP_HEADER, SpeedupSpec, default_presets, run_speedup, speedup_rows
 
-    folder = out or api.DEFAULT_RUNS_DIR / f"speedup-{scale}"
+    folder = out or DEFAULT_RUNS_DIR / f"speedup-{scale}"
     try:
         spec = SpeedupSpec(presets=[api.get_preset(p).id for p in presets] if presets else default_presets(),
                            accelerators=[a.strip() for a in accelerators.split(",") if a.strip()], seeds=seeds,
                            scale=scale)
         arms = run_speedup(spec, folder, workers, report=typer.echo,
                            executor=launch.chosen(workers, show_progress=not quiet), wait=launch.wait)
-    except (*USER_ERRORS, KeyError) as err:
+    except (*user_errors(), KeyError) as err:
         _fail(err)
     if isinstance(arms, api.PlanResult):
         typer.echo(f"{arms.stopped}\nresults: {folder}")
@@ -276,6 +296,9 @@ def sweep_cmd(
 ) -> None:
     """Run a grid of runs (locally, or as a SLURM job array); the same command again resumes a killed sweep
     without redoing points."""
+    from groklab import api
+    from groklab.config import ConfigError
+
     try:
         result = api.sweep(preset, axes, scale, seeds, workers, out, executor=launch.chosen(workers, batched=batched),
                            batched=batched)
@@ -287,7 +310,7 @@ def sweep_cmd(
             if out is None:
                 raise ConfigError(["nothing was submitted and no --out was given: nothing to analyze"])
             result = api.analyze_sweep(out)
-    except USER_ERRORS as err:
+    except user_errors() as err:
         _fail(err)
     labels = api.get_preset(result.spec.preset).outcome_labels
     table = Table("point", "outcome", "memorization", "generalization", "notes")
@@ -322,10 +345,12 @@ def tickets_cmd(
     launch: Launch,
 ) -> None:
     """Grokking tickets: dense run, magnitude-pruned ticket rewound to init, random-mask and norm-matched controls."""
+    from groklab import api
+
     try:
         result = api.tickets(preset, scale, density, out, overrides, not quiet, retrain_steps,
                              launch.chosen(show_progress=not quiet), launch.wait, typer.echo)
-    except USER_ERRORS as err:
+    except user_errors() as err:
         _fail(err)
     if isinstance(result, api.PlanResult):
         typer.echo(f"{result.stopped}\ntickets: {out or 'runs/tickets'}")
@@ -343,13 +368,17 @@ def analyze_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Analyze a run: events, outcome, final metrics; writes analysis.json and figures."""
+    from groklab import api
+
     try:
         result = api.analyze(run_dir)
-    except USER_ERRORS as err:
+    except user_errors() as err:
         _fail(err)
-    data = result.to_dict()
+    from groklab.history import json_text
+    from groklab.report.terminal import analysis_lines
+
     if as_json:
-        typer.echo(json_text(data, indent=None))
+        typer.echo(json_text(result.to_dict(), indent=None))
         return
     for label, text in analysis_lines(result):
         typer.echo(f"{label:27s} {text}")
@@ -364,15 +393,19 @@ def analyze_cmd(
 
 @app.command("geometry")
 def geometry_cmd(
-    runs_dir: Annotated[Path, typer.Argument(help="A run folder or a folder of runs.")] = api.DEFAULT_RUNS_DIR,
+    runs_dir: Annotated[Path, typer.Argument(help="A run folder or a folder of runs.")] = DEFAULT_RUNS_DIR,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """When each geometric measure (eval.probes=[representation]) moves relative to its run's test-accuracy jump:
     half-change time in normalized time (0 at memorization, 1 at generalization) and before / with / after."""
+    from groklab import api
+
     runs = api.geometry(runs_dir)
     if not runs:
         _fail(FileNotFoundError(f"no readable run folders under {runs_dir}"))
     if as_json:
+        from groklab.history import json_text
+
         typer.echo(json_text([run.to_dict() for run in runs], indent=None))
         return
     console = Console()
@@ -392,27 +425,29 @@ def geometry_cmd(
 
 @app.command("status")
 def status_cmd(
-    runs_dir: Annotated[Path, typer.Argument(help="A run folder or a folder of runs.")] = api.DEFAULT_RUNS_DIR,
+    runs_dir: Annotated[Path, typer.Argument(help="A run folder or a folder of runs.")] = DEFAULT_RUNS_DIR,
 ) -> None:
     """One line per run: preset, state, step / total, last accuracies, ETA, outcome; then any run's note."""
-    rows = api.status(runs_dir)
+    from groklab.launch.status import status
+
+    rows = status(runs_dir)
     if not rows:
         _fail(FileNotFoundError(f"no run folders (with config.yaml) under {runs_dir}"))
-    console = Console()
-    console.print(_status_table(rows, runs_dir))
+    typer.echo("\n".join(status_lines(rows, runs_dir, shutil.get_terminal_size().columns)))
     for row in rows:
         if row.state.note:
-            console.print(escape(f"{_run_name(row.run_dir, runs_dir)}: {row.state.note}"), soft_wrap=True)
+            typer.echo(f"{_run_name(row.run_dir, runs_dir)}: {row.state.note}")
 
 
 def _run_name(run_dir: Path, root: Path) -> str:
     return str(run_dir.relative_to(root)) if run_dir != root else run_dir.name
 
 
-def _status_table(rows: list, root: Path) -> Table:
-    """The status rows as a table that fits the terminal: runs named relative to `root`, accuracies in percent;
-    the preset column only when a run's name does not already say it, the ETA and job columns only when some
-    run has one."""
+def status_lines(rows: list, root: Path, width: int) -> list[str]:
+    """The status rows as a plain table, one line per run, no cell ever folded: runs named relative to `root`,
+    accuracies in percent; the preset column only when a run's name does not already say it, the ETA and job
+    columns only when some run has one; seed, scale, ETA and preset left out, in that order, while the table is
+    wider than `width`."""
     columns = {
         "run": [_run_name(r.run_dir, root) for r in rows],
         "preset": [r.preset or "-" for r in rows], "scale": [r.scale or "-" for r in rows],
@@ -423,17 +458,19 @@ def _status_table(rows: list, root: Path) -> Table:
         "ETA": [f"{r.state.eta_s:.0f} s" if r.state.eta_s is not None else "-" for r in rows],
         "job": [f"{r.job.job_id} {r.job.state}" if r.job else "-" for r in rows],
     }
-    kept = [name for name, cells in columns.items() if name not in ("preset", "ETA", "job") or set(cells) != {"-"}]
-    if columns["preset"] == columns["run"]:
+    widths = {name: max(map(len, [name, *cells])) for name, cells in columns.items()}
+    kept = [name for name, cells in columns.items()
+            if name not in ("preset", "scale", "seed", "ETA", "job") or set(cells) != {"-"}]
+    if columns["preset"] == columns["run"] and "preset" in kept:
         kept.remove("preset")
-    table = Table(box=None, header_style="bold")
-    for name in kept:
-        folds = name in ("run", "preset")  # the others keep their width: a cut number would mislead
-        table.add_column(name, overflow="fold", no_wrap=not folds,
-                         min_width=None if folds else max(map(len, [name, *columns[name]])))
-    for i in range(len(rows)):
-        table.add_row(*(escape(columns[name][i]) for name in kept))
-    return table
+    for optional in ("seed", "scale", "ETA", "preset"):
+        if sum(widths[name] + 2 for name in kept) - 2 <= width:
+            break
+        if optional in kept:
+            kept.remove(optional)
+    lines = [[name for name in kept], *([columns[name][i] for name in kept] for i in range(len(rows)))]
+    return ["  ".join(cell.ljust(widths[name]) for cell, name in zip(line, kept, strict=True)).rstrip()
+            for line in lines]
 
 
 @app.command("plot")
@@ -446,9 +483,11 @@ def plot_cmd(
     = None,
 ) -> None:
     """Draw a measure across a run's kept checkpoints (train.keep_checkpoints_every), e.g. the embedding's circles."""
+    from groklab import api
+
     try:
         typer.echo(str(api.plot_measure(run_dir, measure, out)))
-    except USER_ERRORS as err:
+    except user_errors() as err:
         _fail(err)
 
 
@@ -468,13 +507,15 @@ def cancel_cmd(
 
 @app.command("report")
 def report_cmd(
-    runs_dir: Annotated[Path, typer.Argument(help="A folder of runs (searched recursively).")] = api.DEFAULT_RUNS_DIR,
+    runs_dir: Annotated[Path, typer.Argument(help="A folder of runs (searched recursively).")] = DEFAULT_RUNS_DIR,
     out: Annotated[Path, typer.Option(help="Folder for report.md, report.html and figures/.")] = Path("report"),
 ) -> None:
     """Write a Markdown and a self-contained HTML status report across all runs."""
+    from groklab import api
+
     try:
         md, page = api.report(runs_dir, out)
-    except USER_ERRORS as err:
+    except user_errors() as err:
         _fail(err)
     typer.echo(f"{md}\n{page}")
 
@@ -487,11 +528,15 @@ def import_cmd(
     mapping: Annotated[Optional[list[str]], typer.Option("--map", help="FIELD=COLUMN, e.g. test_acc=val/acc.")] = None,
 ) -> None:
     """Turn another tool's log into a groklab run folder (then analyze, status and report work on it)."""
+    from groklab import api
+
     try:
         run_dir = api.import_run(fmt, path, out, mapping)
         result = api.analyze(run_dir)
-    except (*USER_ERRORS, LogFormatError) as err:
+    except user_errors() as err:
         _fail(err)
+    from groklab.history import load_history
+
     typer.echo(f"imported {len(load_history(run_dir))} records; outcome {result.analysis.outcome}")
     typer.echo(str(run_dir))
 
@@ -501,11 +546,13 @@ def papers_cmd(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/presets.md's table instead.")] = False,
 ) -> None:
     """List the paper presets with alias, citation, scales and reported outcome."""
+    from groklab.presets import markdown_table, presets
+
     if markdown:
-        typer.echo(markdown_table(api.presets()), nl=False)
+        typer.echo(markdown_table(presets()), nl=False)
         return
     table = Table("id", "alias", "citation", "scales", "reported")
-    for preset in api.presets():
+    for preset in presets():
         table.add_row(preset.id, preset.alias, preset.citation, ", ".join(preset.scales), preset.reported.outcome)
     Console(width=200).print(table)
 
@@ -516,10 +563,12 @@ def show_cmd(
     scale: Annotated[str, typer.Option(help="Scale to show.")] = "quick",
 ) -> None:
     """Print a preset's resolved config, citation, reported outcome and notes."""
+    from groklab import api
+
     try:
         chosen = api.get_preset(preset)
         cfg = api.resolve(chosen.id, scale)
-    except USER_ERRORS as err:
+    except user_errors() as err:
         _fail(err)
     typer.echo(f"# {chosen.title}\n# {chosen.citation}  {chosen.url}\n# preset version {chosen.version}")
     typer.echo(f"# reported: {chosen.reported.outcome}: {chosen.reported.summary}")
@@ -528,6 +577,8 @@ def show_cmd(
     for name, study in chosen.studies.items():
         typer.echo(f"# study {name} ({study.question}): groklab sweep {chosen.id} --scale {study.scale} "
                    + " ".join(api.study_arguments(study)))
+    from groklab.config import config_to_dict
+
     typer.echo(json.dumps(config_to_dict(cfg), indent=2))
     typer.echo(chosen.notes)
 

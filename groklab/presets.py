@@ -93,6 +93,12 @@ def merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 PRESETS: Registry[Preset] = Registry("preset")
 
 
+def presets() -> list[Preset]:
+    """All registered presets, in id order."""
+    registry = discover()
+    return [registry.get(name) for name in registry.names()]
+
+
 def discover() -> Registry[Preset]:
     """Import every module of groklab.papers and register its PRESET (idempotent)."""
     import groklab.papers as papers

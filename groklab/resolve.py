@@ -11,12 +11,6 @@ from groklab.presets import Preset, discover
 from groklab.probes import check_probes
 
 
-def presets() -> list[Preset]:
-    """All registered presets, in id order."""
-    registry = discover()
-    return [registry.get(name) for name in registry.names()]
-
-
 def get_preset(name: str) -> Preset:
     """A preset by id or alias (with a did-you-mean error)."""
     return discover().get(name)

@@ -158,12 +158,28 @@ def test_unknown_format_suggests(tmp_path):
     assert proc.returncode != 0 and "Did you mean: lightning" in proc.stderr
 
 
-def test_imported_runs_appear_in_status_and_report(tmp_path):
+def test_imported_runs_appear_in_status_and_report(tmp_path, monkeypatch):
+    from torch.utils.tensorboard import SummaryWriter
+
     columns = {"step": STEPS, **{k: [grokking_point(s)[k] for s in STEPS] for k in grokking_point(1)}}
     (tmp_path / "log.json").write_text(json.dumps(columns))
     groklab_cli("import", "json", str(tmp_path / "log.json"), "--out", str(tmp_path / "runs" / "a"), check=True)
-    [row] = api.status(tmp_path / "runs")
-    assert row.outcome == "grokked" and row.preset == "imported json"
+    with SummaryWriter(log_dir=str(tmp_path / "tb")) as writer:
+        for step in STEPS:
+            for tag, name in (("training/accuracy", "train_acc"), ("validation/accuracy", "test_acc"),
+                              ("training/loss", "train_loss"), ("validation/loss", "test_loss")):
+                writer.add_scalar(tag, grokking_point(step)[name], step)
+    groklab_cli("import", "tensorboard", str(tmp_path / "tb"), "--out", str(tmp_path / "runs" / "b"), check=True)
+    rows = api.status(tmp_path / "runs")
+    assert [(r.preset, r.state.state, r.outcome) for r in rows] == [("json", "imported", "grokked"),
+                                                                     ("tensorboard", "imported", "grokked")]
+    assert all(r.state.step == STEPS[-1] and r.state.test_acc == pytest.approx(grokking_point(STEPS[-1])["test_acc"])
+               for r in rows)
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = groklab_cli("status", str(tmp_path / "runs"), check=True).stdout.splitlines()
+    assert max(map(len, lines)) <= 80 and lines[2].split()[:3] == ["b", "tensorboard", "imported"]
+    final = grokking_point(STEPS[-1])
+    assert lines[2].split()[-3:] == [f"{final['train_acc']:.1%}", f"{final['test_acc']:.1%}", "grokked"]
     md, _ = api.report(tmp_path / "runs", tmp_path / "report")
     assert "imported json log" in md.read_text()
 

@@ -6,6 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from groklab.common.run_files import CONFIG_FILE
 from groklab.common.status import write_status
@@ -16,7 +17,9 @@ from groklab.launch.slurm import (
     job_states,
 )
 from groklab.runs import find_runs
-from groklab.train.calibrate import WallTimeEstimate, estimate_wall_time
+
+if TYPE_CHECKING:
+    from groklab.train.calibrate import WallTimeEstimate
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ def prepare(cfg: RunConfig, run_dir: Path) -> None:
 
 def estimate_all(configs: list[RunConfig], threads: int) -> list[WallTimeEstimate]:
     """One calibration per distinct config (seeds share one: they cost the same)."""
+    from groklab.train.calibrate import estimate_wall_time  # it trains: torch only when submitting
+
     measured: dict[str, WallTimeEstimate] = {}
     for cfg in configs:
         key = json.dumps({k: v for k, v in config_to_dict(cfg).items() if k != "seed"}, sort_keys=True)

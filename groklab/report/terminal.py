@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from groklab.run.analysis import RunAnalysis
+if TYPE_CHECKING:
+    from groklab.run.analysis import RunAnalysis
 
 
 def shown(value: Any) -> str:

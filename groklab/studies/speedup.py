@@ -18,8 +18,9 @@ from groklab.config import ConfigError, RunConfig
 from groklab.launch.executor import Executor, Job, Local, unfinished
 from groklab.launch.plan import Plan, PlanResult, Stage, execute
 from groklab.plots import plot_speedup, save_figure
+from groklab.presets import presets
 from groklab.report.render import SweepEntry
-from groklab.resolve import derive, get_preset, presets, resolve
+from groklab.resolve import derive, get_preset, resolve
 from groklab.run.analysis import analyze
 from groklab.run.folder import point_state
 from groklab.runs import find_runs

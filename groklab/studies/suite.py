@@ -11,8 +11,8 @@ from pathlib import Path
 from groklab.config import RunConfig
 from groklab.launch.executor import Executor, Job, Local
 from groklab.launch.plan import Plan, PlanResult, Stage, execute
-from groklab.presets import Preset
-from groklab.resolve import derive, get_preset, presets, resolve
+from groklab.presets import Preset, presets
+from groklab.resolve import derive, get_preset, resolve
 from groklab.run.analysis import RunAnalysis, analyze
 from groklab.run.folder import DEFAULT_RUNS_DIR
 from groklab.studies.report import report
