@@ -9,14 +9,14 @@ from groklab.launch.plan import PlanResult, run, run_seeds, wait_for_runs
 from groklab.launch.slurm import SlurmResources
 from groklab.launch.status import RunSummary, status
 from groklab.launch.submit import Submission
-from groklab.presets import PRESETS, presets
+from groklab.presets import PRESETS, expected_outcome, presets
 from groklab.resolve import get_preset, resolve, validate_run_config
 from groklab.run.analysis import MEASURES, RunAnalysis, analyze, plot_measure
 from groklab.run.execute import RunHandle, resume, run_or_reuse
 from groklab.run.folder import DEFAULT_RUNS_DIR, new_run_dir
 from groklab.studies.geometry import RunGeometry, geometry
 from groklab.studies.report import report
-from groklab.studies.suite import expected_outcome, preset_of_run, suite
+from groklab.studies.suite import preset_of_run, suite
 from groklab.studies.sweeps import (
     SweepAnalysis,
     analyze_sweep,

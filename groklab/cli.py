@@ -227,8 +227,9 @@ def suite_cmd(
     typer.echo(columns.format("preset", "outcome", "expected", "agrees", "memorized", "generalized", "test acc"))
     for name, run in result.runs.items():
         expected, a = api.expected_outcome(api.preset_of_run(name), scale), run.analysis if run else None
-        typer.echo(columns.format(name, a.outcome if a else "failed", expected,
-                                  "yes" if a and a.outcome == expected else "NO", shown(a and a.memorization_step),
+        agrees = "-" if expected is None else "yes" if a and a.outcome == expected else "NO"
+        typer.echo(columns.format(name, a.outcome if a else "failed", expected or "-", agrees,
+                                  shown(a and a.memorization_step),
                                   shown(a and a.generalization_step), percent(a.final["test_acc"]) if a else "-"))
     agree = sum(r is not None and r.analysis.outcome == api.expected_outcome(api.preset_of_run(n), scale)
                 for n, r in result.runs.items())

@@ -93,6 +93,14 @@ def merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 PRESETS: Registry[Preset] = Registry("preset")
 
 
+def expected_outcome(preset_id: str | None, scale: str | None) -> str | None:
+    """The outcome a run of preset `preset_id` at `scale` should reach, the one rule the suite, the report and
+    the command line use (Preset.expected_outcome): None for custom configs, imported runs and scales other than
+    quick and canonical."""
+    registry = discover()
+    return registry.get(preset_id).expected_outcome(scale) if preset_id and preset_id in registry else None
+
+
 def presets() -> list[Preset]:
     """All registered presets, in id order."""
     registry = discover()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from groklab.analysis import OUTCOMES
-from groklab.presets import discover
+from groklab.presets import expected_outcome
 
 
 @dataclass(frozen=True)
@@ -92,21 +92,15 @@ def _summary_rows(data: ReportData) -> list[list[str]]:
     return rows
 
 
-def _expected_outcome(result: Any) -> str | None:
-    """The outcome the run's preset scale should reach (None for custom configs, imports and other scales)."""
-    registry = discover()
-    return registry.get(result.preset).expected_outcome(result.scale) if result.preset in registry else None
-
-
 def _agrees(result: Any) -> bool | None:
     """Whether the run reached the outcome its preset scale should reach (None without an expectation)."""
-    expected = _expected_outcome(result)
+    expected = expected_outcome(result.preset, result.scale)
     return None if expected is None else result.analysis.outcome == expected
 
 
 def _expected(result: Any) -> str:
     """The outcome the run's preset scale should reach and whether the run did ('-' without one)."""
-    expected = _expected_outcome(result)
+    expected = expected_outcome(result.preset, result.scale)
     return "-" if expected is None else f"{expected}: {'agrees' if result.analysis.outcome == expected else 'differs'}"
 
 

@@ -20,12 +20,6 @@ from groklab.studies.sweeps import analyze_sweep, study_arguments, sweep_jobs, s
 from groklab.studies.tickets import ticket_stages
 
 
-def expected_outcome(preset_id: str, scale: str) -> str:
-    """The outcome a preset's `scale` should reach (for a scale other than quick and canonical: the paper's)."""
-    chosen = get_preset(preset_id)
-    return chosen.expected_outcome(scale) or chosen.reported.outcome
-
-
 def estimated_minutes(workers: int, members: list[Preset] | None = None) -> float:
     """How long the quick scales of `members` (default: every preset) take `workers` at a time, from each
     preset's measured time (Preset.quick_seconds), with a fifth more for analysis and figures and half a minute
