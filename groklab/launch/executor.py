@@ -67,9 +67,9 @@ class Job(NamedTuple):
     stackable: bool = False
 
 
-def train_outcome(cfg: RunConfig, run_dir: Path) -> str:
-    """Train, resume or reuse `run_dir` with `cfg` (no progress display); the outcome of its analysis."""
-    return run_or_reuse(cfg, run_dir, show_progress=False).analysis.outcome
+def train_outcome(cfg: RunConfig, run_dir: Path, show_progress: bool = False) -> str:
+    """Train, resume or reuse `run_dir` with `cfg`; the outcome of its analysis."""
+    return run_or_reuse(cfg, run_dir, show_progress).analysis.outcome
 
 
 def train_outcomes(jobs: list[Job], show_progress: bool = False) -> dict[Path, str]:
@@ -77,7 +77,7 @@ def train_outcomes(jobs: list[Job], show_progress: bool = False) -> dict[Path, s
     {run folder: outcome}."""
     if len(jobs) == 1:
         cfg, run_dir, _ = jobs[0]
-        return {run_dir: run_or_reuse(cfg, run_dir, show_progress).analysis.outcome}
+        return {run_dir: train_outcome(cfg, run_dir, show_progress)}
     run_dirs = [new_run_dir(job.cfg, job.run_dir) for job in jobs]
     handles = run_batched([job.cfg for job in jobs], run_dirs, show_progress)
     return {handle.run_dir: handle.result.analysis.outcome for handle in handles}

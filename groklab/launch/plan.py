@@ -64,6 +64,11 @@ class PlanResult:
     def failed(self) -> dict[Path, Exception]:
         return {run_dir: err for run_dir, err in self.outcomes.items() if isinstance(err, Exception)}
 
+    def raise_failure(self) -> None:
+        """Raise the error of the first run that failed, if any (for callers that train in this process)."""
+        for err in self.failed.values():
+            raise err
+
 
 def execute(plan: Plan, executor: Executor, report: Report, wait_for_jobs: bool = False) -> PlanResult:
     """Launch `plan`'s stages one after another on `executor`. Locally each stage trains to its end; on SLURM each
@@ -94,7 +99,7 @@ def execute(plan: Plan, executor: Executor, report: Report, wait_for_jobs: bool 
                 break
             continue
         result.outcomes |= wait_for_runs([job.run_dir for job in jobs], report)
-        unfinished_now = [job.run_dir for job in jobs if point_state(job.run_dir) != "finished"]
+        unfinished_now = [job.run_dir for job in jobs if job.run_dir in result.failed]
         if unfinished_now:
             result.stopped = (f"{len(unfinished_now)} {plan.noun} of {stage.name} ended unfinished on SLURM "
                               f"(e.g. {unfinished_now[0]}){': ' + ', '.join(later) + ' did not start' if later else ''}"
@@ -107,8 +112,9 @@ def wait_for_runs(run_dirs: list[Path], report: Report) -> dict[Path, str | Exce
     """Block until the SLURM jobs of `run_dirs` end (this driver's submissions or an earlier one's; three times
     their limit at most, for requeues and queueing, plus ten minutes); each folder's outcome, or the error of a
     job that ended without finishing its run."""
-    job_ids = {run_dir: record["job_id"] for run_dir in run_dirs if (record := job_of(run_dir))}
-    limit_min = max((job_of(run_dir) or {}).get("time_limit_min", 10) for run_dir in job_ids) if job_ids else 0
+    records = {run_dir: record for run_dir in run_dirs if (record := job_of(run_dir))}
+    job_ids = {run_dir: record["job_id"] for run_dir, record in records.items()}
+    limit_min = max((record.get("time_limit_min", 10) for record in records.values()), default=0)
     states = wait(list(job_ids.values()), limit_min * 60 * 3 + 600)
     outcomes: dict[Path, str | Exception] = {}
     for run_dir in run_dirs:
@@ -144,7 +150,6 @@ def run_seeds(cfg: RunConfig, seeds: int, out: Path | None = None, show_progress
     jobs = [Job(c, new_run_dir(c, out / f"s{c.seed}" if out else None), stackable=True) for c in configs]
     result = execute(Plan(f"{cfg.preset or 'run'} ({cfg.scale}), {seeds} seeds", [Stage("seeds", jobs)]),
                      Local(1, show_progress), logging.getLogger(__name__).info)
-    for err in result.failed.values():
-        raise err
+    result.raise_failure()
     return [RunHandle(job.run_dir, run_state(job.run_dir).state, analyze(job.run_dir, write=False))
             for job in jobs]

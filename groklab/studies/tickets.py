@@ -68,8 +68,7 @@ def tickets(
         out = DEFAULT_RUNS_DIR / "tickets" / f"{base.preset}-{scale}-d{density:g}-s{base.seed}"
     stages = ticket_stages(preset, scale, density, out, overrides, retrain_steps)
     result = execute(Plan(f"tickets {out}", stages), executor or Local(1, show_progress), report, wait)
-    for err in result.failed.values():
-        raise err
+    result.raise_failure()
     return result if result.stopped else load_tickets(out)
 
 
