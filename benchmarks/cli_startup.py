@@ -20,7 +20,7 @@ import torch
 from common import machine, save_result
 
 from groklab import api
-from groklab.common.run_files import CHECKPOINTS_DIR
+from groklab.common.run_folder import CHECKPOINTS_DIR
 
 
 def timed(command: list[str], repeats: int) -> dict[str, float]:

@@ -39,10 +39,10 @@ import torch
 from common import machine, save_result
 
 from groklab import api
-from groklab.common.run_files import ANALYSIS_FILE, HISTORY_FILE, TRAINING_HISTORY_FILE
-from groklab.common.status import write_status
+from groklab.common.files import json_text
+from groklab.common.run_folder import ANALYSIS_FILE, HISTORY_FILE, TRAINING_HISTORY_FILE, write_status
 from groklab.config import config_to_dict, dump_config
-from groklab.history import json_text, load_history, write_training_history
+from groklab.history import load_history, write_training_history
 from groklab.history.reader import read_records
 from groklab.probes import probes_due
 from groklab.train.schedule import eval_steps
@@ -166,10 +166,9 @@ def child_peak(code: list[str]) -> tuple[float, float]:
 def stages(run: Path, figures: Path) -> dict[str, float]:
     """Seconds of each stage of analyze(run) in this process, in the order analyze runs them."""
     from groklab.analysis import analyze_history, diagnose
-    from groklab.common.status import read_status
+    from groklab.common.run_folder import read_status, run_state
     from groklab.run.analysis import RunAnalysis, analysis_spec, draw_run_figures, run_facts, score
     from groklab.run.folder import load_run
-    from groklab.runs import run_state
     from groklab.signatures import signature_facts
 
     times, start = {}, time.perf_counter()

@@ -26,6 +26,7 @@ import torch
 from common import machine
 
 from groklab import fidelity
+from groklab.replays import replay_keys, replays
 
 REFERENCE = Path(__file__).resolve().parent.parent / "tests" / "reference"
 
@@ -56,7 +57,7 @@ def original_steps(ref: fidelity.Reference, target: float, test_loss: float) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("key", choices=sorted(fidelity.REPLAYS))
+    parser.add_argument("key", choices=replay_keys())
     parser.add_argument("--variant", action="append", choices=["original", "own-order", "preset"])
     parser.add_argument("--target", type=float, default=0.99)
     parser.add_argument("--test-loss", type=float, default=1e-3)
@@ -64,7 +65,7 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=100)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     opts = parser.parse_args()
-    replay, ref = fidelity.REPLAYS[opts.key], fidelity.load_reference(REFERENCE / opts.key)
+    replay, ref = replays()[opts.key], fidelity.load_reference(REFERENCE / opts.key)
     result = {"key": opts.key, "machine": machine(torch.device("cpu")), "target": opts.target,
               "original": original_steps(ref, opts.target, opts.test_loss), "groklab": {}}
     print(f"{opts.key}: original {result['original']}")

@@ -31,10 +31,9 @@ from common import machine, save_result
 from history_scale import GROKLAB, field_templates, synthetic_columns, write_history
 
 from groklab import api
-from groklab.common.run_files import ANALYSIS_FILE, FIGURES_DIR, HISTORY_FILE
-from groklab.common.status import write_status
+from groklab.common.files import json_text
+from groklab.common.run_folder import ANALYSIS_FILE, FIGURES_DIR, HISTORY_FILE, write_status
 from groklab.config import dump_config
-from groklab.history import json_text
 from groklab.probes import probes_due
 from groklab.run.analysis import analyze, draw_run_figures
 from groklab.train.schedule import eval_steps

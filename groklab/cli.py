@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from groklab.report.terminal import percent, shown
+from groklab.report.describe import describe_run, percent, shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Reproduce and analyze grokking experiments.")
 err_console = Console(stderr=True)
@@ -177,16 +177,12 @@ def run_cmd(
                 return
     except user_errors() as err:
         _fail(err)
-    a = handle.result.analysis
     if handle.state == "preempted":  # the trainer's log said where it stopped and how to continue
         typer.echo(str(handle.run_dir))
         raise typer.Exit(128 + signal.Signals[handle.signal].value)  # what a shell reports for a signal's stop
-    typer.echo(
-        f"state {handle.state}  outcome {a.outcome}  memorization step {shown(a.memorization_step)}  "
-        f"generalization step {shown(a.generalization_step)}  final train accuracy {percent(a.final['train_acc'])}, "
-        f"test {percent(a.final['test_acc'])}"
-    )
-    typer.echo(f"diagnosis: {handle.result.diagnosis.summary}")
+    for label, text in describe_run(handle.result):
+        if label in ("state", "outcome", "memorization step", "generalization step", "final", "diagnosis"):
+            typer.echo(f"{label}: {text}")
     typer.echo(str(handle.run_dir))
 
 
@@ -375,19 +371,14 @@ def analyze_cmd(
         result = api.analyze(run_dir)
     except user_errors() as err:
         _fail(err)
-    from groklab.history import json_text
-    from groklab.report.terminal import analysis_lines
+    from groklab.common.files import json_text
 
     if as_json:
         typer.echo(json_text(result.to_dict(), indent=None))
         return
-    for label, text in analysis_lines(result):
-        typer.echo(f"{label:27s} {text}")
-    typer.echo(f"\ndiagnosis: {result.diagnosis.summary}")
-    for line in result.diagnosis.evidence:
-        typer.echo(f"  evidence: {line}")
-    for line in result.diagnosis.suggestions:
-        typer.echo(f"  next step: {line}")
+    for label, text in describe_run(result):
+        if label not in ("notes", "partial"):  # those go to stderr, one per line
+            typer.echo(f"{label:27s} {text}")
     for problem in result.analysis.problems:
         err_console.print(f"[yellow]note:[/] {escape(problem)}", soft_wrap=True)  # a path is never folded
 
@@ -405,7 +396,7 @@ def geometry_cmd(
     if not runs:
         _fail(FileNotFoundError(f"no readable run folders under {runs_dir}"))
     if as_json:
-        from groklab.history import json_text
+        from groklab.common.files import json_text
 
         typer.echo(json_text([run.to_dict() for run in runs], indent=None))
         return

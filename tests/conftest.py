@@ -11,7 +11,11 @@ from typing import Any
 import pytest
 import torch
 
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one worker per core: one thread each, for their subprocesses too
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
+else:
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 # A 1-layer transformer on x+y mod 23 that memorizes, then generalizes: small enough for unit tests.
 TINY: dict[str, Any] = {
@@ -39,3 +43,17 @@ def tiny() -> dict[str, Any]:
     import copy
 
     return copy.deepcopy(TINY)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist (`make test` runs one worker per core), each test file runs on one worker, so that its
+    module fixtures train once; the slow tests share one session's quick runs, so tests/slow is one unit."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::")[0]
+            return "tests/slow" if path.startswith("tests/slow/") else path
+
+    return ByFile(config, log)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from groklab import api
-from groklab.common.status import write_status
+from groklab.common.run_folder import write_status
 from groklab.config import ConfigError, validate_config
 from groklab.config.schema import OptimCfg
 from groklab.objective import log_stablemax

@@ -9,7 +9,7 @@ import traceback
 
 import yaml
 
-from groklab.common.status import read_status, write_status
+from groklab.common.run_folder import read_status, write_status
 from groklab.config import dump_config
 from groklab.history import HistoryWriter, load_history, make_record
 from groklab.studies.sweeps import SWEEP, analyze_sweep, claim_study, resolve_points, sweep_spec

@@ -25,11 +25,11 @@ from typer.testing import CliRunner
 from groklab import api
 from groklab.cli import app
 from groklab.common.checkpoint import CheckpointError
+from groklab.common.run_folder import run_state
 from groklab.config import ConfigError
 from groklab.history import HistoryError
 from groklab.importers import LogFormatError
 from groklab.resolve import validate_run_config
-from groklab.runs import run_state
 from tests.conftest import TINY
 
 USER_ERRORS = (ConfigError, HistoryError, LogFormatError, CheckpointError)

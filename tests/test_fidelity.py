@@ -20,11 +20,12 @@ from groklab import fidelity
 from groklab.config.overrides import apply_overrides, validate_config
 from groklab.objective import Objective
 from groklab.optim import build_optimizer, lr_at
+from groklab.replays import fidelity_line, replay_keys, replays
 from groklab.train.trainer import build_model_for
 
 REFERENCE = Path(__file__).parent / "reference"
 FIRST_STEP_TOL, EARLY_TOL, EARLY_STEPS, BAND_STEPS, BAND_FACTOR = 1e-6, 5e-5, 20, 200, 3.0
-REPLAYS = sorted(fidelity.REPLAYS)
+REPLAYS = replay_keys()
 
 
 def recorded_losses(key: str, ref: fidelity.Reference) -> np.ndarray:
@@ -34,7 +35,7 @@ def recorded_losses(key: str, ref: fidelity.Reference) -> np.ndarray:
 
 def replayed(key: str, steps: int, extra: list[str] | None = None, float64: bool = False,
              eval_at=()) -> fidelity.Trajectory:
-    replay, ref = fidelity.REPLAYS[key], fidelity.load_reference(REFERENCE / key)
+    replay, ref = replays()[key], fidelity.load_reference(REFERENCE / key)
     cfg = fidelity.replay_config(replay, [*(extra or []), *(["train.loss_dtype=float64"] if float64 else [])])
     data, training = fidelity.replay_training(replay, ref, cfg)
     if float64:
@@ -81,7 +82,7 @@ def test_openai_grok_positions_and_scoring_are_the_originals():
     """openai/grok's sinusoidal table (a buffer, so not among the loaded weights) is groklab's, and the replay
     scores what its _step scores: the answer after = and the closing <eos> after the answer."""
     key = "power2022/openai-grok"
-    replay, ref = fidelity.REPLAYS[key], fidelity.load_reference(REFERENCE / key)
+    replay, ref = replays()[key], fidelity.load_reference(REFERENCE / key)
     data, training = fidelity.replay_training(replay, ref, fidelity.replay_config(replay))
     model = training.model.model
     theirs = ref.arrays["init/transformer.position_encoding"][: data.seq_len]
@@ -109,7 +110,7 @@ def test_grokked_transformer_facts_scoring_and_tied_output():
     positions its lm_labels keep) by one matrix that is both embedding and output layer; a fact that does not
     compose two training atomic facts is refused."""
     key = "wang2024_grokked_kg/grokked-transformer"
-    replay, ref = fidelity.REPLAYS[key], fidelity.load_reference(REFERENCE / key)
+    replay, ref = replays()[key], fidelity.load_reference(REFERENCE / key)
     data, training = fidelity.replay_training(replay, ref, fidelity.replay_config(replay))
     labels = ref.arrays["train_labels"].astype(np.int64)
     scored = [row[row != -100].tolist() for row in labels[:50]]
@@ -167,11 +168,18 @@ def test_a_split_that_is_not_the_table_is_refused():
     assert part.train_x.shape[0] == 2 and part.test_x.shape[0] == 1
 
 
+def test_every_recording_has_its_replay_module_and_every_replay_its_recording():
+    recorded = sorted(f"{folder.parent.name}/{folder.name}" for folder in REFERENCE.glob("*/*")
+                      if (folder / "reference.npz").is_file())
+    assert recorded == REPLAYS and len(REPLAYS) == 11
+    assert all(replay.preset == key.split("/")[0] and replay.scale for key, replay in replays().items())
+
+
 def test_the_report_names_what_each_preset_was_replayed_against():
     from groklab.report.render import PaperSection, _paper_line
 
-    assert "danielmamay" in fidelity.fidelity_line("power2022")
-    assert "not yet replayed" in fidelity.fidelity_line("thilak2022_slingshot")
-    line = fidelity.fidelity_line("power2022")
+    assert "danielmamay" in fidelity_line("power2022")
+    assert "not yet replayed" in fidelity_line("thilak2022_slingshot")
+    line = fidelity_line("power2022")
     section = PaperSection("power2022", "t", "Power et al.", "grokked", [], fidelity=line)
     assert "docs/fidelity.md, row power2022" in _paper_line(section)

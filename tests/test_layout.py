@@ -1,6 +1,8 @@
 """The package's shape: floors that import only downward, no import cycles, and a thin public API module."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import groklab
@@ -10,8 +12,8 @@ PACKAGE = Path(groklab.__file__).parent
 FLOORS = {
     1: ["config", "registry", "history", "datasets", "common"],
     2: ["tasks", "models", "optim", "objective", "probes", "analysis", "presets", "papers", "resolve"],
-    3: ["train", "fidelity"],
-    4: ["run", "runs", "plots", "report", "signatures", "importers"],
+    3: ["train", "fidelity", "replays"],
+    4: ["run", "plots", "report", "signatures", "importers"],
     5: ["launch"],
     6: ["studies"],
     7: ["api", "cli", ""],
@@ -90,3 +92,13 @@ def test_the_public_api_module_only_gathers_names():
     source = (PACKAGE / "api.py").read_text()
     assert len(source.splitlines()) < 200
     assert not [node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef | ast.ClassDef)]
+
+
+def test_rendering_a_report_and_the_commands_that_do_not_train_import_no_heavy_library():
+    """The command line, the report's document and the replays' names load without torch, matplotlib or submitit
+    (benchmarks/cli_startup.py times the commands themselves)."""
+    code = ("import sys; import groklab.cli, groklab.report.render, groklab.replays; "
+            "assert 'danielmamay' in groklab.replays.fidelity_line('power2022'); "
+            "print(sorted(m for m in ('torch', 'matplotlib', 'submitit') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]", proc.stdout

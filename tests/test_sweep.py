@@ -11,8 +11,8 @@ import time
 import pytest
 
 from groklab import api
+from groklab.common.run_folder import point_state
 from groklab.config import ConfigError
-from groklab.run.folder import point_state
 from groklab.studies.sweeps import SweepSpec, parse_grid
 from tests.conftest import groklab_cli
 

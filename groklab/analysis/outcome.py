@@ -16,11 +16,11 @@ from groklab.analysis.events import (
     transitions,
 )
 from groklab.analysis.slingshot import find_slingshots
+from groklab.common.run_folder import FINISHED
 from groklab.history.reader import History
 
 Outcome = Literal["not_learning", "memorizing", "grokked", "generalized", "diverged", "incomplete"]
 OUTCOMES: tuple[str, ...] = ("not_learning", "memorizing", "grokked", "generalized", "diverged", "incomplete")
-FINISHED_STATES = ("completed", "diverged")
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def analyze_history(history: History, spec: AnalysisSpec = AnalysisSpec()) -> An
     memorization = memorization_step(steps, history.column("train_acc"), spec.memorization_threshold)
     generalization = generalization_step(steps, history.column("test_acc"), spec.generalization_threshold)
     diverged = spec.state == "diverged" or _has_non_finite(history)
-    outcome = classify(memorization, generalization, diverged, spec.state in FINISHED_STATES, spec.min_delay_ratio)
+    outcome = classify(memorization, generalization, diverged, spec.state in FINISHED, spec.min_delay_ratio)
     jumps = transitions(steps, history.column("test_acc"))
     slingshots = ([s.to_dict() for s in find_slingshots(history, jumps)]
                   if history.has("last_layer_norm") else None)

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import errno
 import itertools
+import json
+import math
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 _CAUSES = {
     errno.ENOSPC: ("the file system is full", "free space on it (df -h shows how much is left)"),
@@ -174,3 +177,20 @@ class AppendFile:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def finite(value: Any) -> Any:
+    """`value` with every non-finite float (NaN, infinity) replaced by None, in nested dicts and lists: what
+    JSON can hold (a missing value reads back as NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value
+
+
+def json_text(value: Any, indent: int | None = 1) -> str:
+    """Strict JSON (no NaN or Infinity tokens, which other tools refuse) for results written or printed."""
+    return json.dumps(finite(value), indent=indent, allow_nan=False, default=str)

@@ -3,9 +3,9 @@
 from groklab.history.export import write_training_history
 from groklab.history.reader import History, HistoryError, load_history
 from groklab.history.schema import SCHEMA_VERSION, make_record
-from groklab.history.writer import HistoryWriter, json_text, keep_records_through
+from groklab.history.writer import HistoryWriter, keep_records_through
 
 __all__ = [
     "SCHEMA_VERSION", "History", "HistoryError", "HistoryWriter",
-    "json_text", "keep_records_through", "load_history", "make_record", "write_training_history",
+    "keep_records_through", "load_history", "make_record", "write_training_history",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from groklab.common.run_files import HISTORY_FILE
+from groklab.common.run_folder import HISTORY_FILE
 from groklab.history.columns import Part, Series, blocks, fast_block, slow_lines
 from groklab.history.schema import SCHEMA_VERSION
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -34,23 +33,6 @@ class HistoryWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def finite(value: Any) -> Any:
-    """`value` with every non-finite float (NaN, infinity) replaced by None, in nested dicts and lists: what
-    JSON can hold (a missing value reads back as NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite(item) for item in value]
-    return value
-
-
-def json_text(value: Any, indent: int | None = 1) -> str:
-    """Strict JSON (no NaN or Infinity tokens, which other tools refuse) for results written or printed."""
-    return json.dumps(finite(value), indent=indent, allow_nan=False, default=str)
 
 
 def keep_records_through(path: Path, last_step: int) -> int:

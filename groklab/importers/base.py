@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from groklab.common.files import new_folder, write_atomic
-from groklab.common.run_files import HISTORY_FILE, SOURCE_FILE
-from groklab.common.status import write_status
+from groklab.common.run_folder import HISTORY_FILE, SOURCE_FILE, write_status
 from groklab.history import HistoryWriter, make_record
 
 TARGETS = ("step", "train_loss", "train_acc", "test_loss", "test_acc")

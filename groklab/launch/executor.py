@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, Union
 
 from groklab.common.files import make_folder
+from groklab.common.run_folder import point_state
 from groklab.config import ConfigError, RunConfig
 from groklab.launch import SubmissionError
 from groklab.launch.slurm import SlurmResources, require_scheduler, submit, time_limit_min
 from groklab.launch.submit import Submission, estimate_all, live_jobs, prepare
 from groklab.run.execute import run_batched, run_or_reuse
-from groklab.run.folder import check_reusable, new_run_dir, point_state
+from groklab.run.folder import check_reusable, new_run_dir
 
 Report = Callable[[str], None]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from groklab.common.run_files import ANALYSIS_FILE
+from groklab.common.run_folder import ANALYSIS_FILE, point_state, run_state
 from groklab.config import RunConfig
 from groklab.launch import JobError
 from groklab.launch.executor import Executor, Job, Local, Report, executor_for, unfinished
@@ -27,8 +27,7 @@ from groklab.resolve import derive
 from groklab.run.analysis import analyze
 from groklab.run.execute import RunHandle
 from groklab.run.execute import run as run_here
-from groklab.run.folder import new_run_dir, point_state
-from groklab.runs import run_state
+from groklab.run.folder import new_run_dir
 
 
 @dataclass(frozen=True)

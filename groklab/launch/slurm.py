@@ -21,10 +21,10 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from groklab.common.files import write_atomic
+from groklab.common.run_folder import JOB_FILE
 from groklab.config import ConfigError
 from groklab.launch import SubmissionError
 
-JOB_FILE = "slurm.json"
 SAFETY_FACTOR = 1.5  # time limit = estimate x this + START_MARGIN_MIN, when no limit is given
 START_MARGIN_MIN = 2  # interpreter start, imports and the analysis after training
 ACTIVE_STATES = ("PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "SUSPENDED", "RESIZING")

@@ -7,12 +7,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from groklab.common.run_files import ANALYSIS_FILE, CONFIG_FILE, HISTORY_FILE
+from groklab.common.run_folder import ANALYSIS_FILE, CONFIG_FILE, HISTORY_FILE, RunState, find_runs, run_state
 from groklab.config import ConfigError
 from groklab.history import HistoryError
 from groklab.launch.slurm import JobState, job_of, job_states
 from groklab.run.folder import DEFAULT_RUNS_DIR
-from groklab.runs import RunState, find_runs, run_state
 
 
 @dataclass(frozen=True)

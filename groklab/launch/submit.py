@@ -8,15 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from groklab.common.run_files import CONFIG_FILE
-from groklab.common.status import write_status
+from groklab.common.run_folder import CONFIG_FILE, find_runs, write_status
 from groklab.config import RunConfig, config_to_dict, dump_config
 from groklab.launch.slurm import (
     cancel,
     job_of,
     job_states,
 )
-from groklab.runs import find_runs
 
 if TYPE_CHECKING:
     from groklab.train.calibrate import WallTimeEstimate

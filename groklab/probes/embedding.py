@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from groklab.common.run_files import CHECKPOINTS_DIR
+from groklab.common.run_folder import CHECKPOINTS_DIR
 from groklab.probes.base import Probe, register
 from groklab.probes.progress import fourier_basis, frequency_norms
 

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from groklab.common.checkpoint import load_latest
-from groklab.common.run_files import CHECKPOINTS_DIR
+from groklab.common.run_folder import CHECKPOINTS_DIR
 from groklab.probes.base import Panel, Probe, register
 
 

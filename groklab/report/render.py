@@ -1,17 +1,17 @@
-"""Markdown and self-contained HTML status reports, rendered from the same ReportData."""
+"""The status report's content: the runs, studies and papers it covers (ReportData) as one document."""
 
 from __future__ import annotations
 
-import base64
-import html
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from groklab.analysis import OUTCOMES
+from groklab.common.files import write_atomic
 from groklab.presets import expected_outcome
+from groklab.report.describe import describe_run
+from groklab.report.document import Block, Figure, Heading, Items, Paragraph, Table, to_html, to_markdown
 
 
 @dataclass(frozen=True)
@@ -65,15 +65,6 @@ class ReportData:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.2f}%"
-
-
-def _loss(x: float | None) -> str:
-    return "-" if x is None else f"{x:.4g}"  # None: the history has no value of it (a damaged record)
-
-
-def format_fact(value: object) -> str:
-    """A signature value for reading: floats to 4 significant digits."""
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _summary_rows(data: ReportData) -> list[list[str]]:
@@ -155,150 +146,61 @@ def _paper_line(paper: PaperSection) -> str:
     return f"{paper.citation}. Reported: {paper.reported}.{fidelity}"
 
 
-FLOAT32_RESOLUTION = 1.2e-7  # float32 epsilon: a softmax cannot resolve a per-sample loss much below it
+def _study_blocks(study: SweepEntry, level: int) -> list[Block]:
+    """A study's heading, findings, figures and table."""
+    return [Heading(level, f"{study.kind} {study.name}: {study.question}"), Items(tuple(study.findings)),
+            *(Figure(figure, study.name) for figure in study.figures),
+            Table(tuple(study.header), tuple(map(tuple, study.rows)))]
 
 
-def _run_lines(run: RunEntry) -> list[tuple[str, str]]:
-    """(label, text) pairs describing one run."""
+def _seeds_line(scale: str, agg: dict) -> str:
+    return (f"Seeds at {scale} scale: {agg['runs']} runs, outcomes {agg['outcomes']}, generalization step median "
+            f"{agg['generalization_step_median']} (range {agg['generalization_step_min']}"
+            f"–{agg['generalization_step_max']})")
+
+
+def _run_blocks(run: RunEntry) -> list[Block]:
     if run.result is None:
-        return [("state", run.state), ("problem", run.problem or "no history yet")]
-    r, a = run.result, run.result.analysis
-    cfg = r.config
-    if cfg is None:
-        setup = ("source", f"imported {r.source['format']} log {r.source['path']}")
+        facts: list[tuple[str, str]] = [("state", run.state), ("problem", run.problem or "no history yet")]
     else:
-        setup = ("config", f"task {cfg.task.describe()}; "
-                 f"{cfg.model.name}; {cfg.optim.name} lr {cfg.optim.lr:g} weight decay {cfg.optim.weight_decay:g}; "
-                 f"{cfg.train.steps} steps, seed {cfg.seed}")
-    lines = [
-        setup,
-        ("state", run.state + (f" ({run.note})" if run.note else "")),
-        ("final", f"train loss {_loss(a.final['train_loss'])}, accuracy {_pct(a.final['train_acc'])}; test loss "
-                  f"{_loss(a.final['test_loss'])}, accuracy {_pct(a.final['test_acc'])} at step {a.final['step']}"),
-        ("outcome", f"{a.outcome}: memorization step {a.memorization_step}, generalization step "
-                    f"{a.generalization_step}, delay {a.grokking_delay}"),
-        ("transitions", ", ".join(f"{t['start_step']}→{t['end_step']} ({_pct(t['from_acc'])}→{_pct(t['to_acc'])})"
-                                  for t in a.transitions) or "none"),
-        ("diagnosis", r.diagnosis.summary),
-        *[("evidence", e) for e in r.diagnosis.evidence],
-        *[("next step", s) for s in r.diagnosis.suggestions],
-        ("verdict", f"{r.verdict.status}: {r.verdict.reason}"),
-    ]
-    if a.slingshots is not None:
-        lines.append(("slingshots", f"{len(a.slingshots)} cycles" + "".join(
-            f"; spike at step {c['spike_step']} (loss {c['baseline_loss']:.2g} → {c['peak_loss']:.2g}, norm +"
-            f"{c['norm_growth']:.1%} before, {'plateau' if c['plateau'] else 'no plateau'} after"
-            f"{', with a test-accuracy jump' if c['test_jump'] else ''})" for c in a.slingshots)))
-        if cfg is not None and cfg.train.loss_dtype != "float64" and any(
-                c["baseline_loss"] < FLOAT32_RESOLUTION for c in a.slingshots):
-            lines.append(("slingshot caveat", f"spikes start from a training loss below {cfg.train.loss_dtype}'s "
-                          "resolution of a softmax: they may be softmax collapse (Prieto et al. 2025) rather than "
-                          "Adam's Slingshot; rerun with train.loss_dtype=float64 to tell them apart (the "
-                          "thilak2022_slingshot quick run has 4 cycles in float32 and none in float64)"))
-    if r.signature:
-        lines.append(("signature", ", ".join(f"{k} {format_fact(v)}" for k, v in r.signature.items())))
-    if a.problems:  # what the history lacked or had set right, and what the figures could not draw
-        lines.append(("partial" if a.partial else "notes", "; ".join(a.problems)))
-    return lines
+        facts = describe_run(run.result, run.note)
+    return [Heading(3, run.name), Items(tuple(facts)), *(Figure(figure, run.name) for figure in run.figures)]
 
 
-def _markdown_study(study: SweepEntry, figure_link: Callable[[Path], str]) -> list[str]:
-    """A study's findings, figures and table as Markdown lines."""
-    out = [f"- {finding}" for finding in study.findings]
-    out += [f"\n![{study.name}]({figure_link(figure)})" for figure in study.figures]
-    out += ["", "| " + " | ".join(study.header) + " |", "|" + "---|" * len(study.header)]
-    return out + ["| " + " | ".join(row) + " |" for row in study.rows]
-
-
-def render_markdown(data: ReportData, figure_link: Callable[[Path], str]) -> str:
-    """The report as Markdown; `figure_link` maps a figure path to the link written in the page."""
-    outcomes, states = _counts(data)
-    out = [f"# groklab status report\n\nGenerated {time.strftime('%Y-%m-%d %H:%M')} from `{data.source}`: "
-           f"{len(data.runs)} runs.\n", "## Executive summary\n", "| outcome | runs |", "|---|---|"]
-    out += [f"| {k} | {v} |" for k, v in outcomes.items()]
-    out += ["", "States: " + ", ".join(f"{k} {v}" for k, v in states.items()), "", _agreement_line(data) + "\n",
-            "## Summary table\n"]
-    out += ["| " + " | ".join(SUMMARY_HEADER) + " |", "|" + "---|" * len(SUMMARY_HEADER)]
-    out += ["| " + " | ".join(row) + " |" for row in _summary_rows(data)]
-    if data.comparison:
-        out += ["", f"![all runs]({figure_link(data.comparison)})"]
-    for study in data.across_presets:
-        out += ["", f"## {study.kind} {study.name}: {study.question}", ""] + _markdown_study(study, figure_link)
-    for paper in data.papers:
-        out += ["", f"## {paper.preset}: {paper.title}", "", _paper_line(paper)]
-        for scale, agg in paper.seeds.items():
-            out.append(f"\nSeeds at {scale} scale: {agg['runs']} runs, outcomes {agg['outcomes']}, generalization "
-                       f"step median {agg['generalization_step_median']} (range {agg['generalization_step_min']}"
-                       f"–{agg['generalization_step_max']})")
-        out += [f"\n![{paper.preset} seeds]({figure_link(figure)})" for figure in paper.seed_figures]
-        for sweep in paper.sweeps:
-            out += ["", f"### {sweep.kind} {sweep.name}: {sweep.question}", ""] + _markdown_study(sweep, figure_link)
-        for run in paper.runs:
-            out += ["", f"### {run.name}", ""]
-            out += [f"- **{label}**: {text}" for label, text in _run_lines(run)]
-            out += [f"\n![{run.name}]({figure_link(figure)})" for figure in run.figures]
-    out += ["", "## Next steps", ""] + [f"- {s}" for s in _next_steps(data) or ["nothing pending"]]
-    return "\n".join(out) + "\n"
-
-
-STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;font-size:.9em}
-th{background:#f3f3f3}img{max-width:100%}.grokked,.agrees{color:#1a7f37}
-.memorizing,.not_learning,.diverged,.differs{color:#b42318}"""
-
-
-def _table(header: list[str], rows: list[list[str]], table_id: str = "", classes: list[list[str]] | None = None) -> str:
-    """An HTML table; each cell's CSS class is its text unless `classes` (parallel to `rows`) says otherwise."""
-    classes = classes or rows
-    body = "".join("<tr>" + "".join(f"<td class='{html.escape(c)}'>{html.escape(text)}</td>"
-                                    for text, c in zip(row, row_classes, strict=True)) + "</tr>"
-                   for row, row_classes in zip(rows, classes, strict=True))
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    table_attr = f" id='{table_id}'" if table_id else ""
-    return f"<table{table_attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _img(path: Path, alt: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
-
-
-def _html_study(study: SweepEntry) -> str:
-    """A study's findings, figures and table as HTML."""
-    findings = "".join(f"<li>{html.escape(f)}</li>" for f in study.findings)
-    figures = "".join(_img(figure, study.name) for figure in study.figures)
-    return f"<ul>{findings}</ul>{figures}{_table(study.header, study.rows)}"
-
-
-def render_html(data: ReportData) -> str:
-    """The report as one self-contained HTML page (figures embedded as data URIs)."""
+def report_document(data: ReportData) -> list[Block]:
+    """The whole report: summary, studies across presets, then one section per paper, then next steps."""
     outcomes, states = _counts(data)
     summary = _summary_rows(data)
-    parts = [f"<h1>groklab status report</h1><p>Generated {time.strftime('%Y-%m-%d %H:%M')} from "
-             f"<code>{html.escape(str(data.source))}</code>: {len(data.runs)} runs.</p>",
-             "<h2>Executive summary</h2>", _table(["outcome", "runs"], [[k, str(v)] for k, v in outcomes.items()]),
-             f"<p>States: {html.escape(', '.join(f'{k} {v}' for k, v in states.items()))}</p>",
-             f"<p>{html.escape(_agreement_line(data))}</p>",
-             "<h2>Summary table</h2>",
-             _table(SUMMARY_HEADER, summary, "summary", _summary_classes(summary))]
+    blocks: list[Block] = [
+        Heading(1, "groklab status report"),
+        Paragraph(f"Generated {time.strftime('%Y-%m-%d %H:%M')} from {data.source}: {len(data.runs)} runs."),
+        Heading(2, "Executive summary"),
+        Table(("outcome", "runs"), tuple((k, str(v)) for k, v in outcomes.items())),
+        Paragraph("States: " + ", ".join(f"{k} {v}" for k, v in states.items())),
+        Paragraph(_agreement_line(data)),
+        Heading(2, "Summary table"),
+        Table(tuple(SUMMARY_HEADER), tuple(map(tuple, summary)), tuple(map(tuple, _summary_classes(summary))),
+              "summary"),
+    ]
     if data.comparison:
-        parts.append(_img(data.comparison, "all runs"))
+        blocks.append(Figure(data.comparison, "all runs"))
     for study in data.across_presets:
-        parts.append(f"<h2>{study.kind} {html.escape(study.name)}: {html.escape(study.question)}</h2>"
-                     + _html_study(study))
+        blocks += _study_blocks(study, 2)
     for paper in data.papers:
-        parts.append(f"<h2>{html.escape(paper.preset)}: {html.escape(paper.title)}</h2>"
-                     f"<p>{html.escape(_paper_line(paper))}</p>")
-        parts += [_img(figure, f"{paper.preset} seeds") for figure in paper.seed_figures]
+        blocks += [Heading(2, f"{paper.preset}: {paper.title}"), Paragraph(_paper_line(paper))]
+        blocks += [Paragraph(_seeds_line(scale, agg)) for scale, agg in paper.seeds.items()]
+        blocks += [Figure(figure, f"{paper.preset} seeds") for figure in paper.seed_figures]
         for sweep in paper.sweeps:
-            parts.append(f"<h3>{sweep.kind} {html.escape(sweep.name)}: {html.escape(sweep.question)}</h3>"
-                         + _html_study(sweep))
+            blocks += _study_blocks(sweep, 3)
         for run in paper.runs:
-            items = "".join(f"<li><b>{html.escape(label)}</b>: {html.escape(text)}</li>"
-                            for label, text in _run_lines(run))
-            parts.append(f"<h3>{html.escape(run.name)}</h3><ul>{items}</ul>")
-            parts += [_img(figure, run.name) for figure in run.figures]
-    steps = "".join(f"<li>{html.escape(s)}</li>" for s in _next_steps(data) or ["nothing pending"])
-    parts.append(f"<h2>Next steps</h2><ul>{steps}</ul>")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>groklab status report</title>"
-            f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
+            blocks += _run_blocks(run)
+    return blocks + [Heading(2, "Next steps"), Items(tuple(_next_steps(data) or ["nothing pending"]))]
+
+
+def write_report(data: ReportData, out: Path) -> tuple[Path, Path]:
+    """report.md (figures linked relative to `out`) and the self-contained report.html, from one document."""
+    blocks = report_document(data)
+    md, page = out / "report.md", out / "report.html"
+    write_atomic(md, to_markdown(blocks, lambda path: str(path.relative_to(out))))
+    write_atomic(page, to_html(blocks, "groklab status report"))
+    return md, page

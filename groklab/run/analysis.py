@@ -20,17 +20,18 @@ from groklab.analysis import (
     verdict,
 )
 from groklab.common.checkpoint import CheckpointError, checkpoints, load_checkpoint
-from groklab.common.files import write_atomic
-from groklab.common.run_files import (
+from groklab.common.files import json_text, write_atomic
+from groklab.common.run_folder import (
     ANALYSIS_FILE,
     CHECKPOINTS_DIR,
     CONFIG_FILE,
     FIGURES_DIR,
     TRAINING_HISTORY_FILE,
+    read_status,
+    run_state,
 )
-from groklab.common.status import read_status
 from groklab.config import ConfigError, RunConfig, config_to_dict, load_config
-from groklab.history import History, json_text, load_history, write_training_history
+from groklab.history import History, load_history, write_training_history
 from groklab.objective import Objective
 from groklab.plots import (
     plot_curves,
@@ -49,7 +50,6 @@ from groklab.probes.fourier import neuron_spectra_pair
 from groklab.probes.representation import features_and_logits, linear_cka
 from groklab.resolve import get_preset
 from groklab.run.folder import load_run
-from groklab.runs import run_state
 from groklab.signatures import signature_facts
 from groklab.tasks import build_task
 from groklab.train.trainer import build_model_for

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from groklab.common.files import WriteError
-from groklab.common.run_files import CONFIG_FILE
-from groklab.common.status import write_status
+from groklab.common.run_folder import CONFIG_FILE, point_state, run_state, write_status
 from groklab.config import ConfigError, RunConfig, dump_config, load_config
 from groklab.probes import check_probes
 from groklab.run.analysis import RunAnalysis, analyze
-from groklab.run.folder import RunFolderBusy, check_reusable, new_run_dir, owned, point_state
-from groklab.runs import run_state
+from groklab.run.folder import RunFolderBusy, check_reusable, new_run_dir, owned
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,5 @@
-"""The run folder: its creation, loading, state, and whether an existing one can be reused.
-
-A run folder holds config.yaml (the resolved config, written before training), history.jsonl (one record per
-evaluation, appended), status.json, checkpoints/, and after analysis analysis.json, training_history.json and
-figures/. An imported log has source.json instead of config.yaml. The names are in groklab.common.run_files.
-"""
+"""A run folder for training: its creation, its one owner, its config, and whether an existing one can be reused
+(its files, state and status.json are in groklab.common.run_folder)."""
 
 from __future__ import annotations
 
@@ -19,11 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from groklab.common.files import make_folder, writing
-from groklab.common.run_files import CONFIG_FILE, LOCK_FILE, SOURCE_FILE
+from groklab.common.run_folder import CONFIG_FILE, LOCK_FILE, SOURCE_FILE
 from groklab.config import ConfigError, RunConfig, config_to_dict, flat_config, load_config
-from groklab.runs import run_state
 
-FINISHED = ("completed", "diverged")
 DEFAULT_RUNS_DIR = Path("runs")
 
 
@@ -96,13 +90,6 @@ def load_run(run_dir: Path) -> tuple[RunConfig | None, dict[str, Any] | None]:
         return None, json.loads((run_dir / SOURCE_FILE).read_text())
     raise ConfigError([f"{run_dir} is not a groklab run folder: it has no config.yaml (nor the source.json of an "
                        "imported log)"])
-
-
-def point_state(run_dir: Path) -> str:
-    """'new' (nothing there), 'finished', or 'unfinished' (killed or stopped: to resume)."""
-    if not (run_dir / CONFIG_FILE).is_file():
-        return "new"
-    return "finished" if run_state(run_dir).state in FINISHED else "unfinished"
 
 
 def check_reusable(run_dir: Path, cfg: Any) -> None:

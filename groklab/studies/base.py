@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from groklab.common.files import make_folder, write_atomic
-from groklab.common.run_files import CONFIG_FILE
+from groklab.common.run_folder import CONFIG_FILE
 from groklab.config import ConfigError
 from groklab.registry import Registry
 from groklab.report.render import SweepEntry

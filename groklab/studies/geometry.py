@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from groklab.analysis.alignment import align, normalized_time
+from groklab.common.run_folder import find_runs
 from groklab.config import ConfigError
 from groklab.history import HistoryError
 from groklab.plots import save_figure
 from groklab.plots.geometry import plot_aligned
 from groklab.report.render import SweepEntry
 from groklab.run.analysis import RunAnalysis, analyze
-from groklab.runs import find_runs
 
 # the measures every model has (docs/analysis.md)
 MEASURE_PREFIXES = ("rep_", "logit_", "param_norm", "weight_norm_total", "embed_fourier_")

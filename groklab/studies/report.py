@@ -7,24 +7,22 @@ import logging
 from pathlib import Path
 
 from groklab.analysis import aggregate
-from groklab.common.files import make_folder, write_atomic
-from groklab.common.run_files import FIGURES_DIR
+from groklab.common.files import make_folder
+from groklab.common.run_folder import FIGURES_DIR, find_runs, run_state
 from groklab.config import ConfigError
-from groklab.fidelity import fidelity_line
 from groklab.history import HistoryError
 from groklab.plots import plot_comparison, plot_seed_bands, save_figure
 from groklab.presets import discover
+from groklab.replays import fidelity_line
 from groklab.report.render import (
     PaperSection,
     ReportData,
     RunEntry,
     SweepEntry,
-    render_html,
-    render_markdown,
+    write_report,
 )
 from groklab.resolve import get_preset
 from groklab.run.analysis import analyze, draw_run_figures
-from groklab.runs import find_runs, run_state
 from groklab.studies.base import study_sections
 from groklab.studies.geometry import geometry_entry, run_geometry
 
@@ -64,10 +62,7 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
     data = ReportData(runs_dir, entries, _paper_sections(entries, studies, figures), comparison,
                       across + ([aligned] if aligned else []))
     make_folder(out)
-    md, page = out / "report.md", out / "report.html"
-    write_atomic(md, render_markdown(data, lambda path: str(path.relative_to(out))))
-    write_atomic(page, render_html(data))
-    return md, page
+    return write_report(data, out)
 
 
 def _paper_sections(

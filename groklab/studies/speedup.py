@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from groklab.common.run_folder import find_runs, point_state
 from groklab.config import ConfigError, RunConfig
 from groklab.launch.executor import Executor, Job, Local, unfinished
 from groklab.launch.plan import Plan, PlanResult, Stage, execute
@@ -22,8 +23,6 @@ from groklab.presets import presets
 from groklab.report.render import SweepEntry
 from groklab.resolve import derive, get_preset, resolve
 from groklab.run.analysis import analyze
-from groklab.run.folder import point_state
-from groklab.runs import find_runs
 from groklab.studies.base import StudyKind, StudySection, claim_study, find_studies, read_study_spec, register
 
 BASELINE = "baseline"

@@ -12,17 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from groklab.common.files import write_atomic
-from groklab.common.run_files import FIGURES_DIR
+from groklab.common.files import json_text, write_atomic
+from groklab.common.run_folder import FIGURES_DIR
 from groklab.config import ConfigError, RunConfig
-from groklab.history import HistoryError, json_text
+from groklab.history import HistoryError
 from groklab.launch.executor import Executor, Job, Slurm, executor_for
 from groklab.launch.plan import Plan, Stage, execute
 from groklab.launch.slurm import SlurmResources
 from groklab.launch.submit import Submission
 from groklab.plots import plot_final_metrics, plot_measured_vs_predicted, plot_overlay, plot_phase_diagram, save_figure
 from groklab.presets import Study, discover
-from groklab.report.render import SweepEntry, format_fact
+from groklab.report.describe import shown
+from groklab.report.render import SweepEntry
 from groklab.resolve import get_preset, resolve
 from groklab.run.analysis import RunAnalysis, analyze
 from groklab.run.folder import DEFAULT_RUNS_DIR
@@ -220,7 +221,7 @@ def sweep_entry(sweep: SweepAnalysis, runs_dir: Path) -> SweepEntry:
         a = result.analysis
         phase = labels.get(a.outcome, a.outcome)
         phases[phase] = phases.get(phase, 0) + 1
-        details = [f"{k} {format_fact(v)}" for k, v in result.signature.items()]
+        details = [f"{k} {shown(v)}" for k, v in result.signature.items()]
         if a.slingshots is not None:
             details.append(f"slingshots {len(a.slingshots)}")
         accuracies = f"{a.final['train_acc']:.1%} / {a.final['test_acc']:.1%}"

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from groklab.common.files import write_atomic
-from groklab.common.run_files import FIGURES_DIR
+from groklab.common.files import json_text, write_atomic
+from groklab.common.run_folder import FIGURES_DIR
 from groklab.config import ConfigError, RunConfig
-from groklab.history import HistoryError, json_text
+from groklab.history import HistoryError
 from groklab.launch.executor import Executor, Job, Local, Report
 from groklab.launch.plan import Plan, PlanResult, Stage, execute
 from groklab.plots import plot_overlay, save_figure

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from groklab.common.checkpoint import load_latest
-from groklab.common.run_files import CHECKPOINTS_DIR
+from groklab.common.run_folder import CHECKPOINTS_DIR
 from groklab.common.seeding import generator
 from groklab.config.schema import MaskCfg
 

@@ -12,9 +12,8 @@ from pathlib import Path
 import torch
 
 from groklab.common.checkpoint import load_latest, save_checkpoint
-from groklab.common.run_files import CHECKPOINTS_DIR, HISTORY_FILE
+from groklab.common.run_folder import CHECKPOINTS_DIR, HISTORY_FILE, State, write_status
 from groklab.common.seeding import generator, substream
-from groklab.common.status import write_status
 from groklab.config.schema import RunConfig
 from groklab.history import HistoryWriter, keep_records_through, make_record
 from groklab.history.mirror import TensorBoardMirror
@@ -38,7 +37,7 @@ EVAL_CHUNK = 8192
 
 @dataclass(frozen=True)
 class TrainResult:
-    state: str  # "completed", "diverged", or "preempted" (a stop signal: resumable from `step`)
+    state: State  # "completed", "diverged", or "preempted" (a stop signal: resumable from `step`)
     step: int
     signal: str | None = None  # the stop signal's name, when preempted
 
