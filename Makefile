@@ -35,10 +35,10 @@ browser:
 	  else echo "chromium is missing and this is not root: the HTML report test will be skipped"; fi; }
 
 test: dev browser
-	$(BIN)/python -m pytest --durations=25
+	$(BIN)/python -m pytest -n auto --durations=40
 
 test-fast: dev
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n auto -m "not slow"
 
 lint: dev
 	$(BIN)/ruff check .
