@@ -1,8 +1,10 @@
-"""Each paper's replay of its original code, one module each, discovered like presets.  A module
-`<preset>__<original>.py` (the original's name with '-' written '_') holds how that original code's recording
-(tests/reference/<preset>/<original>/) maps onto the preset: its split, its weight names, and a `REPLAY`
+"""Each paper's replay of its original code, one module each, discovered like presets.
+
+A module `<preset>__<original>.py` (the original's name with '-' written '_') holds how that original code's
+recording (tests/reference/<preset>/<original>/) maps onto the preset: its split, its weight names, and a `REPLAY`
 (groklab.fidelity.Replay). Adding a replay is that file and its recording; listing which originals a preset was
-replayed against reads only the file names, so a report does not import torch to say it. """
+replayed against reads only the file names, so a report does not import torch to say it.
+"""
 
 from __future__ import annotations
 
@@ -16,20 +18,27 @@ if TYPE_CHECKING:
 SEPARATOR = "__"
 
 
+def _modules() -> dict[str, str]:
+    """'<preset>/<original>' -> the name of its module, from the module names alone (nothing is imported)."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        preset, separator, original = info.name.partition(SEPARATOR)
+        if separator:
+            found[f"{preset}/{original.replace('_', '-')}"] = info.name
+    return found
+
+
 def replay_keys() -> list[str]:
-    """Every replay as '<preset>/<original>', from the module names alone (nothing is imported)."""
-    names = [info.name for info in pkgutil.iter_modules(__path__) if SEPARATOR in info.name]
-    return sorted(preset + "/" + original.replace("_", "-")
-                  for preset, original in (name.split(SEPARATOR, 1) for name in names))
+    """Every replay as '<preset>/<original>' (nothing is imported)."""
+    return sorted(_modules())
 
 
 def replays() -> dict[str, Replay]:
     """'<preset>/<original>' -> its Replay, importing every replay module."""
     found = {}
-    for key in replay_keys():
-        preset, original = key.split("/")
-        replay = importlib.import_module(f"{__name__}.{preset}{SEPARATOR}{original.replace('-', '_')}").REPLAY
-        if replay.preset != preset:
+    for key, module in sorted(_modules().items()):
+        replay = importlib.import_module(f"{__name__}.{module}").REPLAY
+        if replay.preset != key.split("/")[0]:
             raise ValueError(f"the replay {key} is of preset {replay.preset}: its module name must begin with it")
         found[key] = replay
     return found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,16 +24,16 @@ class Paragraph:
 class Items:
     """A bulleted list; an item given as (label, text) shows its label in bold."""
 
-    items: tuple[str | tuple[str, str], ...]
+    items: Sequence[str | tuple[str, str]]
 
 
 @dataclass(frozen=True)
 class Table:
     """`classes`, parallel to `rows`, are the cells' CSS classes in HTML (by default each cell's text)."""
 
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    classes: tuple[tuple[str, ...], ...] | None = None
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    classes: Sequence[Sequence[str]] | None = None
     table_id: str = ""
 
 

@@ -148,9 +148,8 @@ def _paper_line(paper: PaperSection) -> str:
 
 def _study_blocks(study: SweepEntry, level: int) -> list[Block]:
     """A study's heading, findings, figures and table."""
-    return [Heading(level, f"{study.kind} {study.name}: {study.question}"), Items(tuple(study.findings)),
-            *(Figure(figure, study.name) for figure in study.figures),
-            Table(tuple(study.header), tuple(map(tuple, study.rows)))]
+    return [Heading(level, f"{study.kind} {study.name}: {study.question}"), Items(study.findings),
+            *(Figure(figure, study.name) for figure in study.figures), Table(study.header, study.rows)]
 
 
 def _seeds_line(scale: str, agg: dict) -> str:
@@ -164,7 +163,7 @@ def _run_blocks(run: RunEntry) -> list[Block]:
         facts: list[tuple[str, str]] = [("state", run.state), ("problem", run.problem or "no history yet")]
     else:
         facts = describe_run(run.result, run.note)
-    return [Heading(3, run.name), Items(tuple(facts)), *(Figure(figure, run.name) for figure in run.figures)]
+    return [Heading(3, run.name), Items(facts), *(Figure(figure, run.name) for figure in run.figures)]
 
 
 def report_document(data: ReportData) -> list[Block]:
@@ -175,12 +174,11 @@ def report_document(data: ReportData) -> list[Block]:
         Heading(1, "groklab status report"),
         Paragraph(f"Generated {time.strftime('%Y-%m-%d %H:%M')} from {data.source}: {len(data.runs)} runs."),
         Heading(2, "Executive summary"),
-        Table(("outcome", "runs"), tuple((k, str(v)) for k, v in outcomes.items())),
+        Table(("outcome", "runs"), [(k, str(v)) for k, v in outcomes.items()]),
         Paragraph("States: " + ", ".join(f"{k} {v}" for k, v in states.items())),
         Paragraph(_agreement_line(data)),
         Heading(2, "Summary table"),
-        Table(tuple(SUMMARY_HEADER), tuple(map(tuple, summary)), tuple(map(tuple, _summary_classes(summary))),
-              "summary"),
+        Table(SUMMARY_HEADER, summary, _summary_classes(summary), "summary"),
     ]
     if data.comparison:
         blocks.append(Figure(data.comparison, "all runs"))
@@ -194,7 +192,7 @@ def report_document(data: ReportData) -> list[Block]:
             blocks += _study_blocks(sweep, 3)
         for run in paper.runs:
             blocks += _run_blocks(run)
-    return blocks + [Heading(2, "Next steps"), Items(tuple(_next_steps(data) or ["nothing pending"]))]
+    return blocks + [Heading(2, "Next steps"), Items(_next_steps(data) or ["nothing pending"])]
 
 
 def write_report(data: ReportData, out: Path) -> tuple[Path, Path]:
