@@ -11,13 +11,15 @@ first) and what happens there:
   (renamed into place, or appended and fsynced).
 A write is one whole-file replacement (temporary file opened ... renamed), one append, or taking owner.lock.
 
-`python -m tests.faults ROOT NAME OCCURRENCE KIND -- groklab arguments` runs the real CLI in a process with the
-fault installed (for the kills)."""
+`killed_cli` runs the real CLI in a process of its own with the fault installed (for the kills). The process is
+forked from a server that imported groklab and torch once (multiprocessing's forkserver), so a kill costs no
+interpreter start-up (about 5 s on these cores); the server has trained nothing, so no thread state is forked."""
 
 from __future__ import annotations
 
 import errno
 import fnmatch
+import multiprocessing
 import os
 import re
 import signal
@@ -221,11 +223,32 @@ class Fault:
             self._fail(errno.ENOSPC, path)
 
 
-if __name__ == "__main__":
-    root, name, occurrence, kind, separator, *arguments = sys.argv[1:]
-    assert separator == "--"
-    Fault(Path(root), name, int(occurrence), kind).install()
+_SERVER = multiprocessing.get_context("forkserver")
+_SERVER.set_forkserver_preload(["groklab.cli", "groklab.run.execute", "groklab.train.trainer", "tests.faults"])
+
+
+def killed_cli(fault: Fault, arguments: list[str], log: Path, timeout_s: float = 300) -> tuple[int | None, str]:
+    """`groklab ARGUMENTS` in a real process with `fault` installed: (its exit code, -9 when SIGKILLed, None when
+    it ran past `timeout_s`; what it printed, stdout and stderr together, kept in `log`)."""
+    process = _SERVER.Process(target=_cli_with_fault, args=(fault, arguments, log))
+    process.start()
+    process.join(timeout_s)
+    if process.exitcode is None:
+        process.kill()
+        process.join()
+        return None, log.read_text()
+    return process.exitcode, log.read_text()
+
+
+def _cli_with_fault(fault: Fault, arguments: list[str], log: Path) -> None:
+    """In the forked process: stdout and stderr to `log`, the fault installed, then the CLI (its exit code is
+    the process's)."""
     from groklab.cli import main
 
+    descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    for stream in (1, 2):
+        os.dup2(descriptor, stream)
+    os.close(descriptor)
+    fault.install()
     sys.argv = ["groklab", *arguments]
     main()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,10 +19,9 @@ from typer.testing import CliRunner
 
 from groklab.cli import app
 from groklab.common.checkpoint import load_checkpoint
-from tests.faults import ERRORS, KINDS, Fault
+from tests.faults import ERRORS, KINDS, Fault, killed_cli
 from tests.test_resume import records, write_config
 
-REPO = Path(__file__).resolve().parents[1]
 CAUSES = {"ENOSPC": "the file system is full (ENOSPC)", "EIO": "the storage reported an input/output error (EIO)",
           "EROFS": "the file system is read-only (EROFS)"}
 # the files a run writes, and which of their writes is struck (a later one where there are several: something
@@ -52,9 +49,10 @@ def faulted(root: Path, name: str, occurrence: int, kind: str, *args: str | Path
             fault.uninstall()
         assert fault.struck, f"the fault at write {occurrence} of {name} was never reached"
         return code, output
-    proc = subprocess.run([sys.executable, "-m", "tests.faults", str(root), name, str(occurrence), kind, "--",
-                           *map(str, args)], capture_output=True, text=True, cwd=REPO, timeout=300)
-    return proc.returncode, proc.stdout + proc.stderr
+    log = root.with_name(f"{root.name}-killed.log")
+    code, output = killed_cli(Fault(root, name, occurrence, kind), [str(a) for a in args], log)
+    assert code is not None, f"the killed command ran past its time limit:\n{output}"
+    return code, output
 
 
 def assert_refused_naming(code: int, output: str, path_pattern: str, kind: str) -> None:

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from groklab.analysis import Analysis  # noqa: E402
 from groklab.common.files import make_folder, write_atomic  # noqa: E402
 from groklab.history import History  # noqa: E402
+from groklab.plots.layout import fixed_margins  # noqa: E402
 from groklab.plots.series import Skipped, draw_line, set_scales  # noqa: E402
 
 COLORS = {"train": "tab:blue", "test": "tab:red"}
@@ -56,7 +57,7 @@ def plot_curves(history: History, analysis: Analysis, title: str = "", skipped: 
     if acc_ax.get_legend_handles_labels()[0]:
         acc_ax.legend(loc="lower right")
     fig.suptitle(f"{title}  ·  outcome: {analysis.outcome}" if title else f"outcome: {analysis.outcome}")
-    fig.tight_layout()
+    fixed_margins(fig, left=1.0, between_x=1.0)  # room for each panel's y label
     return fig
 
 

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from groklab.analysis import Analysis
 from groklab.history import History
 from groklab.plots.curves import COLORS, loss_axis_scale, step_axis
+from groklab.plots.layout import fixed_margins
 from groklab.plots.series import Skipped, draw_line, set_scales
 
 
@@ -64,5 +65,5 @@ def plot_detail(history: History, analysis: Analysis, title: str = "", skipped: 
             zoom_ax.plot(steps[inside], columns[f"{split}_acc"][inside], color=COLORS[split], marker=".")
         zoom_ax.set(title=f"transition, steps {window[0]}–{window[1]}", xlabel="step", ylim=(-0.02, 1.02))
     fig.suptitle(f"{title}  ·  outcome: {analysis.outcome}" if title else f"outcome: {analysis.outcome}")
-    fig.tight_layout()
+    fixed_margins(fig)
     return fig

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from groklab.analysis import Analysis
 from groklab.history import History
 from groklab.plots.curves import COLORS, step_axis
+from groklab.plots.layout import fixed_margins
 from groklab.plots.series import Skipped, draw_line, set_scales
 from groklab.probes import Panel, all_panels
 
@@ -42,13 +43,14 @@ def probe_panels(history: History) -> list[Panel]:
     return sorted((panel for panel, columns in first.items() if columns),
                   key=lambda panel: order.get(first[panel][0][0], len(order)))
 
+PANELS_PER_ROW = 4
 PHASE_COLORS = {"memorization_phase": "tab:blue", "circuit_formation_phase": "tab:orange", "cleanup_phase": "tab:green"}
 
 
 def plot_probes(history: History, analysis: Analysis, title: str = "", phases: dict | None = None,
                 skipped: Skipped | None = None) -> Figure:
-    """One panel per probe series over steps, plus accuracies; with Slingshots, the training loss (log y) and
-    each cycle's spike as a vertical line; `phases` (name -> [start, end] steps, e.g. Nanda et al.'s
+    """One panel per probe series over steps, plus accuracies, four panels a row; with Slingshots, the training
+    loss (log y) and each cycle's spike as a vertical line; `phases` (name -> [start, end] steps, e.g. Nanda et al.'s
     memorization, circuit formation and cleanup) shaded in every panel. A series the history holds no value of
     is left out, and a log panel without a positive value drawn linear, each stated in `skipped`."""
     skipped = Skipped() if skipped is None else skipped
@@ -57,11 +59,15 @@ def plot_probes(history: History, analysis: Analysis, title: str = "", phases: d
     names = probe_panels(history)
     cycles = analysis.slingshots or []
     panels = names + (["train_loss"] if analysis.slingshots is not None else []) + ["accuracy"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
+    columns = min(len(panels), PANELS_PER_ROW)
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.4 * rows + 0.6), squeeze=False)
+    for unused in axes.flat[len(panels):]:
+        unused.set_axis_off()
     draw = {"figure": "probes", "skipped": skipped}
     scale = {"figure": "probes", "skipped": skipped}
     xscale = xscale if not cycles else "linear"
-    for ax, panel in zip(axes[0], panels, strict=True):
+    for ax, panel in zip(axes.flat[:len(panels)], panels, strict=True):
         if panel == "accuracy":
             for split in ("train", "test"):
                 draw_line(ax, steps, history.column(f"{split}_acc"), shown, series=f"{split}_acc", **draw,
@@ -93,7 +99,7 @@ def plot_probes(history: History, analysis: Analysis, title: str = "", phases: d
         ax.set(xlabel="step")
     note = f"  ·  {len(cycles)} Slingshot cycles (orange)" if analysis.slingshots is not None else ""
     fig.suptitle(f"{title}{note}")
-    fig.tight_layout()
+    fixed_margins(fig)
     return fig
 
 
