@@ -233,6 +233,68 @@ def suite_cmd(
     typer.echo(f"report: {folder / 'report' / 'report.html'} (and report.md)\nresults: {folder}")
 
 
+@app.command("scorecard")
+@launches
+def scorecard_cmd(
+    chosen: Annotated[Optional[list[str]], typer.Argument(
+        metavar="[PRESET]...", help="Presets whose claims to check (default: every preset).")] = None,
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds 0..N-1 of every run a claim reads.")] = 3,
+    out: Annotated[Path, typer.Option(help="Folder for the runs and scorecard.md / scorecard.json; the same "
+                                           "command again reuses its finished runs.")] = DEFAULT_RUNS_DIR / "scorecard",
+    claim: Annotated[Optional[list[str]], typer.Option(
+        help="Only this claim (KEY or PRESET:KEY; repeatable).")] = None,
+    train: Annotated[bool, typer.Option(help="Train what is missing; --no-train decides on the runs in --out "
+                                             "(the rest pending).")] = True,
+    list_claims: Annotated[bool, typer.Option("--list", help="List the claims and the runs they read; train "
+                                                             "nothing.")] = False,
+    evidence: Annotated[Optional[Path], typer.Option(
+        help="Also write compact evidence to commit here (config, status, analysis and a thinned history per "
+             "run, and scorecard.json with the command, commit, date and machine).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Runs trained at a time (processes sharing the cores).")] = 1,
+    *,
+    launch: Launch,
+) -> None:
+    """Check each paper's headline claims (its number, where it stands, the bound it is held to) on groklab runs
+    over seeds, print the scorecard and write it to --out as scorecard.md and scorecard.json: holds, fails, or
+    pending while runs are missing."""
+    from groklab.studies.scorecard import chosen_claims, scorecard
+
+    if list_claims:
+        from groklab import api
+
+        try:
+            claims = chosen_claims([api.get_preset(p) for p in chosen] if chosen else api.presets(), claim)
+        except user_errors() as err:
+            _fail(err)
+        for preset, c in claims:
+            arms = "; ".join(f"{name}: {arm.scale} {' '.join(arm.overrides)}".rstrip() for name, arm in c.arms.items())
+            typer.echo(f"{preset.id}:{c.key}  {c.statement}\n    paper: {c.paper} ({c.source}); agrees if "
+                       f"{c.measure.describe()} is {c.bound.describe()}\n    runs: {arms}")
+        return
+    try:
+        result = scorecard(chosen, out, seeds, claim, launch.chosen(workers), train, launch.wait, typer.echo)
+    except user_errors() as err:
+        _fail(err)
+    if result.plan is not None and result.plan.stopped:
+        typer.echo(result.plan.stopped)
+    from groklab.studies.scorecard import HEADER, scorecard_rows
+
+    table = Table(*HEADER, show_lines=True)
+    for row in scorecard_rows(result.results):
+        table.add_row(*map(escape, row))
+    Console(width=max(shutil.get_terminal_size().columns, 160)).print(table)
+    typer.echo(f"scorecard: {result.files[0]} (and {result.files[1].name})")
+    if evidence is not None:
+        import subprocess
+
+        from groklab.studies.scorecard import export_evidence
+
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+        written = export_evidence(result, evidence, "groklab " + " ".join(sys.argv[1:]),
+                                  commit.stdout.strip() if commit.returncode == 0 else "unknown")
+        typer.echo(f"evidence: {written}")
+
+
 @app.command("speedup")
 @launches
 def speedup_cmd(

@@ -1,4 +1,4 @@
-"""Paper presets: a config per scale, the citation and the paper's reported outcome.
+"""Paper presets: a config per scale, the citation, the paper's reported outcome and its headline claims.
 
 Each module in groklab/papers/ defines one `PRESET`; they are discovered, never listed by hand.
 """
@@ -11,6 +11,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any
 
+from groklab.claims import Claim
 from groklab.registry import Registry
 
 
@@ -64,6 +65,7 @@ class Preset:
     quick_outcome: str | None = None  # what the quick scale reaches, when it differs from `reported`
     tickets: list[TicketsStudy] = field(default_factory=list)  # ticket comparisons run by `groklab suite`
     quick_seconds: int | None = None  # measured training time of the quick scale, one of two runs side by side
+    claims: tuple[Claim, ...] = ()  # the paper's headline claims, as `groklab scorecard` checks them
 
     @property
     def expected_quick_outcome(self) -> str:

@@ -11,7 +11,7 @@ PACKAGE = Path(groklab.__file__).parent
 # each floor may import its own and the floors below (docs/adding-a-paper.md, "Where code goes")
 FLOORS = {
     1: ["config", "registry", "history", "datasets", "common"],
-    2: ["tasks", "models", "optim", "objective", "probes", "analysis", "presets", "papers", "resolve"],
+    2: ["tasks", "models", "optim", "objective", "probes", "analysis", "claims", "presets", "papers", "resolve"],
     3: ["train", "fidelity", "replays"],
     4: ["run", "plots", "report", "signatures", "importers"],
     5: ["launch"],

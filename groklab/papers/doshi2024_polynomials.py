@@ -1,5 +1,6 @@
 """Gromov 2023 (grokking modular arithmetic) and Doshi, He, Das, Gromov 2024 (grokking modular polynomials)."""
 
+from groklab.claims import YES, Arm, Claim, Fact, Outcome, at_least
 from groklab.presets import Preset, ReportedOutcome, merged
 
 # Canonical (version 2): the computation of d-doshi/Grokking (the authors' code for Doshi et al. 2023, the same
@@ -41,6 +42,34 @@ CROSS_ENTROPY = {
 # Doshi et al.'s extension: multiplication is addition after relabelling by discrete logarithms.
 MULTIPLICATION = merged(QUICK, {"task": {"operation": "x*y"}})
 
+# Claims of Gromov 2023 and Doshi et al. 2024 (abstracts; the polynomials paper's own numbers were not read): the
+# x^2 MLP generalizes, and its trained weights take the analytic solution's structure, one frequency per neuron
+# (inverse participation ratio 1, all of a neuron's power at one frequency).
+RUN = Arm("canonical")
+CLAIMS = (
+    Claim(
+        key="quadratic_mlp_groks",
+        statement="a two-layer MLP with x^2 activation trained on modular addition memorizes, then generalizes",
+        source="Gromov 2023, abstract; Doshi et al. 2024, abstract",
+        paper="generalizes (no step count read)",
+        measure=Outcome("mlp", "grokked"),
+        bound=YES,
+        arms={"mlp": RUN},
+    ),
+    Claim(
+        key="neurons_take_the_analytic_fourier_structure",
+        statement="upon generalization the trained network learns the analytic solution's features: each neuron's "
+        "input weights concentrate on one frequency",
+        source="Doshi et al. 2024, abstract; Gromov 2023, Sec. 3 (the analytic weights)",
+        paper="one frequency per neuron",
+        measure=Fact("mlp", "final_neuron_peak_share"),
+        bound=at_least(0.5),
+        arms={"mlp": RUN},
+        note="measured on the trained run: the mean share of each neuron's power at its own frequency (1 for the "
+        "analytic solution); held to more than half",
+    ),
+)
+
 PRESET = Preset(
     id="doshi2024_polynomials",
     alias="08",
@@ -50,6 +79,7 @@ PRESET = Preset(
     version=2,
     quick_seconds=14,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "cross_entropy": CROSS_ENTROPY, "multiplication": MULTIPLICATION},
+    claims=CLAIMS,
     reported=ReportedOutcome(
         outcome="grokked",
         summary="the quadratic MLP groks modular addition and multiplication; its neurons approach the analytic "

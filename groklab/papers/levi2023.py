@@ -1,5 +1,6 @@
 """Levi, Beck, Bar-Sinai 2024: grokking in linear estimators (a linear teacher-student model)."""
 
+from groklab.claims import Arm, Claim, Delay, Fact, Median, Ratio, within
 from groklab.presets import Preset, ReportedOutcome, Study, merged
 
 # No public code. The setup follows the paper (arXiv 2310.16441; Sec. 3 read in a full-text copy): Gaussian
@@ -29,6 +30,37 @@ QUICK = merged(CANONICAL, {
     "eval": {"probes": ["representation"], "probe_every": 4},
 })
 
+# Claims of Sec. 3.1-3.2 (Eq. 12, with Eq. 13's eta_0 / d_out): the grokking delay as a function of
+# lambda = d_in / n_train. Its figures' numbers were not read; the bound is a factor 2 either way.
+LAMBDAS = {"lambda_0.2": 5000, "lambda_0.5": 2000, "lambda_0.8": 1250}  # n_train at d_in 1000
+ARMS = {name: Arm("canonical", (f"task.n_train={n}",)) for name, n in LAMBDAS.items()}
+AGAINST_EQ_12 = {name: Ratio(Delay(name), Fact(name, "paper_predicted_delay")) for name in LAMBDAS}
+CLAIMS = (
+    Claim(
+        key="delay_follows_eq_12",
+        statement="the grokking delay (steps from train to test accuracy crossing) follows the closed form Eq. "
+        "12/13 over lambda = d_in / n_train",
+        source="Sec. 3.1-3.2, Eq. 12-13 (the figures' agreement not read)",
+        paper="exact prediction",
+        measure=Median(tuple(AGAINST_EQ_12.values())),
+        bound=within(1.0, 2.0),
+        arms=ARMS,
+        note="the median over lambda 0.2, 0.5, 0.8 of measured delay / Eq. 12's; Eq. 12 is for gradient flow, the "
+        "runs are discrete gradient descent",
+    ),
+    Claim(
+        key="delay_grows_towards_lambda_1",
+        statement="the delay diverges as lambda approaches 1: from lambda 0.2 to 0.8 it grows as Eq. 12 says",
+        source="Sec. 3.1, Eq. 12",
+        paper="Eq. 12's ratio (about 100x)",
+        measure=Ratio(Ratio(Delay("lambda_0.8"), Delay("lambda_0.2")),
+                      Ratio(Fact("lambda_0.8", "paper_predicted_delay"), Fact("lambda_0.2", "paper_predicted_delay"))),
+        bound=within(1.0, 2.0),
+        arms={name: ARMS[name] for name in ("lambda_0.2", "lambda_0.8")},
+        note="measured growth over Eq. 12's growth",
+    ),
+)
+
 PRESET = Preset(
     id="levi2023_linear",
     alias="09",
@@ -38,6 +70,7 @@ PRESET = Preset(
     version=2,
     quick_seconds=2,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK},
+    claims=CLAIMS,
     reported=ReportedOutcome(
         outcome="grokked",
         summary="train accuracy (loss below eps) reaches 100% before test accuracy; the delay is set by "

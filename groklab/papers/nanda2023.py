@@ -1,5 +1,6 @@
 """Nanda, Chan, Lieberum, Smith, Steinhardt 2023: progress measures for grokking (modular addition)."""
 
+from groklab.claims import YES, AllOf, Arm, Bound, Claim, Fact, within
 from groklab.presets import Preset, ReportedOutcome, merged
 
 # Canonical: progress-measures-paper/transformers.py (commit 23d2c64), read at the source.
@@ -32,6 +33,54 @@ QUICK = merged(CANONICAL, {
              "probes": ["progress", "embedding", "representation"]},
 })
 
+# Claims of Sec. 4-5 (the mainline run: p 113, 30%, full-batch AdamW lr 1e-3, weight decay 1, 40k epochs; five
+# seeds in Fig. 2). The phase boundaries are the paper's Sec. 5.2 (0-1.4k, 1.4k-9.4k, 9.4k-14k epochs); other
+# seeds' circuit formation and cleanup "occur at different times" (App. C.2.1), so a boundary is held within 2x.
+# The runs stop at 20k epochs, past the cleanup.
+MAINLINE = Arm("canonical", ("train.steps=20000",))
+CLAIMS = (
+    Claim(
+        key="memorization_ends_near_1400",
+        statement="memorization ends, and circuit formation begins, near epoch 1.4k",
+        source="Sec. 5.2",
+        paper="1.4k epochs",
+        measure=Fact("mainline", "circuit_formation_phase", index=0),
+        bound=within(1400, 2.0),
+        arms={"mainline": MAINLINE},
+        note="App. C.2.1: every seed completes memorization by about 1400 epochs",
+    ),
+    Claim(
+        key="cleanup_ends_near_14000",
+        statement="circuit formation runs to about epoch 9.4k, then cleanup to about 14k, when test loss collapses",
+        source="Sec. 5.2",
+        paper="cleanup 9.4k-14k epochs",
+        measure=Fact("mainline", "cleanup_phase", index=1),
+        bound=within(14_000, 2.0),
+        arms={"mainline": MAINLINE},
+    ),
+    Claim(
+        key="five_key_frequencies",
+        statement="the embedding has significant norm at a few key frequencies: 5 in the mainline run "
+        "(14, 35, 41, 42, 52), 3 or 4 in other seeds",
+        source="Sec. 4.1, Fig. 3; App. C.2.1, Table 3",
+        paper="5 (mainline), 3-4 (other seeds)",
+        measure=Fact("mainline", "key_freqs", count=True),
+        bound=Bound(3, 6),
+        arms={"mainline": MAINLINE},
+    ),
+    Claim(
+        key="progress_measures_in_order",
+        statement="restricted loss falls before test loss, excluded loss rises during circuit formation, and the "
+        "sum of squared weights falls sharply during cleanup",
+        source="Sec. 5.1-5.2, Fig. 7",
+        paper="the order of the curves (no number)",
+        measure=AllOf((Fact("mainline", "restricted_falls_first"), Fact("mainline", "excluded_rises_in_formation"),
+                       Fact("mainline", "weight_falls_in_cleanup"))),
+        bound=YES,
+        arms={"mainline": MAINLINE},
+    ),
+)
+
 PRESET = Preset(
     id="nanda2023",
     alias="03",
@@ -43,6 +92,7 @@ PRESET = Preset(
     version=2,
     quick_seconds=53,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK},
+    claims=CLAIMS,
     reported=ReportedOutcome(
         outcome="grokked",
         summary="memorization by about 1.4k epochs, circuit formation to about 9.4k, cleanup (test loss collapses) "

@@ -1,5 +1,6 @@
 """Prieto, Barsbey, Mediano, Birdal 2025: grokking at the edge of numerical stability (StableMax, ⊥Grad)."""
 
+from groklab.claims import Arm, Claim, Fact, StepsTo, at_least, at_most
 from groklab.presets import Preset, ReportedOutcome, Study, merged
 
 # Canonical: LucasPrietoAl/grokking-at-the-edge-of-numerical-stability, run_main_experiments.sh Figure 1
@@ -34,6 +35,42 @@ QUICK = merged(CANONICAL, {
     "eval": {"every": 50, "log_points": 40, "probes": ["softmax_collapse", "representation"]},
 })
 
+# Claims of Sec. 2-5 and the repository's run_main_experiments.sh (Fig. 1: StableMax 80,000 epochs, lr 0.01;
+# ⊥AdamW 300 epochs), read in the main text. The StableMax run stops at 99% test accuracy.
+CLAIMS = (
+    Claim(
+        key="stablemax_groks_without_regularization",
+        statement="with StableMax in place of softmax an MLP groks modular addition without weight decay",
+        source="Fig. 1, Fig. 4 caption ('no regularization'); run_main_experiments.sh (80,000 epochs)",
+        paper="groks within the 80,000-epoch run (epoch read off)",
+        measure=StepsTo("stablemax", 0.99),
+        bound=at_most(80_000),
+        arms={"stablemax": Arm("canonical", ("train.stop_at_test_acc=0.99",))},
+    ),
+    Claim(
+        key="float32_softmax_collapses",
+        statement="with softmax in float32 and no regularization, Softmax Collapse zeroes the gradient of a large "
+        "fraction of the training samples and learning stops",
+        source="Sec. 3, Fig. 2 (its legend: 50% Softmax Collapse; the plotting code marks 40%, "
+        "LucasPrietoAl/grokking-at-the-edge-of-numerical-stability#9)",
+        paper="40-50% of the samples",
+        measure=Fact("softmax", "max_sc_frac"),
+        bound=at_least(0.4),
+        arms={"softmax": Arm("canonical_softmax", ("train.loss_dtype=float32", "train.steps=20000",
+                                                     "eval.probes=[softmax_collapse]"))},
+    ),
+    Claim(
+        key="orthogonal_gradient_generalizes_without_delay",
+        statement="⊥AdamW (the gradient's component along the weights removed) generalizes without the delay, "
+        "within 300 epochs",
+        source="Fig. 1; run_main_experiments.sh (300 epochs)",
+        paper="within 300 epochs",
+        measure=StepsTo("orthogonal", 0.99),
+        bound=at_most(300),
+        arms={"orthogonal": Arm("canonical_orthogonal")},
+    ),
+)
+
 PRESET = Preset(
     id="prieto2025_stablemax",
     alias="12",
@@ -44,6 +81,7 @@ PRESET = Preset(
     quick_seconds=72,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "canonical_softmax": CANONICAL_SOFTMAX,
             "canonical_orthogonal": CANONICAL_ORTHOGONAL, "quick": QUICK},
+    claims=CLAIMS,
     reported=ReportedOutcome(
         outcome="grokked",
         summary="without regularization, softmax cross-entropy stops learning once the training samples' softmax "

@@ -1,5 +1,6 @@
 """Thilak, Littwin, Zhai, Saremi, Paiss, Susskind 2022: the Slingshot mechanism."""
 
+from groklab.claims import Arm, Claim, Ratio, Slingshots, at_least, at_most
 from groklab.papers.power2022 import CANONICAL as POWER
 from groklab.presets import Preset, ReportedOutcome, Study, merged
 
@@ -28,6 +29,44 @@ QUICK = {
     "eval": {"every": 20, "log_points": 20, "probes": ["last_layer_norm", "representation"]},
 }
 
+# Claims of Fig. 2 (Adam without weight decay on division mod p, 10^5-10^6 steps) and Fig. 4 (epsilon 1e-8, 1e-7,
+# 1e-5 on division): read in the NeurIPS 2022 submission; p and the training fraction are in its appendix (not
+# read), so the canonical keeps Power et al.'s x/y mod 97 at 50%.
+CLAIMS = (
+    Claim(
+        key="slingshot_cycles_without_weight_decay",
+        statement="Adam without weight decay trains in Slingshot cycles: the last-layer norm grows fast, the "
+        "training loss spikes, the norm plateaus, again and again",
+        source="Fig. 2; Sec. 3.1",
+        paper="repeated cycles over 10^5 steps",
+        measure=Slingshots("adam"),
+        bound=at_least(2),
+        arms={"adam": Arm("canonical")},
+    ),
+    Claim(
+        key="grokking_at_a_slingshot_onset",
+        statement="grokking (the rise of validation accuracy) happens at the onset of a Slingshot cycle and is absent "
+        "without one",
+        source="abstract; Sec. 1, observations 4-5; Fig. 2",
+        paper="validation accuracy rises after 10^5 steps, at a cycle",
+        measure=Slingshots("adam", at_test_jump=True),
+        bound=at_least(1),
+        arms={"adam": Arm("canonical")},
+        note="a cycle counts when a test-accuracy transition overlaps it (groklab.analysis.slingshot)",
+    ),
+    Claim(
+        key="larger_epsilon_fewer_cycles",
+        statement="a larger Adam epsilon gives fewer Slingshot cycles (epsilon 1e-5: no generalization within 500K "
+        "updates)",
+        source="Sec. 3.1 'Varying epsilon', Fig. 4",
+        paper="fewer cycles at 1e-5 than at 1e-8",
+        measure=Ratio(Slingshots("epsilon_1e-5"), Slingshots("adam")),
+        bound=at_most(0.99),
+        arms={"adam": Arm("canonical"), "epsilon_1e-5": Arm("canonical", ("optim.eps=1e-5",))},
+        note="over the canonical's 10^5 steps, not the figure's 500K updates",
+    ),
+)
+
 PRESET = Preset(
     id="thilak2022_slingshot",
     alias="07",
@@ -37,6 +76,7 @@ PRESET = Preset(
     version=3,  # 2: position table N(0, 1), as power2022 version 2; 3: power2022 version 3's canonical model
     quick_seconds=54,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK},
+    claims=CLAIMS,
     reported=ReportedOutcome(
         outcome="grokked",
         summary="without weight decay, Adam's last-layer norm grows in cycles (norm growth, train-loss spike, "

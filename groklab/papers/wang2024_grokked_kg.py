@@ -1,6 +1,7 @@
 """Wang, Yue, Su, Sun 2024: grokked transformers are implicit reasoners (knowledge-graph composition and
 comparison)."""
 
+from groklab.claims import YES, Arm, Claim, Fact, Final, Outcome, at_most
 from groklab.presets import Preset, ReportedOutcome, Study, merged
 
 # Canonical: OSU-NLP-Group/GrokkedTransformer (read at the source per REFERENCE.md). Data: composition.ipynb
@@ -78,6 +79,39 @@ COMPARISON_QUICK = merged(QUICK, {"task": {"kind": "comparison", "n_entities": 1
                                            "n_values": 20, "phi": 7.2, "test_frac": 0.1},
                                   "train": {"steps": 6000}})
 
+# Claims of the abstract (composition fails to generalize out of distribution, comparison succeeds); its step
+# counts were not read. The canonical (2000 entities, 1.5M steps) needs a GPU.
+CLAIMS = (
+    Claim(
+        key="composition_groks_in_distribution",
+        statement="on two-hop composition the transformer generalizes to in-distribution inferred facts, long after "
+        "fitting the training set: it groks",
+        source="abstract; Sec. 3",
+        paper="grokking (test-ID accuracy near 100%)",
+        measure=Outcome("composition", "grokked"),
+        bound=YES,
+        arms={"composition": Arm("canonical")},
+    ),
+    Claim(
+        key="composition_fails_out_of_distribution",
+        statement="out-of-distribution composition stays near chance",
+        source="abstract ('fail to systematically generalize for composition'); Sec. 3",
+        paper="near 0%",
+        measure=Final("composition", "acc_test_inferred_ood"),
+        bound=at_most(0.1),
+        arms={"composition": Arm("canonical")},
+    ),
+    Claim(
+        key="comparison_generalizes_out_of_distribution",
+        statement="on comparison the transformer generalizes out of distribution too",
+        source="abstract ('succeed for comparison'); Sec. 4",
+        paper="OOD accuracy high",
+        measure=Fact("comparison", "ood_generalizes"),
+        bound=YES,
+        arms={"comparison": Arm("comparison")},
+    ),
+)
+
 PRESET = Preset(
     id="wang2024_grokked_kg",
     alias="04",
@@ -89,6 +123,7 @@ PRESET = Preset(
     version=4,
     quick_seconds=170,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "comparison": COMPARISON, "comparison_quick": COMPARISON_QUICK},
+    claims=CLAIMS,
     reported=ReportedOutcome(
         outcome="grokked",
         summary="test-inferred-ID accuracy of two-hop composition and of comparison reaches ~100% long after "
