@@ -24,7 +24,7 @@ Status = Literal["holds", "fails", "pending"]
 Runs = Mapping[str, Any]  # arm name -> one seed's groklab.run.analysis.RunAnalysis (not imported: presets read this)
 
 
-TICKET_RUNS = ("dense", "ticket", "random_mask", "dense_matched_norm")  # groklab.studies.tickets' runs
+TICKET_RUNS = ("dense", "ticket", "random_mask", "dense_matched_norm")  # the ticket procedure's runs
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from groklab.claims import TICKET_RUNS  # defined where the claims that read the procedure's runs are
 from groklab.common.files import json_text, write_atomic
 from groklab.common.run_folder import FIGURES_DIR
 from groklab.config import ConfigError, RunConfig
@@ -19,7 +20,6 @@ from groklab.run.analysis import RunAnalysis, analyze
 from groklab.run.folder import DEFAULT_RUNS_DIR
 from groklab.studies.base import StudyKind, StudySection, claim_study, find_studies, read_study_spec, register
 
-TICKET_RUNS = ("dense", "ticket", "random_mask", "dense_matched_norm")
 TICKETS_HEADER = ("run", "outcome", "generalization step", "speed-up vs dense")
 
 
