@@ -106,20 +106,15 @@ def multihead_attention(init: Arrays, theirs: str, ours: str, kinds: tuple[str, 
 
 class AnswerAndEnd(torch.nn.Module):
     """Two scored positions, as openai/grok and GrokkedTransformer score them: the answer (read after the last
-    input token) and the closing end token (read after the answer). groklab's transformer reads one position per
-    sequence, the last before its pad tokens, so each sequence (ending in its answer) is given twice: with its
-    answer replaced by the pad token (the causal mask hides that position from the one read) and whole. Returns
-    [B, C, 2] logits for [B, 2] targets, as F.cross_entropy takes them."""
+    input token) and the closing end token (read after the answer), both from one pass over the sequence, which
+    ends in its answer. Returns [B, C, 2] logits for [B, 2] targets, as F.cross_entropy takes them."""
 
-    def __init__(self, model: torch.nn.Module, pad_token: int) -> None:
+    def __init__(self, model: torch.nn.Module) -> None:
         super().__init__()
-        self.model, self.pad_token = model, pad_token
+        self.model = model
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        answer = (tokens != self.pad_token).sum(1) - 1
-        answer_only = tokens.clone()
-        answer_only[torch.arange(len(tokens), device=tokens.device), answer] = self.pad_token
-        return torch.stack(self.model(torch.cat([answer_only, tokens])).chunk(2), dim=-1)
+        return self.model.logits_before_pad(tokens, (-1, 0))
 
 
 class AnswerAndEndObjective(Objective):
@@ -200,7 +195,7 @@ def replay_training(replay: Replay, ref: Reference, cfg: RunConfig,
         order = RecordedOrder(data, ref.arrays["batch_rows"], ref.arrays["batch_sizes"], order)
     optimizer = build_optimizer(model, cfg.optim)
     if replay.answer_and_end:
-        model = AnswerAndEnd(model, data.pad_token)
+        model = AnswerAndEnd(model)
     return data, Training(cfg, model, optimizer, objective, order, None, param_norm(model),
                           GradientPipeline(cfg.optim))
 
