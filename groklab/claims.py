@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -275,6 +275,10 @@ class Claim:
     def arm_names(self) -> set[str]:
         return set(self.arms)
 
+    def on(self, arms: Mapping[str, Arm], note: str) -> Claim:
+        """The same claim, measure and bound read on other runs (a quick scale's); `note` says how they differ."""
+        return replace(self, arms=arms, note=note)
+
 
 @dataclass(frozen=True)
 class ClaimResult:
@@ -291,27 +295,42 @@ class ClaimResult:
     def median(self) -> float | None:
         return statistics.median(self.values) if self.values else None
 
+    @property
+    def measured(self) -> str:
+        """The median and range over seeds, as a table shows them ('-' before any seed is measured)."""
+        if not self.values:
+            return "-"
+        spread = f"; {format_value(min(self.values))} to {format_value(max(self.values))}" if len(self.values) > 1 \
+            else ""
+        return f"{format_value(self.median)}{spread}"
+
     def to_dict(self) -> dict[str, Any]:
         c = self.claim
         return {"preset": self.preset, "claim": c.key, "statement": c.statement, "source": c.source,
                 "paper": c.paper, "measure": c.measure.describe(), "bound": c.bound.describe(), "note": c.note,
-                "values": list(self.values), "median": self.median, "status": self.status, "reason": self.reason,
+                "values": list(self.values), "median": self.median, "measured": self.measured,
+                "status": self.status, "reason": self.reason,
                 "arms": {name: {"scale": arm.scale, "overrides": list(arm.overrides)} for name, arm in c.arms.items()},
                 "runs": list(self.run_dirs)}
 
 
 def decide(preset: str, claim: Claim, seeds: Sequence[Mapping[str, Any]]) -> ClaimResult:
-    """The claim over `seeds` (each: arm name -> that seed's run analysis, None where the run does not exist)."""
+    """The claim over `seeds` (each: arm name -> that seed's run analysis, None where the run does not exist).
+    While runs are missing or unfinished it is pending, with the values of the seeds whose runs have finished."""
     run_dirs = tuple(str(run.run_dir) for runs in seeds for run in runs.values() if run is not None)
-    waiting = sum(1 for runs in seeds for run in runs.values() if run is None or run.state not in FINISHED)
-    if waiting or not seeds:
-        return ClaimResult(preset, claim, (), "pending", f"{waiting} of its runs not finished", run_dirs)
-    values = [claim.measure(runs) for runs in seeds]  # type: ignore[arg-type]
+    done = [runs for runs in seeds if all(run is not None and run.state in FINISHED for run in runs.values())]
+    values = [claim.measure(runs) for runs in done]  # type: ignore[arg-type]
+    measured = tuple(float(v) for v in values if v is not None)
+    if len(done) < len(seeds) or not seeds:
+        waiting = sum(1 for runs in seeds for run in runs.values() if run is None or run.state not in FINISHED)
+        so_far = f"; {len(done)} of {len(seeds)} seeds finished" + \
+            (f", median so far {format_value(statistics.median(measured))}" if measured else "") if done else ""
+        return ClaimResult(preset, claim, measured, "pending", f"{waiting} of its runs not finished{so_far}",
+                           run_dirs)
     if None in values:
-        return ClaimResult(preset, claim, tuple(v for v in values if v is not None), "fails",
+        return ClaimResult(preset, claim, measured, "fails",
                            f"not measurable on {values.count(None)} of {len(values)} seeds: "
                            f"{claim.measure.describe()} is missing from their runs", run_dirs)
-    measured = tuple(float(v) for v in values)
     median = statistics.median(measured)
     holds = claim.bound.holds(median)
     reason = f"median {format_value(median)} {'within' if holds else 'outside'} {claim.bound.describe()}"

@@ -280,7 +280,7 @@ def scorecard_cmd(
     from groklab.studies.scorecard import HEADER, scorecard_rows
 
     table = Table(*HEADER, show_lines=True)
-    for row in scorecard_rows(result.results):
+    for row in scorecard_rows([r.to_dict() for r in result.results]):
         table.add_row(*map(escape, row))
     Console(width=max(shutil.get_terminal_size().columns, 160)).print(table)
     typer.echo(f"scorecard: {result.files[0]} (and {result.files[1].name})")

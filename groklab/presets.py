@@ -66,6 +66,10 @@ class Preset:
     tickets: list[TicketsStudy] = field(default_factory=list)  # ticket comparisons run by `groklab suite`
     quick_seconds: int | None = None  # measured training time of the quick scale, one of two runs side by side
     claims: tuple[Claim, ...] = ()  # the paper's headline claims, as `groklab scorecard` checks them
+    # the claims (of `claims`, read on quick runs, the paper's bounds kept) that the quick scale shows, and what it
+    # shows of the paper, or cannot, in a sentence
+    quick_claims: tuple[Claim, ...] = ()
+    quick_shows: str = ""
 
     @property
     def expected_quick_outcome(self) -> str:

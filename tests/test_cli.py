@@ -89,18 +89,28 @@ def test_analyze_marks_a_partial_history_and_never_edits_it(finished_run, tmp_pa
 
 
 def test_analyze_json_lists_slingshots_of_a_run_that_records_the_last_layer_norm(tmp_path):
+    """A real run recording the last-layer norm, then its history rewritten (by groklab's own writer) with two
+    Slingshot cycles at steps 300 and 730: `analyze --json` lists both with their fields."""
+    from groklab.history.writer import HistoryWriter
     from tests.conftest import TINY
+    from tests.test_slingshot import two_cycles
 
     config = {**TINY, "optim": {"name": "adam", "lr": 3e-3, "weight_decay": 0.0},
               "eval": {"every": 5, "log_points": 0, "probes": ["last_layer_norm"]}}
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
-    groklab_cli("run", "--config", str(tmp_path / "tiny.yaml"), "--out", str(tmp_path / "run"), "--quiet", check=True)
-    data = json.loads(groklab_cli("analyze", str(tmp_path / "run"), "--json", check=True).stdout)
-    assert isinstance(data["slingshots"], list)
+    run_dir = tmp_path / "run"
+    groklab_cli("run", "--config", str(run_dir.with_name("tiny.yaml")), "--out", str(run_dir), "--quiet", check=True)
+    records = [json.loads(line) for line in (run_dir / "history.jsonl").read_text().splitlines()]
+    assert records and all(r["last_layer_norm"] > 0 for r in records)
+    assert (run_dir / "figures" / "probes.png").is_file()
+    (run_dir / "history.jsonl").unlink()
+    with HistoryWriter(run_dir / "history.jsonl") as writer:
+        for i, (loss, norm) in enumerate(zip(*two_cycles(), strict=True)):
+            writer.write({**records[-1], "step": 10 * i, "train_loss": float(loss), "last_layer_norm": float(norm)})
+    data = json.loads(groklab_cli("analyze", str(run_dir), "--json", check=True).stdout)
+    assert [c["spike_step"] for c in data["slingshots"]] == [300, 730], data["slingshots"]
     assert all({"spike_step", "peak_loss", "norm_growth", "plateau", "test_jump"} <= set(c) for c in data["slingshots"])
-    records = [json.loads(line) for line in (tmp_path / "run" / "history.jsonl").read_text().splitlines()]
-    assert all(r["last_layer_norm"] > 0 for r in records)
-    assert (tmp_path / "run" / "figures" / "probes.png").is_file()
+    assert all(c["norm_growth"] > 0 and c["plateau"] for c in data["slingshots"])
 
 
 def test_human_output_holds_no_python_reprs(finished_run, tmp_path):

@@ -26,6 +26,9 @@ from groklab.train.trainer import build_model_for
 REFERENCE = Path(__file__).parent / "reference"
 FIRST_STEP_TOL, EARLY_TOL, EARLY_STEPS, BAND_STEPS, BAND_FACTOR = 1e-6, 5e-5, 20, 200, 3.0
 REPLAYS = replay_keys()
+# the band test's negative controls: a replay whose recording is cheap to replay in float64, and Adam settings
+# changed slightly from its original's
+BAND_CONTROL, CHANGED_ADAM = "liu2022_omnigrok/omnigrok", ["optim.eps=1e-7", "optim.betas=[0.9,0.998]"]
 
 
 def recorded_losses(key: str, ref: fidelity.Reference) -> np.ndarray:
@@ -62,20 +65,38 @@ def test_a_different_warmup_is_caught():
     assert fidelity.relative_difference(own_warmup, theirs).max() > 10 * EARLY_TOL
 
 
+def band_replays(key: str, extra: list[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The original's recorded losses over the first BAND_STEPS steps, and groklab's float64 and float32 replays
+    of them (with `extra` overrides)."""
+    ref = fidelity.load_reference(REFERENCE / key)
+    steps = min(len(recorded_losses(key, ref)), BAND_STEPS)
+    exact = np.array(replayed(key, steps, extra, float64=True).step_loss)
+    return recorded_losses(key, ref)[:steps], exact, np.array(replayed(key, steps, extra).step_loss)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("key", REPLAYS)
 def test_recorded_steps_lie_in_the_float32_band(key):
-    ref = fidelity.load_reference(REFERENCE / key)
-    steps = min(len(recorded_losses(key, ref)), BAND_STEPS)
-    theirs = recorded_losses(key, ref)[:steps]
-    exact = np.array(replayed(key, steps, float64=True).step_loss)
-    ours = np.array(replayed(key, steps).step_loss)
+    theirs, exact, ours = band_replays(key)
     band = fidelity.relative_difference(ours, exact).max()
     spread = fidelity.relative_difference(theirs, exact).max()
-    print(f"{key}: {steps} steps, groklab float32 vs float64 {band:.2e}, original vs groklab float64 {spread:.2e}, "
-          f"original vs groklab float32 {fidelity.relative_difference(ours, theirs).max():.2e}")
+    print(f"{key}: {len(theirs)} steps, groklab float32 vs float64 {band:.2e}, original vs groklab float64 "
+          f"{spread:.2e}, original vs groklab float32 {fidelity.relative_difference(ours, theirs).max():.2e}")
     assert spread <= BAND_FACTOR * band, f"{key}: the original strays {spread:.2e} from groklab's float64 replay, " \
                                          f"more than {BAND_FACTOR}x float32's own {band:.2e}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("change", CHANGED_ADAM)
+def test_a_slightly_different_adam_is_caught_by_the_band(change):
+    """The band test tells optimizer settings apart that the 20-step test does not: with Adam's eps or beta2
+    changed slightly, the original's losses stray beyond the band around the changed float64 replay."""
+    key = BAND_CONTROL
+    theirs, exact, ours = band_replays(key, [change])
+    early = fidelity.relative_difference(ours[:EARLY_STEPS], theirs[:EARLY_STEPS]).max()
+    band, spread = fidelity.relative_difference(ours, exact).max(), fidelity.relative_difference(theirs, exact).max()
+    print(f"{key} with {change}: 20-step difference {early:.2e}, band {band:.2e}, original's spread {spread:.2e}")
+    assert spread > BAND_FACTOR * band, f"{key} with {change}: spread {spread:.2e} within {BAND_FACTOR}x {band:.2e}"
 
 
 def test_openai_grok_positions_and_scoring_are_the_originals():

@@ -7,7 +7,14 @@ import torch
 
 from groklab.config import validate_config
 from groklab.models import build_model
-from groklab.probes.fourier import analytic_accuracy, analytic_solution, ipr, neuron_spectra, primitive_root
+from groklab.probes.fourier import (
+    analytic_accuracy,
+    analytic_solution,
+    frequency_agreement,
+    ipr,
+    neuron_spectra,
+    primitive_root,
+)
 from groklab.probes.norms import last_layer_norm
 from groklab.probes.rqi import parallelograms, representation_quality
 from groklab.tasks import build_task
@@ -43,6 +50,16 @@ def test_analytic_fourier_solution_is_exact_on_the_whole_table(operation, p):
 def test_analytic_solution_neurons_have_one_frequency_each():
     w_in, _ = analytic_solution(23, 64, "x*y")
     assert ipr(neuron_spectra(w_in[:-1], 23, 2, "x*y")).min().item() == pytest.approx(1.0)  # all but the zero detector
+
+
+@pytest.mark.parametrize("operation", ["x+y", "x*y"])
+def test_every_analytic_neuron_has_its_input_and_output_frequencies_agree_and_random_weights_do_not(operation):
+    w_in, w_out = analytic_solution(23, 64, operation)
+    fourier_neurons = slice(0, 63 if operation == "x*y" else 64)  # without the zero detector
+    assert frequency_agreement(w_in[fourier_neurons], w_out[:, fourier_neurons], 23, 2, operation) == 1.0
+    g = torch.Generator().manual_seed(0)
+    random = frequency_agreement(torch.randn(64, 46, generator=g), torch.randn(23, 64, generator=g), 23, 2, operation)
+    assert random < 0.1
 
 
 def test_primitive_root_generates_the_multiplicative_group():

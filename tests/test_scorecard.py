@@ -63,6 +63,16 @@ def test_claims_are_pending_until_their_runs_exist(trained):
     assert before[0].reason == "2 of its runs not finished" and before[-1].reason == "4 of its runs not finished"
 
 
+def test_a_claim_waiting_for_a_seed_shows_the_finished_seeds_values(trained):
+    out = trained[0]
+    claims = [(get_preset("levi2023_linear"), c) for c in CLAIMS[:1]]
+    (partial,) = decide_claims(claims, out, seeds=3)  # seeds 0 and 1 trained, seed 2 not
+    (full,) = decide_claims(claims, out, seeds=2)
+    assert partial.status == "pending" and partial.values == full.values
+    assert partial.reason == f"1 of its runs not finished; 2 of 3 seeds finished, median so far " \
+                             f"{format_value(full.median)}"
+
+
 def test_a_claim_holds_or_fails_by_its_bound_on_the_median_over_seeds(trained):
     results = {r.claim.key: r for r in trained[-1]}
     memorizes = results["memorizes_early"]
@@ -122,3 +132,60 @@ def test_the_command_lists_the_claims_and_writes_the_scorecard(tmp_path):
     decided = groklab_cli("scorecard", "levi2023_linear", "--seeds", "1", "--claim", first.key, "--no-train",
                           "--out", str(out), check=True)
     assert "pending" in decided.stdout and f"scorecard: {out / 'scorecard.md'}" in decided.stdout
+
+
+def test_a_run_that_decides_claims_gets_their_statuses_as_its_verdict(trained, monkeypatch):
+    """A run whose setting is the arm of single-run claims of its preset is judged by them: holds only when every
+    one holds, and the reason names each."""
+    import dataclasses
+
+    import groklab.run.claims_verdict as claims_verdict
+    from groklab.run.analysis import analyze
+
+    out = trained[0]
+    preset = get_preset("levi2023_linear")
+    quick = [c.on({"base": c.arms["base"]}, "these tests' claims") for c in CLAIMS[:2]]  # memorizes, generalizes
+    monkeypatch.setattr(claims_verdict, "get_preset", lambda _: dataclasses.replace(preset, quick_claims=tuple(quick)))
+    run = analyze(out / "levi2023_linear" / BASE.name / "seed0", write=False)
+    assert run.verdict.status == "fails", run.verdict  # memorizes early holds, generalizes at once does not
+    assert run.verdict.reason.startswith("1 of 2 claims hold: memorizes_early holds (median ")
+    assert "generalizes_at_once fails (median" in run.verdict.reason
+    other = analyze(out / "levi2023_linear" / MORE_DATA.name / "seed0", write=False)  # another setting: no claim
+    assert other.verdict.status == "not_scored"
+
+
+def test_the_report_shows_the_scorecard_first(trained, tmp_path):
+    from groklab.studies.report import report
+
+    out = trained[0]
+    scorecard(["levi2023_linear"], out, seeds=2, train=False, report_line=lambda line: None)
+    markdown, page = report(out, tmp_path / "report")
+    text = markdown.read_text()
+    first = get_preset("levi2023_linear").claims[0]
+    assert text.index("## Replication scorecard") < text.index("## Executive summary")
+    assert first.statement in text and "pending: 6 of its runs not finished" in text
+    assert "The quick scale decides claims delay_follows_eq_12" in text
+    (out / "scorecard.json").write_text("{not json")
+    broken = report(out, tmp_path / "again")[0].read_text()
+    assert f"{out / 'scorecard.json'} cannot be read (JSONDecodeError" in broken
+
+
+def test_evidence_copies_the_runs_and_keeps_each_rows_provenance_across_commands(trained, tmp_path):
+    from groklab.studies.scorecard import ScorecardResult, export_evidence
+
+    out, results = trained[0], trained[-1]
+    card = tmp_path / "card.json"
+    card.write_text('{"seeds": 2}')
+    dest = tmp_path / "evidence"
+    export_evidence(ScorecardResult(out, results[:1], None, (tmp_path / "card.md", card)), dest, "first", "abc1")
+    (dest / "findings.md").write_text("## Findings\n\nmeasured, not guessed.\n")
+    export_evidence(ScorecardResult(out, results[1:2], None, (tmp_path / "card.md", card)), dest, "second", "def2")
+    claims = json.loads((dest / "scorecard.json").read_text())["claims"]
+    assert [(c["claim"], c["provenance"]["command"], c["provenance"]["seeds"]) for c in claims] == [
+        ("memorizes_early", "first", 2), ("generalizes_at_once", "second", 2)]
+    assert claims[0]["runs"] == [f"levi2023_linear/{BASE.name}/seed0", f"levi2023_linear/{BASE.name}/seed1"]
+    run = dest / "levi2023_linear" / BASE.name / "seed0"
+    assert {"config.yaml", "status.json", "analysis.json", "history.jsonl"} <= {f.name for f in run.iterdir()}
+    assert len((run / "history.jsonl").read_text().splitlines()) > 10
+    markdown = (dest / "scorecard.md").read_text()
+    assert "`second` at def2" in markdown and markdown.rstrip().endswith("measured, not guessed.")

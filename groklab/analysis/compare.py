@@ -9,7 +9,9 @@ from groklab.analysis.outcome import Analysis
 
 @dataclass(frozen=True)
 class Verdict:
-    status: str  # replicated, not_replicated, not_scored (quick scale or custom run), pending (not finished)
+    # replicated, not_replicated, not_scored (quick scale or custom run), pending (not finished); from the claims
+    # a run decides (groklab.run.claims_verdict): holds, fails, pending
+    status: str
     reason: str
     reported_outcome: str | None
     reported_generalization_step: int | None

@@ -72,6 +72,14 @@ CLAIMS = (
     ),
 )
 
+# The quick scale (10^4 steps) shows the delayed robustness; the rise and fall of the local complexity needs the
+# large initialization (the large_init scale).
+QUICK_CLAIMS = (
+    CLAIMS[0].on({"mlp": Arm("quick")}, "read on the quick run (10^4 steps)"),
+    CLAIMS[1].on({"mlp": Arm("large_init", ("train.steps=5000", "eval.probes=[local_complexity]"))},
+                 "read on the large-initialization run (5000 steps), where the rise is clearest"),
+)
+
 PRESET = Preset(
     id="humayun2024",
     alias="06",
@@ -82,6 +90,7 @@ PRESET = Preset(
     quick_seconds=58,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "large_init": LARGE_INIT},
     claims=CLAIMS,
+    quick_claims=QUICK_CLAIMS,
     reported=ReportedOutcome(
         outcome="generalized",
         summary="after interpolation, adversarial accuracy keeps rising long after clean test accuracy has "

@@ -91,6 +91,10 @@ CLAIMS = (
     ),
 )
 
+# The quick scale (the canonical data, model and EMA filter, 3000 steps) shows Grokfast-EMA's step count; the
+# speed-ups need the baselines' 40,000 steps (the scorecard's runs).
+QUICK_CLAIMS = (CLAIMS[0].on({"ema": Arm("quick")}, "read on the quick run (3000 steps, stopping at 95%)"),)
+
 PRESET = Preset(
     id="lee2024_grokfast",
     alias="11",
@@ -105,6 +109,7 @@ PRESET = Preset(
     scales={"canonical": CANONICAL, "canonical_ma": CANONICAL_MA, "canonical_baseline": CANONICAL_BASELINE,
             "quick": QUICK, "quick_baseline": QUICK_BASELINE},
     claims=CLAIMS,
+    quick_claims=QUICK_CLAIMS,
     reported=ReportedOutcome(
         outcome="grokked",
         summary="x*y mod 97: the unfiltered baseline reaches 95% validation accuracy at 39,890 steps; Grokfast-EMA "

@@ -61,6 +61,13 @@ CLAIMS = (
     ),
 )
 
+# The quick scale (d_in 200) shows the Eq. 12 delay over lambda 0.2 to 0.8 (n_train 1000 to 250).
+QUICK_CLAIMS = (
+    CLAIMS[0].on({name: Arm("quick", (f"task.n_train={n}",)) for name, n in
+                  (("lambda_0.2", 1000), ("lambda_0.5", 500), ("lambda_0.8", 250))},
+                 "read on the quick scale (d_in 200): n_train 1000, 500, 250"),
+)
+
 PRESET = Preset(
     id="levi2023_linear",
     alias="09",
@@ -71,6 +78,7 @@ PRESET = Preset(
     quick_seconds=2,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK},
     claims=CLAIMS,
+    quick_claims=QUICK_CLAIMS,
     reported=ReportedOutcome(
         outcome="grokked",
         summary="train accuracy (loss below eps) reaches 100% before test accuracy; the delay is set by "

@@ -66,6 +66,13 @@ CLAIMS = (
     ),
 )
 
+# The toy model is small: the quick scale is the canonical run with the RQI probe, and shows every claim.
+QUICK_CLAIMS = (
+    CLAIMS[0].on({name: Arm("quick", overrides) for name, (_, overrides) in PHASES.items()},
+                 "the four phase points read on the quick scale (the canonical run)"),
+    *(c.on({"toy": Arm("quick")}, "read on the quick scale (the canonical run)") for c in CLAIMS[1:]),
+)
+
 PRESET = Preset(
     id="liu2022_effective",
     alias="02",
@@ -76,6 +83,7 @@ PRESET = Preset(
     quick_seconds=19,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK},
     claims=CLAIMS,
+    quick_claims=QUICK_CLAIMS,
     reported=ReportedOutcome(
         outcome="grokked",
         summary="generalization arrives when the representation becomes an ordered number line (RQI near 1); "

@@ -97,6 +97,8 @@ PRESET = Preset(
     quick_seconds=81,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "mnist": MNIST, "mnist_quick": MNIST_QUICK},
     claims=CLAIMS,
+    quick_shows=("the ticket claims need the ticket procedure (`groklab tickets`), which retrains from the dense run; "
+                "the quick scale shows the dense run grokking"),
     reported=ReportedOutcome(
         outcome="grokked",
         summary="the dense MLP groks; a magnitude-pruned ticket rewound to its initialization reaches full test "

@@ -81,6 +81,10 @@ CLAIMS = (
     ),
 )
 
+# The quick scale (5000 epochs) shows the three phases in order and the few key frequencies; its phase boundaries
+# come earlier than the paper's 1.4k / 14k epochs.
+QUICK_CLAIMS = tuple(c.on({"mainline": Arm("quick")}, "read on the quick run (5000 epochs)") for c in CLAIMS[2:])
+
 PRESET = Preset(
     id="nanda2023",
     alias="03",
@@ -93,6 +97,7 @@ PRESET = Preset(
     quick_seconds=53,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK},
     claims=CLAIMS,
+    quick_claims=QUICK_CLAIMS,
     reported=ReportedOutcome(
         outcome="grokked",
         summary="memorization by about 1.4k epochs, circuit formation to about 9.4k, cleanup (test loss collapses) "

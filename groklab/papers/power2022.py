@@ -102,6 +102,8 @@ PRESET = Preset(
     quick_seconds=68,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "openai_grok": OPENAI_GROK, "gelu_2022": GELU_2022},
     claims=CLAIMS,
+    quick_shows=("the quick scale (AdamW, weight decay 1, 2500 steps) shows grokking with a short delay, none of Fig. "
+                "1's step counts, which are for Adam without weight decay over 10^6 steps (the scorecard's runs)"),
     studies={
         "training_fraction": Study(
             scale="quick",

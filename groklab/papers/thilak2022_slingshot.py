@@ -77,6 +77,8 @@ PRESET = Preset(
     quick_seconds=54,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK},
     claims=CLAIMS,
+    quick_shows=("the quick scale's cycles are float32 rounding (its float64 control has none), so it shows none of "
+                "the paper's claims; they need the canonical 10^5 steps (the scorecard's runs)"),
     reported=ReportedOutcome(
         outcome="grokked",
         summary="without weight decay, Adam's last-layer norm grows in cycles (norm growth, train-loss spike, "

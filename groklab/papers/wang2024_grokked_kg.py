@@ -112,6 +112,10 @@ CLAIMS = (
     ),
 )
 
+# The quick scale (a smaller graph) shows composition grokking in distribution and failing out of distribution.
+QUICK_CLAIMS = tuple(c.on({"composition": Arm("quick")}, "read on the quick run (a smaller graph)")
+                     for c in CLAIMS[:2])
+
 PRESET = Preset(
     id="wang2024_grokked_kg",
     alias="04",
@@ -124,6 +128,7 @@ PRESET = Preset(
     quick_seconds=170,  # training the quick scale, two runs side by side (make demo), 2026-11-30
     scales={"canonical": CANONICAL, "quick": QUICK, "comparison": COMPARISON, "comparison_quick": COMPARISON_QUICK},
     claims=CLAIMS,
+    quick_claims=QUICK_CLAIMS,
     reported=ReportedOutcome(
         outcome="grokked",
         summary="test-inferred-ID accuracy of two-hop composition and of comparison reaches ~100% long after "

@@ -36,10 +36,28 @@ def group_order(p: int, operation: str) -> torch.Tensor:
 def neuron_spectra(first_layer: torch.Tensor, p: int, n_terms: int, operation: str) -> torch.Tensor:
     """Power of each hidden neuron's input weights at frequencies 1..m//2 (m the group size), summed over
     operands: [neurons, m//2]. The constant (frequency 0) part is left out."""
+    return operand_spectra(first_layer, p, n_terms, operation).sum(1)
+
+
+def operand_spectra(first_layer: torch.Tensor, p: int, n_terms: int, operation: str) -> torch.Tensor:
+    """Each hidden neuron's input-weight power per operand at frequencies 1..m//2: [neurons, terms, m//2]."""
     order = group_order(p, operation)
-    blocks = first_layer.reshape(first_layer.shape[0], n_terms, p)[:, :, order]  # [N, terms, m]
-    power = torch.fft.rfft(blocks.double(), dim=-1).abs().pow(2).sum(1)
-    return power[:, 1 : len(order) // 2 + 1]
+    return power_spectra(first_layer.reshape(first_layer.shape[0], n_terms, p)[:, :, order])
+
+
+def power_spectra(rows: torch.Tensor) -> torch.Tensor:
+    """Power of each row (numbers in group order, m of them) at frequencies 1..m//2: [..., m//2]."""
+    return torch.fft.rfft(rows.double(), dim=-1).abs().pow(2)[..., 1 : rows.shape[-1] // 2 + 1]
+
+
+def frequency_agreement(first_layer: torch.Tensor, last_layer: torch.Tensor, p: int, n_terms: int,
+                        operation: str) -> float:
+    """Share of hidden neurons whose weights from every operand and whose weights to the outputs
+    (`last_layer`: [p, neurons]) all peak at one frequency, as every neuron of the analytic solution does."""
+    order = group_order(p, operation)
+    inputs = operand_spectra(first_layer, p, n_terms, operation).argmax(-1)  # [N, terms]
+    outputs = power_spectra(last_layer[order].T).argmax(-1)  # [N]
+    return (inputs == outputs[:, None]).all(1).double().mean().item()
 
 
 def ipr(spectra: torch.Tensor) -> torch.Tensor:
@@ -61,10 +79,15 @@ def fourier_layer(model: nn.Module, cfg) -> torch.Tensor:
 @torch.no_grad()
 def fourier(model: nn.Module, data, cfg) -> dict[str, float]:
     """neuron_ipr: mean IPR of the hidden neurons' spectra; neuron_peak_share: mean share of each neuron's
-    power at its own dominant frequency."""
-    spectra = neuron_spectra(fourier_layer(model, cfg), cfg.task.p, cfg.task.n_terms, cfg.task.operation)
+    power at its own dominant frequency; neuron_frequency_agreement: share of neurons whose input and output
+    weights peak at the same frequency (`frequency_agreement`)."""
+    task = cfg.task
+    first = fourier_layer(model, cfg)
+    spectra = neuron_spectra(first, task.p, task.n_terms, task.operation)
     share = spectra / spectra.sum(-1, keepdim=True).clamp_min(1e-30)
-    return {"neuron_ipr": ipr(spectra).mean().item(), "neuron_peak_share": share.max(-1).values.mean().item()}
+    agreement = frequency_agreement(first, model.net[-1].weight.detach(), task.p, task.n_terms, task.operation)
+    return {"neuron_ipr": ipr(spectra).mean().item(), "neuron_peak_share": share.max(-1).values.mean().item(),
+            "neuron_frequency_agreement": agreement}
 
 
 def analytic_solution(p: int, width: int, operation: str, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -113,12 +136,13 @@ def fourier_unsupported(cfg) -> str | None:
 
 
 def fourier_facts(cfg, history) -> dict:
-    """The accuracy of the analytic Fourier solution at the run's width, and the neurons' IPR and peak share."""
+    """The trained neurons' Fourier structure at the end of the run (IPR, peak share, frequency agreement) and
+    the IPR at its start."""
     if not history.has("neuron_ipr"):
         return {}
     last = history.records[-1]
-    return {"analytic_solution_accuracy": analytic_accuracy(cfg.task.p, cfg.model.width, cfg.task.operation),
-            "final_neuron_ipr": last.get("neuron_ipr"), "final_neuron_peak_share": last.get("neuron_peak_share"),
+    return {"final_neuron_ipr": last.get("neuron_ipr"), "final_neuron_peak_share": last.get("neuron_peak_share"),
+            "final_neuron_frequency_agreement": last.get("neuron_frequency_agreement"),
             "initial_neuron_ipr": float(np.nan_to_num(history.column("neuron_ipr")[0]))}
 
 
@@ -140,5 +164,6 @@ def neuron_spectra_pair(cfg, run_dir: Path) -> tuple[np.ndarray, np.ndarray] | N
 register(Probe(
     "fourier", fourier, unsupported=fourier_unsupported, facts=fourier_facts,
     panels=(Panel("mean neuron IPR", (("neuron_ipr", ""),)),
-            Panel("power at each neuron's top frequency", (("neuron_peak_share", ""),))),
+            Panel("power at each neuron's top frequency", (("neuron_peak_share", ""),)),
+            Panel("neurons whose input and output frequencies agree", (("neuron_frequency_agreement", ""),))),
 ))

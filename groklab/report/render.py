@@ -52,6 +52,7 @@ class PaperSection:
     seed_figures: tuple[Path, ...] = ()
     sweeps: list[SweepEntry] = field(default_factory=list)
     fidelity: str = ""  # how the preset was checked against the paper's own code (docs/fidelity.md)
+    quick: str = ""  # what its quick scale shows of the paper (the claims it decides)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class ReportData:
     papers: list[PaperSection]
     comparison: Path | None
     across_presets: list[SweepEntry] = field(default_factory=list)  # studies over many presets (accelerators)
+    scorecard: list[Block] = field(default_factory=list)  # the replication scorecards found (shown first)
 
 
 def _pct(x: float | None) -> str:
@@ -143,7 +145,8 @@ def _paper_line(paper: PaperSection) -> str:
     if not paper.citation:
         return "Custom configs and imported logs: no paper outcome to compare with."
     fidelity = f" Fidelity: {paper.fidelity}" if paper.fidelity else ""
-    return f"{paper.citation}. Reported: {paper.reported}.{fidelity}"
+    quick = f" {paper.quick}" if paper.quick else ""
+    return f"{paper.citation}. Reported: {paper.reported}.{fidelity}{quick}"
 
 
 def _study_blocks(study: SweepEntry, level: int) -> list[Block]:
@@ -167,12 +170,14 @@ def _run_blocks(run: RunEntry) -> list[Block]:
 
 
 def report_document(data: ReportData) -> list[Block]:
-    """The whole report: summary, studies across presets, then one section per paper, then next steps."""
+    """The whole report: the replication scorecards, summary, studies across presets, then one section per paper,
+    then next steps."""
     outcomes, states = _counts(data)
     summary = _summary_rows(data)
     blocks: list[Block] = [
         Heading(1, "groklab status report"),
         Paragraph(f"Generated {time.strftime('%Y-%m-%d %H:%M')} from {data.source}: {len(data.runs)} runs."),
+        *data.scorecard,
         Heading(2, "Executive summary"),
         Table(("outcome", "runs"), [(k, str(v)) for k, v in outcomes.items()]),
         Paragraph("States: " + ", ".join(f"{k} {v}" for k, v in states.items())),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from groklab.probes import unknown_probes
 from groklab.probes.fourier import neuron_spectra_pair
 from groklab.probes.representation import features_and_logits, linear_cka
 from groklab.resolve import get_preset
+from groklab.run.claims_verdict import claims_verdict
 from groklab.run.folder import load_run
 from groklab.signatures import signature_facts
 from groklab.tasks import build_task
@@ -119,6 +120,9 @@ def analyze(run_dir: Path, write: bool = True) -> RunAnalysis:
     scored = score(analysis, cfg) if cfg else verdict(analysis, None, None)
     facts = signature_facts(cfg, history) if cfg else {}
     result = RunAnalysis(run_dir, cfg, source, state, analysis, diagnosis, scored, history, facts)
+    judged = claims_verdict(result)  # the claims this run decides, where there are any
+    if judged is not None:
+        result = replace(result, verdict=judged)
     if write:
         title = (f"{cfg.preset or 'run'} ({cfg.scale or 'custom'}, seed {cfg.seed})" if cfg
                  else f"imported {source['format']} log")

@@ -25,6 +25,7 @@ from groklab.resolve import get_preset
 from groklab.run.analysis import analyze, draw_run_figures
 from groklab.studies.base import study_sections
 from groklab.studies.geometry import geometry_entry, run_geometry
+from groklab.studies.scorecard import SCORECARD_JSON, read_scorecard
 
 
 def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
@@ -59,8 +60,10 @@ def report(runs_dir: Path, out: Path) -> tuple[Path, Path]:
         comparison = figures / "comparison.png"
         save_figure(plot_comparison(curves), comparison)
     aligned = geometry_entry([run_geometry(e.result, e.name) for e in entries if e.result is not None], figures)
+    scorecards = [block for path in (runs_dir / SCORECARD_JSON, *sorted(runs_dir.glob(f"*/{SCORECARD_JSON}")))
+                  for block in read_scorecard(path)]
     data = ReportData(runs_dir, entries, _paper_sections(entries, studies, figures), comparison,
-                      across + ([aligned] if aligned else []))
+                      across + ([aligned] if aligned else []), scorecards)
     make_folder(out)
     return write_report(data, out)
 
@@ -99,5 +102,12 @@ def _paper_sections(
         p = get_preset(key)
         reported = f"{p.reported.outcome} ({p.reported.summary}); preset version {p.version}"
         sections.append(PaperSection(p.id, p.title, p.citation, reported, runs, seeds, tuple(bands),
-                                     sweeps_of.get(key, []), fidelity_line(p.id)))
+                                     sweeps_of.get(key, []), fidelity_line(p.id), quick_line(p)))
     return sections
+
+
+def quick_line(preset) -> str:
+    """What the preset's quick scale shows of its paper: the claims it decides, and its own sentence."""
+    keys = ", ".join(claim.key for claim in preset.quick_claims)
+    shows = f"claims {keys}" if keys else "none of the paper's claims"
+    return f"The quick scale decides {shows}{'; ' + preset.quick_shows if preset.quick_shows else ''}."

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from groklab.claims import Arm, Claim, ClaimResult, decide, format_value
+from groklab.claims import Arm, Claim, ClaimResult, decide
 from groklab.common.files import json_text, make_folder, write_atomic
 from groklab.common.run_folder import ANALYSIS_FILE, CONFIG_FILE, HISTORY_FILE, STATUS_FILE
 from groklab.config import ConfigError
@@ -120,8 +120,9 @@ def scorecard(
     results = decide_claims(claims, out, seeds)
     make_folder(out)
     files = (out / SCORECARD_MD, out / SCORECARD_JSON)
-    write_atomic(files[0], to_markdown(scorecard_document(results, seeds), lambda path: str(path)))
-    write_atomic(files[1], json_text({"seeds": seeds, "claims": [r.to_dict() for r in results]}))
+    claims_json = [r.to_dict() for r in results]
+    write_atomic(files[0], to_markdown(scorecard_document(claims_json, seeds), lambda path: str(path)))
+    write_atomic(files[1], json_text({"seeds": seeds, "claims": claims_json}))
     return ScorecardResult(out, results, plan, files)
 
 
@@ -139,8 +140,10 @@ def machine() -> str:
 def export_evidence(result: ScorecardResult, dest: Path, command: str, commit: str) -> Path:
     """Compact evidence of the scorecard under `dest`, to commit: for every run a claim read, its config.yaml,
     status.json, analysis.json and its history thinned to a few thousand evaluations (history.jsonl), in the
-    scorecard's layout; and scorecard.json with the command, commit, date and machine it was decided with. The
-    claims were decided on the full histories (a thinned one may miss the exact step a threshold was crossed)."""
+    scorecard's layout; `dest`/scorecard.json, whose rows (merged with those already there, by preset and claim)
+    each carry the command, commit, date and machine they were decided with; and `dest`/scorecard.md made from
+    it, with `dest`/findings.md (written by hand: what each failing claim was found to be) appended. The claims
+    were decided on the full histories (a thinned one may miss the exact step a threshold was crossed)."""
     for path in sorted({Path(run) for r in result.results for run in r.run_dirs}):
         target = dest / path.relative_to(result.out)
         make_folder(target)
@@ -150,27 +153,66 @@ def export_evidence(result: ScorecardResult, dest: Path, command: str, commit: s
         run = analyze(path, write=False)
         records = thin_history(run.history, run.analysis).records
         write_atomic(target / HISTORY_FILE, "".join(json_text(dict(r), indent=None) + "\n" for r in records))
-    provenance = {"command": command, "commit": commit, "date": time.strftime("%Y-%m-%d"), "machine": machine()}
-    card = json.loads(result.files[1].read_text())
-    write_atomic(dest / SCORECARD_JSON, json_text({**card, "provenance": provenance}))
+    provenance = {"command": command, "commit": commit, "date": time.strftime("%Y-%m-%d"), "machine": machine(),
+                  "seeds": json.loads(result.files[1].read_text())["seeds"]}
+    rows = {(c["preset"], c["claim"]): c for c in _evidence_claims(dest)}
+    for r in result.results:
+        row = r.to_dict()
+        row["runs"] = [str(Path(run).relative_to(result.out)) for run in row["runs"]]
+        rows[(r.preset, r.claim.key)] = {**row, "provenance": provenance}
+    order = {(p.id, c.key): i for i, (p, c) in enumerate(chosen_claims(presets()))}
+    claims = sorted(rows.values(), key=lambda c: order.get((c["preset"], c["claim"]), len(order)))
+    write_atomic(dest / SCORECARD_JSON, json_text({"claims": claims}))
+    findings = dest / "findings.md"
+    blocks = [*evidence_document(claims), *([Paragraph(findings.read_text())] if findings.is_file() else [])]
+    write_atomic(dest / SCORECARD_MD, to_markdown(blocks, lambda path: str(path)))
     return dest / SCORECARD_JSON
 
 
-def scorecard_rows(results: list[ClaimResult]) -> list[list[str]]:
-    """One row per claim: HEADER's columns."""
-    rows = []
-    for r in results:
-        spread = f"{format_value(min(r.values))} to {format_value(max(r.values))}" if len(r.values) > 1 else ""
-        measured = f"{format_value(r.median)}{f'; {spread}' if spread else ''}" if r.values else "-"
-        rows.append([r.preset, r.claim.statement, r.claim.paper, r.claim.source, measured, r.claim.bound.describe(),
-                     f"{r.status}: {r.reason}"])
-    return rows
+def _evidence_claims(dest: Path) -> list[dict]:
+    path = dest / SCORECARD_JSON
+    return json.loads(path.read_text()).get("claims", []) if path.is_file() else []
 
 
-def scorecard_document(results: list[ClaimResult], seeds: int) -> list:
-    counts = {status: sum(r.status == status for r in results) for status in ("holds", "fails", "pending")}
-    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+def evidence_document(claims: list[dict]) -> list:
+    """The committed scorecard: each row with the seeds, command, commit and date it was decided with."""
+    counts = {status: sum(c["status"] == status for c in claims) for status in ("holds", "fails", "pending")}
+    machines = sorted({c["provenance"]["machine"] for c in claims})
+    rows = [[*row, f"{c['provenance']['seeds']}", f"`{c['provenance']['command']}` at {c['provenance']['commit']}, "
+             f"{c['provenance']['date']}"] for c, row in zip(claims, scorecard_rows(claims), strict=True)]
     return [Heading(1, "Replication scorecard"),
-            Paragraph(f"{len(results)} claims over {seeds} seed(s): {summary}. A claim is decided on the median "
+            Paragraph(f"{len(claims)} claims: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ". A claim is "
+                      "decided on the median over its seeds; pending rows show the seeds finished so far. Each "
+                      "run's config, status, analysis and thinned history are in docs/scorecard/. Machine: "
+                      + "; ".join(machines) + "."),
+            Table([*HEADER, "seeds", "decided by"], rows)]
+
+
+def scorecard_rows(claims: list[dict]) -> list[list[str]]:
+    """One row per claim (ClaimResult.to_dict, as scorecard.json holds them): HEADER's columns."""
+    return [[c["preset"], c["statement"], c["paper"], c["source"], c["measured"], c["bound"],
+             f"{c['status']}: {c['reason']}"] for c in claims]
+
+
+def scorecard_document(claims: list[dict], seeds: int, level: int = 1) -> list:
+    """The scorecard as document blocks under a heading of `level`: a summary line and the table."""
+    counts = {status: sum(c["status"] == status for c in claims) for status in ("holds", "fails", "pending")}
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return [Heading(level, "Replication scorecard"),
+            Paragraph(f"{len(claims)} claims over {seeds} seed(s): {summary}. A claim is decided on the median "
                       "over its seeds; each row's measure and runs are in scorecard.json."),
-            Table(HEADER, scorecard_rows(results))]
+            Table(HEADER, scorecard_rows(claims))]
+
+
+def read_scorecard(path: Path, level: int = 2) -> list:
+    """A scorecard.json written by `groklab scorecard` as document blocks (for the report): [] when there is
+    none, a line naming the problem and the fix when it cannot be read."""
+    if not path.is_file():
+        return []
+    try:
+        card = json.loads(path.read_text())
+        return scorecard_document(card["claims"], card["seeds"], level)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return [Heading(level, "Replication scorecard"),
+                Paragraph(f"{path} cannot be read ({type(err).__name__}: {err}); `groklab scorecard --no-train "
+                          f"--out {path.parent}` writes it again from its runs.")]

@@ -97,3 +97,20 @@ def quick_run(shared_runs):
 def shared_sweep(shared_runs):
     """shared_sweep(name) -> SweepAnalysis of that SWEEPS entry, its points trained with the shared runs."""
     return lambda name: api.analyze_sweep(shared_runs(name))
+
+
+@pytest.fixture(scope="session")
+def shared_arm(shared_runs):
+    """shared_arm(preset, arm) -> RunAnalysis of the shared run (or sweep point) that is a run of that claim arm
+    (groklab.run.claims_verdict.is_arm), None when the pool has none."""
+    from groklab.config import load_config
+    from groklab.run.claims_verdict import is_arm
+
+    root = shared_runs("levi2023_linear").parent  # trains the pool on first use
+    folders = {path.parent: load_config(path) for path in sorted(root.rglob("config.yaml"))}
+
+    def get(preset: str, arm):
+        found = [folder for folder, cfg in folders.items() if is_arm(cfg, preset, arm)]
+        return api.analyze(found[0], write=False) if found else None
+
+    return get

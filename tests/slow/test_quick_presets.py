@@ -38,3 +38,18 @@ def test_no_quick_scale_comes_near_the_not_learning_stop(preset, quick_run):
                                     uninformed, cfg.analysis.memorization_threshold, cfg.optim.warmup_steps)
     assert "stopped_early" not in json.loads((handle.run_dir / "status.json").read_text())
     assert stretch <= cfg.train.stop_when_not_learning / 2, (stretch, uninformed)
+
+
+@pytest.mark.parametrize("preset", api.presets(), ids=lambda p: p.id)
+def test_the_quick_scale_decides_the_claims_it_shows_with_the_papers_bounds(preset, shared_arm):
+    """Each claim a preset says its quick scale shows (Preset.quick_claims) holds on the shared quick runs, by
+    the paper's bound; a preset whose quick scale shows none says why (Preset.quick_shows)."""
+    from groklab.claims import decide
+
+    assert preset.quick_claims or preset.quick_shows, f"{preset.id}: neither quick claims nor what it shows instead"
+    for claim in preset.quick_claims:
+        runs = {name: shared_arm(preset.id, arm) for name, arm in claim.arms.items()}
+        missing = [f"{name} ({arm.name})" for name, arm in claim.arms.items() if runs[name] is None]
+        assert not missing, f"{preset.id}:{claim.key}: the shared runs lack {missing} (tests/slow/conftest.py)"
+        result = decide(preset.id, claim, [runs])
+        assert result.status == "holds", f"{preset.id}:{claim.key}: {result.status}: {result.reason}"

@@ -28,7 +28,8 @@ def test_quadratic_mlp_groks_towards_the_analytic_fourier_solution(quick_run):
     # MSE (version 2, d-doshi/Grokking's loss and init) does not sit at the constant mean prediction's loss
     # (1/97)(1 - 1/97), where the seeds' run stayed
     assert result.analysis.final["train_loss"] < 0.2 * (1 / 97) * (1 - 1 / 97)
-    assert facts["analytic_solution_accuracy"] == 1.0
+    # the trained weights have the analytic solution's structure: a neuron's x, y and output weights share a frequency
+    assert facts["final_neuron_frequency_agreement"] >= 0.9, facts
     assert facts["final_neuron_ipr"] > 2 * facts["initial_neuron_ipr"]  # neurons concentrate on few frequencies
     assert (result.run_dir / "figures" / "neurons.png").is_file()
 
