@@ -12,7 +12,7 @@ train groklab's own model, optimizer and training step on exactly those inputs.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,6 +152,9 @@ class Replay:
     minibatches: bool = False  # the recording holds each step's rows (batch_rows, batch_sizes); else full batch
     answer_and_end: bool = False  # scored on the answer and the closing end token (openai/grok, GrokkedTransformer)
     tied_unembedding: bool = False  # the output layer is the token embedding (GPT-2)
+    # settings of the original (its recording's meta.json original_config) the preset's scale keeps differently
+    # and the replay takes from the recording instead (its split, its weights): key -> why
+    deviations: Mapping[str, str] = field(default_factory=dict)
 
 
 class RecordedOrder:

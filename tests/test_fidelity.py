@@ -28,7 +28,7 @@ FIRST_STEP_TOL, EARLY_TOL, EARLY_STEPS, BAND_STEPS, BAND_FACTOR = 1e-6, 5e-5, 20
 REPLAYS = replay_keys()
 # the band test's negative controls: a replay whose recording is cheap to replay in float64, and Adam settings
 # changed slightly from its original's
-BAND_CONTROL, CHANGED_ADAM = "liu2022_omnigrok/omnigrok", ["optim.eps=1e-7", "optim.betas=[0.9,0.998]"]
+BAND_CONTROL, CHANGED_ADAM = "liu2022_effective/grokking-squared", ["optim.eps=1e-7", "optim.betas=[0.9,0.998]"]
 
 
 def recorded_losses(key: str, ref: fidelity.Reference) -> np.ndarray:
@@ -96,7 +96,49 @@ def test_a_slightly_different_adam_is_caught_by_the_band(change):
     early = fidelity.relative_difference(ours[:EARLY_STEPS], theirs[:EARLY_STEPS]).max()
     band, spread = fidelity.relative_difference(ours, exact).max(), fidelity.relative_difference(theirs, exact).max()
     print(f"{key} with {change}: 20-step difference {early:.2e}, band {band:.2e}, original's spread {spread:.2e}")
+    assert early < EARLY_TOL, f"{key} with {change}: already the 20-step test tells it apart ({early:.2e})"
     assert spread > BAND_FACTOR * band, f"{key} with {change}: spread {spread:.2e} within {BAND_FACTOR}x {band:.2e}"
+
+
+def setting(cfg, key: str):
+    """A config's value at a dotted key (task.n_train is the split's size, a property of the task)."""
+    value = cfg
+    for part in key.split("."):
+        value = getattr(value, part)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def agree(ours, theirs) -> bool:
+    if isinstance(theirs, float) or isinstance(ours, float):
+        return ours is not None and theirs is not None and float(ours) == pytest.approx(float(theirs), rel=1e-9)
+    return ours == theirs
+
+
+@pytest.mark.parametrize("key", REPLAYS)
+def test_the_originals_settings_are_the_replays(key):
+    """Each setting the recording states of the original's run (meta.json original_config: batch size, split
+    size, initialization, optimizer, warmup, read from its source) is the replay's; and the preset's scale's too,
+    unless the replay overrides it for the original (Replay.original) or lists it as a deviation the recording
+    carries (Replay.deviations). The recorded batches and split have the stated sizes."""
+    replay, ref = replays()[key], fidelity.load_reference(REFERENCE / key)
+    stated = {name: item["value"] for name, item in ref.meta["original_config"].items()}
+    assert {"optim.name", "optim.lr", "optim.betas", "optim.eps", "optim.weight_decay", "train.batch_size",
+            "task.n_train", "optim.warmup_steps"} <= set(stated), f"{key}: meta.json states too little"
+    replay_cfg, preset_cfg = fidelity.replay_config(replay), fidelity.replay_config(replay, original=False)
+    overridden = {override.split("=", 1)[0] for override in replay.original}
+    differ = []
+    for name, theirs in stated.items():
+        carried = name in replay.deviations
+        if not carried and not agree(setting(replay_cfg, name), theirs):
+            differ.append(f"the replay's {name} is {setting(replay_cfg, name)!r}, the original's {theirs!r}")
+        if name not in overridden and not carried and not agree(setting(preset_cfg, name), theirs):
+            differ.append(f"the preset's {name} is {setting(preset_cfg, name)!r}, the original's {theirs!r} "
+                          "(neither a replay override nor a listed deviation)")
+    assert not differ, f"{key}: " + "; ".join(differ)
+    data = replay.split(ref, replay_cfg)
+    assert len(data.train_x) == stated["task.n_train"], f"{key}: the recorded split has {len(data.train_x)} rows"
+    if "batch_sizes" in ref.arrays:
+        assert ref.arrays["batch_sizes"].max() == (stated["train.batch_size"] or len(data.train_x))
 
 
 def test_openai_grok_positions_and_scoring_are_the_originals():
