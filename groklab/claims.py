@@ -323,8 +323,10 @@ def decide(preset: str, claim: Claim, seeds: Sequence[Mapping[str, Any]]) -> Cla
     measured = tuple(float(v) for v in values if v is not None)
     if len(done) < len(seeds) or not seeds:
         waiting = sum(1 for runs in seeds for run in runs.values() if run is None or run.state not in FINISHED)
-        so_far = f"; {len(done)} of {len(seeds)} seeds finished" + \
-            (f", median so far {format_value(statistics.median(measured))}" if measured else "") if done else ""
+        so_far = ""
+        if done:
+            so_far = f"; {len(done)} of {len(seeds)} seeds finished"
+            so_far += f", median so far {format_value(statistics.median(measured))}" if measured else ""
         return ClaimResult(preset, claim, measured, "pending", f"{waiting} of its runs not finished{so_far}",
                            run_dirs)
     if None in values:

@@ -114,7 +114,7 @@ class AnswerAndEnd(torch.nn.Module):
         self.model = model
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.model.logits_before_pad(tokens, (-1, 0))
+        return self.model.logits_before_pad(tokens, 2)
 
 
 class AnswerAndEndObjective(Objective):

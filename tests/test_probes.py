@@ -13,6 +13,7 @@ from groklab.probes.fourier import (
     frequency_agreement,
     ipr,
     neuron_spectra,
+    operand_spectra,
     primitive_root,
 )
 from groklab.probes.norms import last_layer_norm
@@ -56,9 +57,11 @@ def test_analytic_solution_neurons_have_one_frequency_each():
 def test_every_analytic_neuron_has_its_input_and_output_frequencies_agree_and_random_weights_do_not(operation):
     w_in, w_out = analytic_solution(23, 64, operation)
     fourier_neurons = slice(0, 63 if operation == "x*y" else 64)  # without the zero detector
-    assert frequency_agreement(w_in[fourier_neurons], w_out[:, fourier_neurons], 23, 2, operation) == 1.0
+    inputs = operand_spectra(w_in[fourier_neurons], 23, 2, operation)
+    assert frequency_agreement(inputs, w_out[:, fourier_neurons], 23, operation) == 1.0
     g = torch.Generator().manual_seed(0)
-    random = frequency_agreement(torch.randn(64, 46, generator=g), torch.randn(23, 64, generator=g), 23, 2, operation)
+    noise = operand_spectra(torch.randn(64, 46, generator=g), 23, 2, operation)
+    random = frequency_agreement(noise, torch.randn(23, 64, generator=g), 23, operation)
     assert random < 0.1
 
 

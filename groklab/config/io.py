@@ -56,6 +56,13 @@ def config_hash(cfg: RunConfig) -> str:
     return hashlib.sha256(blob).hexdigest()[:10]
 
 
+def config_changes(saved: RunConfig, wanted: RunConfig, ignored: tuple[str, ...] = ("device",)) -> list[str]:
+    """'key: saved -> wanted' for every dotted key whose value differs between two configs, `ignored` aside."""
+    before, after = flat_config(config_to_dict(saved)), flat_config(config_to_dict(wanted))
+    return [f"{key}: {before.get(key)} -> {after.get(key)}" for key in sorted(before.keys() | after.keys())
+            if key not in ignored and before.get(key) != after.get(key)]
+
+
 def flat_config(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """{'model.d_model': 128, ...} from a nested config dict."""
     out: dict[str, Any] = {}

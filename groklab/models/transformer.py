@@ -188,19 +188,20 @@ class Transformer(nn.Module):
         """tokens: [B, T] -> logits at the answer position: [B, n_classes]. The answer position is the last
         one, or with a pad token the last non-pad one (every block then computes all positions)."""
         if self.pad_token is not None:
-            return self.logits_before_pad(tokens, (0,))[..., 0]
+            return self.logits_before_pad(tokens, 1)[..., 0]
         return self.unembed(self.final_norm(self._hidden(tokens)[:, -1]))
 
-    def logits_before_pad(self, tokens: torch.Tensor, offsets: tuple[int, ...]) -> torch.Tensor:
-        """A padded model's logits at the last non-pad position plus each of `offsets` (each <= 0, so the
-        causal mask hides every later token from it): [B, n_classes, len(offsets)], in one pass."""
+    def logits_before_pad(self, tokens: torch.Tensor, count: int) -> torch.Tensor:
+        """A padded model's logits at its last `count` non-pad positions, in order (the causal mask hides every
+        later token from each): [B, n_classes, count], in one pass."""
         x = self._hidden(tokens)
         last = (tokens != self.pad_token).sum(1, keepdim=True) - 1
         rows = torch.arange(len(tokens), device=tokens.device).unsqueeze(1)
-        x = x[rows, last + torch.tensor(offsets, device=tokens.device)]  # [B, len(offsets), D]
-        # as [B * len(offsets), D]: one matmul per layer under torch.func.vmap too (see Attention.forward)
+        # positions built on the device (no host list copied each step, so a CUDA graph can capture it)
+        x = x[rows, last + torch.arange(1 - count, 1, device=tokens.device)]  # [B, count, D]
+        # as [B * count, D]: one matmul per layer under torch.func.vmap too (see Attention.forward)
         logits = self.unembed(self.final_norm(x.flatten(0, 1)))
-        return logits.view(len(tokens), len(offsets), -1).transpose(1, 2)
+        return logits.view(len(tokens), count, -1).transpose(1, 2)
 
     def _hidden(self, tokens: torch.Tensor) -> torch.Tensor:
         """The last block's output: [B, T, D] with a pad token, else at the last position only, [B, 1, D]."""

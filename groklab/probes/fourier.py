@@ -50,14 +50,12 @@ def power_spectra(rows: torch.Tensor) -> torch.Tensor:
     return torch.fft.rfft(rows.double(), dim=-1).abs().pow(2)[..., 1 : rows.shape[-1] // 2 + 1]
 
 
-def frequency_agreement(first_layer: torch.Tensor, last_layer: torch.Tensor, p: int, n_terms: int,
-                        operation: str) -> float:
-    """Share of hidden neurons whose weights from every operand and whose weights to the outputs
-    (`last_layer`: [p, neurons]) all peak at one frequency, as every neuron of the analytic solution does."""
-    order = group_order(p, operation)
-    inputs = operand_spectra(first_layer, p, n_terms, operation).argmax(-1)  # [N, terms]
-    outputs = power_spectra(last_layer[order].T).argmax(-1)  # [N]
-    return (inputs == outputs[:, None]).all(1).double().mean().item()
+def frequency_agreement(inputs: torch.Tensor, last_layer: torch.Tensor, p: int, operation: str) -> float:
+    """Share of hidden neurons whose weights from every operand (`inputs`: their `operand_spectra`) and whose
+    weights to the outputs (`last_layer`: [p, neurons]) all peak at one frequency, as every neuron of the
+    analytic solution does."""
+    outputs = power_spectra(last_layer[group_order(p, operation)].T).argmax(-1)  # [N]
+    return (inputs.argmax(-1) == outputs[:, None]).all(1).double().mean().item()
 
 
 def ipr(spectra: torch.Tensor) -> torch.Tensor:
@@ -82,10 +80,10 @@ def fourier(model: nn.Module, data, cfg) -> dict[str, float]:
     power at its own dominant frequency; neuron_frequency_agreement: share of neurons whose input and output
     weights peak at the same frequency (`frequency_agreement`)."""
     task = cfg.task
-    first = fourier_layer(model, cfg)
-    spectra = neuron_spectra(first, task.p, task.n_terms, task.operation)
+    per_operand = operand_spectra(fourier_layer(model, cfg), task.p, task.n_terms, task.operation)
+    spectra = per_operand.sum(1)  # neuron_spectra
     share = spectra / spectra.sum(-1, keepdim=True).clamp_min(1e-30)
-    agreement = frequency_agreement(first, model.net[-1].weight.detach(), task.p, task.n_terms, task.operation)
+    agreement = frequency_agreement(per_operand, model.net[-1].weight.detach(), task.p, task.operation)
     return {"neuron_ipr": ipr(spectra).mean().item(), "neuron_peak_share": share.max(-1).values.mean().item(),
             "neuron_frequency_agreement": agreement}
 

@@ -8,26 +8,22 @@ from typing import Any
 
 from groklab.analysis import Verdict
 from groklab.claims import Arm, Claim, decide
-from groklab.config import RunConfig, config_to_dict
+from groklab.config import RunConfig, config_changes
 from groklab.presets import discover
 from groklab.resolve import get_preset, resolve
 
-UNCOMPARED = ("seed", "device")
-
-
-def _setting(cfg: RunConfig) -> dict[str, Any]:
-    return {k: v for k, v in config_to_dict(cfg).items() if k not in UNCOMPARED}
+SETTING_ASIDE = ("seed", "device")  # a run of an arm may have any seed and train anywhere
 
 
 @lru_cache(maxsize=256)
-def _arm_setting(preset: str, scale: str, overrides: tuple[str, ...]) -> str:
-    return repr(_setting(resolve(preset, scale, list(overrides))))
+def _arm_config(preset: str, scale: str, overrides: tuple[str, ...]) -> RunConfig:
+    return resolve(preset, scale, list(overrides))
 
 
 def is_arm(cfg: RunConfig, preset: str, arm: Arm) -> bool:
     """Whether a run of `cfg` is a run of `arm` of `preset` (any seed, any device)."""
     return (cfg.preset == preset and arm.tickets is None and arm.scale == cfg.scale
-            and _arm_setting(preset, arm.scale, arm.overrides) == repr(_setting(cfg)))
+            and not config_changes(_arm_config(preset, arm.scale, arm.overrides), cfg, SETTING_ASIDE))
 
 
 def claims_reading(cfg: RunConfig) -> list[Claim]:

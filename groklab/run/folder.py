@@ -16,7 +16,7 @@ from typing import Any
 
 from groklab.common.files import make_folder, writing
 from groklab.common.run_folder import CONFIG_FILE, LOCK_FILE, SOURCE_FILE
-from groklab.config import ConfigError, RunConfig, config_to_dict, flat_config, load_config
+from groklab.config import ConfigError, RunConfig, config_changes, load_config
 
 DEFAULT_RUNS_DIR = Path("runs")
 
@@ -98,10 +98,7 @@ def check_reusable(run_dir: Path, cfg: Any) -> None:
     device does not count: it says where a run trains, not what it computes."""
     if not (run_dir / CONFIG_FILE).is_file():
         return
-    saved = flat_config(config_to_dict(load_config(run_dir / CONFIG_FILE)))
-    wanted = flat_config(config_to_dict(cfg))
-    changed = [f"{key}: {saved.get(key)} -> {wanted.get(key)}" for key in sorted(saved.keys() | wanted.keys())
-               if key != "device" and saved.get(key) != wanted.get(key)]
+    changed = config_changes(load_config(run_dir / CONFIG_FILE), cfg)
     if changed:
         raise FileExistsError(
             f"{run_dir} was trained with a different config ({'; '.join(changed[:5])}"

@@ -176,16 +176,21 @@ def _evidence_claims(dest: Path) -> list[dict]:
 
 def evidence_document(claims: list[dict]) -> list:
     """The committed scorecard: each row with the seeds, command, commit and date it was decided with."""
-    counts = {status: sum(c["status"] == status for c in claims) for status in ("holds", "fails", "pending")}
     machines = sorted({c["provenance"]["machine"] for c in claims})
     rows = [[*row, f"{c['provenance']['seeds']}", f"`{c['provenance']['command']}` at {c['provenance']['commit']}, "
              f"{c['provenance']['date']}"] for c, row in zip(claims, scorecard_rows(claims), strict=True)]
     return [Heading(1, "Replication scorecard"),
-            Paragraph(f"{len(claims)} claims: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ". A claim is "
+            Paragraph(f"{len(claims)} claims: {status_counts(claims)}. A claim is "
                       "decided on the median over its seeds; pending rows show the seeds finished so far. Each "
                       "run's config, status, analysis and thinned history are in docs/scorecard/. Machine: "
                       + "; ".join(machines) + "."),
             Table([*HEADER, "seeds", "decided by"], rows)]
+
+
+def status_counts(claims: list[dict]) -> str:
+    """'4 holds, 1 fails, 3 pending'."""
+    return ", ".join(f"{sum(c['status'] == status for c in claims)} {status}"
+                     for status in ("holds", "fails", "pending"))
 
 
 def scorecard_rows(claims: list[dict]) -> list[list[str]]:
@@ -196,11 +201,9 @@ def scorecard_rows(claims: list[dict]) -> list[list[str]]:
 
 def scorecard_document(claims: list[dict], seeds: int, level: int = 1) -> list:
     """The scorecard as document blocks under a heading of `level`: a summary line and the table."""
-    counts = {status: sum(c["status"] == status for c in claims) for status in ("holds", "fails", "pending")}
-    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
     return [Heading(level, "Replication scorecard"),
-            Paragraph(f"{len(claims)} claims over {seeds} seed(s): {summary}. A claim is decided on the median "
-                      "over its seeds; each row's measure and runs are in scorecard.json."),
+            Paragraph(f"{len(claims)} claims over {seeds} seed(s): {status_counts(claims)}. A claim is decided on "
+                      "the median over its seeds; each row's measure and runs are in scorecard.json."),
             Table(HEADER, scorecard_rows(claims))]
 
 
