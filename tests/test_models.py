@@ -38,6 +38,40 @@ def test_last_position_shortcut_equals_full_computation(norm, positions):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
 
 
+def padded_sequences(n: int, length: int, vocab: int, pad: int) -> torch.Tensor:
+    """n random sequences of 2..length tokens, padded with `pad` at the end."""
+    tokens = torch.randint(0, vocab, (n, length))
+    return tokens.masked_fill(torch.arange(length) >= torch.randint(2, length + 1, (n, 1)), pad)
+
+
+@pytest.mark.parametrize("n_layers", [1, 2])
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_padded_shortcut_computes_the_last_block_only_where_it_is_read(n_layers, norm):
+    """With padding, the last block attends and runs its MLP only at each sequence's read positions (its last
+    `count` non-pad ones): the logits and gradients of every block computing every position."""
+    from groklab.models.transformer import Transformer
+
+    torch.manual_seed(0)
+    model = Transformer(TransformerCfg(n_layers=n_layers, d_model=32, n_heads=4, d_mlp=64, norm=norm), 12, 5, 9,
+                        pad_token=11)
+    tokens = padded_sequences(40, 5, 11, 11)  # 40 samples > 12 tokens: the first block projects the token table
+
+    def full(tokens):
+        x = model.embed(tokens) + model.pos
+        for block in model.blocks:
+            x = block(x)
+        last = (tokens != 11).sum(1, keepdim=True) - 1
+        read = x[torch.arange(len(tokens)).unsqueeze(1), last + torch.arange(-1, 1)]
+        return model.unembed(model.final_norm(read)).transpose(1, 2)
+
+    torch.testing.assert_close(model.logits_before_pad(tokens, 2), full(tokens), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(model(tokens[:5]), full(tokens[:5])[..., -1], rtol=1e-5, atol=1e-5)  # no table
+    got = torch.autograd.grad(model.logits_before_pad(tokens, 2).square().sum(), list(model.parameters()))
+    want = torch.autograd.grad(full(tokens).square().sum(), list(model.parameters()))
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize(("sequences", "head", "position"), [
     ([[0, 9, 1, 10], [2, 9, 3, 10]], [[0, 9], [1, 9], [2, 9]], 0),  # x op y =: x and op
     ([[0, 1, 10], [2, 3, 10]], [[0], [1], [2]], 0),  # x y =: x alone

@@ -3,8 +3,8 @@
 Covers Power et al. 2022 (2 layers, post-LN, no biases, sinusoidal positions in openai/grok)
 and Nanda et al. 2023 (1 layer, no LayerNorm, MLP biases, learned positions). Three shortcuts give the
 same outputs with less work:
-- the last block computes its attention query and MLP at the last position only, since only that
-  position's prediction is scored;
+- the last block computes its attention query and MLP only where a prediction is scored: the last position,
+  or with padding each sequence's last non-pad positions;
 - the first block's attention input depends on (position, token) only, so its projections are computed on
   the position x vocabulary table (TokenTable);
 - with causal attention the first block's output at position t depends on tokens 0..t only. In the task's
@@ -36,12 +36,16 @@ class TokenTable:
     def __init__(self, rows: torch.Tensor, tokens: torch.Tensor) -> None:
         self.rows, self.tokens = rows, tokens
 
-    def project(self, layer: nn.Module, start: int) -> torch.Tensor:
-        """layer(input) at positions start.. as [B, T - start, D], or as [B, D] when only the last remains."""
-        rows, tokens = self.rows[start:], self.tokens[:, start:]
+    def project(self, layer: nn.Module, queries: int | torch.Tensor) -> torch.Tensor:
+        """layer(input) at positions queries.. as [B, T - queries, D] (as [B, D] when only the last remains), or
+        at each sample's positions `queries` [B, Tq] as [B, Tq, D]."""
+        if isinstance(queries, torch.Tensor):
+            flat = queries * self.rows.shape[1] + self.tokens.gather(1, queries)  # row of (position, token)
+            return F.embedding(flat, layer(self.rows).flatten(0, 1))
+        rows, tokens = self.rows[queries:], self.tokens[:, queries:]
         if len(rows) == 1:
             return F.embedding(tokens[:, 0], layer(rows[0]))
-        flat = torch.arange(len(rows), device=tokens.device) * rows.shape[1] + tokens  # row of (position, token)
+        flat = torch.arange(len(rows), device=tokens.device) * rows.shape[1] + tokens
         return F.embedding(flat, layer(rows).flatten(0, 1))  # embedding's backward is a fast scatter-add
 
 
@@ -60,30 +64,41 @@ class Attention(nn.Module):
         self.v = nn.Linear(d_model, d_model, bias=bias)
         self.out = nn.Linear(d_model, d_model, bias=bias)
 
-    def forward(self, x: torch.Tensor | TokenTable, start: int) -> torch.Tensor:
-        """x: [B, T, D] (or a TokenTable) -> [B, T - start, D]: causal attention from the queries at positions
-        start.. over all positions."""
+    def forward(self, x: torch.Tensor | TokenTable, queries: int | torch.Tensor) -> torch.Tensor:
+        """x: [B, T, D] (or a TokenTable) -> causal attention over all positions from the queries at positions
+        queries.. ([B, T - queries, D]), or at each sample's positions `queries` [B, Tq] ([B, Tq, D])."""
         if isinstance(x, TokenTable):
             (batch, length), d_model = x.tokens.shape, x.rows.shape[-1]
             project = x.project
         else:
             batch, length, d_model = x.shape
-            # The last position as a [B, D] matrix, not [B, 1, D]: under torch.func.vmap (batched seeds) a
-            # linear layer's weight gradient over [B, 1, D] becomes B outer products instead of one matmul.
-            project = lambda layer, first: layer(x[:, -1] if first == length - 1 else x[:, first:])  # noqa: E731
+            project = lambda layer, at: layer(at_positions(x, at))  # noqa: E731
         heads = lambda t: t.view(batch, -1, self.n_heads, d_model // self.n_heads).transpose(1, 2)  # noqa: E731
-        q = heads(project(self.q, start))
+        q = heads(project(self.q, queries))
         k, v = heads(project(self.k, 0)), heads(project(self.v, 0))
         # Broadcast-multiply instead of matmul: for sequences of a few tokens this is about twice
         # as fast on CPU as batched matmuls of [B*H, T, 32] (measured, see docs/performance.md).
         scores = (q.unsqueeze(-2) * k.unsqueeze(-3)).sum(-1) / math.sqrt(k.shape[-1])  # [B, H, Tq, Tk]
-        if start < length - 1:
-            causal = torch.ones(length, length, dtype=torch.bool, device=k.device).tril()[start:]
+        if isinstance(queries, torch.Tensor):  # key t is visible from query position s when t <= s
+            visible = torch.arange(length, device=k.device) <= queries.unsqueeze(-1)  # [B, Tq, Tk]
+            scores = scores.masked_fill(~visible.unsqueeze(1), float("-inf"))
+        elif queries < length - 1:
+            causal = torch.ones(length, length, dtype=torch.bool, device=k.device).tril()[queries:]
             scores = scores.masked_fill(~causal, float("-inf"))
         attended = (self.dropout(scores.softmax(dim=-1)).unsqueeze(-1) * v.unsqueeze(-3)).sum(-2)  # [B, H, Tq, dh]
-        if start == length - 1:
+        if isinstance(queries, int) and queries == length - 1:
             return self.out(attended.reshape(batch, d_model)).unsqueeze(1)
         return self.out(attended.transpose(1, 2).reshape(batch, -1, d_model))
+
+
+def at_positions(x: torch.Tensor, queries: int | torch.Tensor) -> torch.Tensor:
+    """x [B, T, D] at positions queries.. ([B, T - queries, D]), at each sample's positions `queries` [B, Tq]
+    ([B, Tq, D]), or at the last position alone as a [B, D] matrix, not [B, 1, D]: under torch.func.vmap
+    (batched seeds) a linear layer's weight gradient over [B, 1, D] becomes B outer products instead of one
+    matmul."""
+    if isinstance(queries, torch.Tensor):
+        return x[torch.arange(len(x), device=x.device).unsqueeze(1), queries]
+    return x[:, -1] if queries == x.shape[1] - 1 else x[:, queries:]
 
 
 class Block(nn.Module):
@@ -100,17 +115,19 @@ class Block(nn.Module):
         make_norm = nn.LayerNorm if cfg.norm != "none" else nn.Identity
         self.ln1, self.ln2 = make_norm(cfg.d_model), make_norm(cfg.d_model)
 
-    def forward(self, x: torch.Tensor, start: int = 0, table: TokenTable | None = None) -> torch.Tensor:
-        """x: the residual stream [B, T, D] -> the block's output at positions start.. [B, T - start, D];
-        `table`: the same x as a TokenTable (first block only)."""
-        residual = x[:, start:]
+    def forward(self, x: torch.Tensor, queries: int | torch.Tensor = 0, table: TokenTable | None = None
+                ) -> torch.Tensor:
+        """x: the residual stream [B, T, D] -> the block's output at positions queries.. [B, T - queries, D], or
+        at each sample's positions `queries` [B, Tq] ([B, Tq, D]); `table`: the same x as a TokenTable (first
+        block only)."""
+        residual = x[:, queries:] if isinstance(queries, int) else at_positions(x, queries)
         if self.norm == "post":
-            x = self.ln1(residual + self.drop(self.attn(table or x, start)))
+            x = self.ln1(residual + self.drop(self.attn(table or x, queries)))
             return self.ln2(x + self.drop(self.mlp(x)))
         attn_in = TokenTable(self.ln1(table.rows), table.tokens) if table else self.ln1(x)
         if self.norm == "pre_normalized_residual":  # Grokfast's main.py: x <- ln1(x) + attn(ln1(x))
             residual = self.ln1(residual)
-        x = residual + self.drop(self.attn(attn_in, start))
+        x = residual + self.drop(self.attn(attn_in, queries))
         return x + self.drop(self.mlp(self.ln2(x)))
 
 
@@ -186,7 +203,7 @@ class Transformer(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens: [B, T] -> logits at the answer position: [B, n_classes]. The answer position is the last
-        one, or with a pad token the last non-pad one (every block then computes all positions)."""
+        one, or with a pad token the last non-pad one."""
         if self.pad_token is not None:
             return self.logits_before_pad(tokens, 1)[..., 0]
         return self.unembed(self.final_norm(self._hidden(tokens)[:, -1]))
@@ -194,19 +211,17 @@ class Transformer(nn.Module):
     def logits_before_pad(self, tokens: torch.Tensor, count: int) -> torch.Tensor:
         """A padded model's logits at its last `count` non-pad positions, in order (the causal mask hides every
         later token from each): [B, n_classes, count], in one pass."""
-        x = self._hidden(tokens)
         last = (tokens != self.pad_token).sum(1, keepdim=True) - 1
-        rows = torch.arange(len(tokens), device=tokens.device).unsqueeze(1)
         # positions built on the device (no host list copied each step, so a CUDA graph can capture it)
-        x = x[rows, last + torch.arange(1 - count, 1, device=tokens.device)]  # [B, count, D]
-        # as [B * count, D]: one matmul per layer under torch.func.vmap too (see Attention.forward)
+        x = self._hidden(tokens, last + torch.arange(1 - count, 1, device=tokens.device))  # [B, count, D]
+        # as [B * count, D]: one matmul per layer under torch.func.vmap too (see at_positions)
         logits = self.unembed(self.final_norm(x.flatten(0, 1)))
         return logits.view(len(tokens), count, -1).transpose(1, 2)
 
-    def _hidden(self, tokens: torch.Tensor) -> torch.Tensor:
-        """The last block's output: [B, T, D] with a pad token, else at the last position only, [B, 1, D]."""
+    def _hidden(self, tokens: torch.Tensor, read: torch.Tensor | None = None) -> torch.Tensor:
+        """The last block's output at each sample's positions `read` [B, count] ([B, count, D]), or without
+        them at the last position only ([B, 1, D])."""
         x = self.embed_dropout(self.embed(tokens) + self.pos)
-        padded = self.pad_token is not None
         last = len(self.blocks) - 1
         table, head = None, 0
         dropping = self.training and isinstance(self.embed_dropout, nn.Dropout)  # its masks differ per sample
@@ -215,8 +230,8 @@ class Transformer(nn.Module):
             head = 0 if self.head_tokens is None else self.head_tokens.shape[1]
         for i, block in enumerate(self.blocks):
             first_table = table if i == 0 else None
-            if i == last and not padded:
-                x = block(x, x.shape[1] - 1, first_table)
+            if i == last:
+                x = block(x, x.shape[1] - 1 if read is None else read, first_table)
             elif i == 0 and head:
                 x = torch.cat([self._first_block_head(tokens), block(x, head, first_table)], dim=1)
             else:

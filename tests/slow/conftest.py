@@ -1,9 +1,11 @@
 """Runs shared by the slow tests: every preset's quick scale, and the variants and small sweeps the signature
 tests compare with them, are trained once per session.
 
-They are trained together on first use, two processes of one torch thread each, longest first: these small
-models use two threads poorly, so two runs side by side finish the set in about 60% of the time of one after
-another at two threads. A failing run fails only the tests that use it.
+They are trained together on first use through groklab's own launcher (launch.executor.Local): two processes
+of one torch thread each, longest first, and the runs whose configs stack (the sweeps' points, Liu et al.'s phase
+points) as one batched computation each. These small models use two threads poorly, so two runs side by side
+finish the set in about 60% of the time of one after another at two threads. A failing run fails only the tests
+that use it.
 """
 
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 
 from groklab import api
 from groklab.config import RunConfig
-from groklab.launch.executor import in_processes, train_outcome
+from groklab.launch.executor import Job, Local
 from groklab.studies.base import claim_study
 from groklab.studies.sweeps import SWEEP, resolve_points
 
@@ -21,9 +23,10 @@ VARIANTS = {
     "prieto2025_stablemax:stablemax": ("prieto2025_stablemax", "quick", [
         "train.loss=stablemax", "train.loss_dtype=float64", "eval.every=250"]),
     "prieto2025_stablemax:orthogonal": ("prieto2025_stablemax", "canonical_orthogonal", []),
-    "liu2022_omnigrok:constrained": ("liu2022_omnigrok", "constrained", []),
-    # the Slingshot quick run with its loss in float64: do its cycles survive?
-    "thilak2022_slingshot:float64": ("thilak2022_slingshot", "quick", ["train.loss_dtype=float64"]),
+    # the Slingshot quick run with its loss in float64, over the steps in which the float32 run has its first two
+    # cycles (near steps 1400 and 2500): do they survive?
+    "thilak2022_slingshot:float64": ("thilak2022_slingshot", "quick", ["train.loss_dtype=float64",
+                                                                       "train.steps=3000"]),
     "humayun2024:large_init": ("humayun2024", "large_init", ["train.steps=5000", "eval.probes=[local_complexity]"]),
     # the rest of Liu et al.'s phase diagram around the quick scale (lr 1e-4, weight decay 7: grokking)
     "liu2022_effective:comprehension": ("liu2022_effective", "quick", ["optim.weight_decay=10"]),
@@ -37,9 +40,9 @@ SWEEPS = {
 }
 # measured minutes at one thread, longest first (the rest are shorter): no worker idles at the end
 LONGEST_FIRST = ["wang2024_grokked_kg", "power2022", "lee2024_grokfast", "prieto2025_stablemax:stablemax",
-                 "prieto2025_stablemax", "humayun2024", "thilak2022_slingshot", "thilak2022_slingshot:float64",
-                 "liu2022_omnigrok:constrained",
-                 "liu2022_omnigrok", "minegishi2023_tickets", "nanda2023", "humayun2024:large_init"]
+                 "prieto2025_stablemax", "humayun2024", "thilak2022_slingshot", "liu2022_omnigrok",
+                 "minegishi2023_tickets", "nanda2023", "liu2022_effective", "humayun2024:large_init",
+                 "thilak2022_slingshot:float64"]
 
 
 def configs_longest_first(folder: Path) -> dict[Path, RunConfig]:
@@ -62,17 +65,16 @@ def shared_runs(tmp_path_factory):
     """folder_of(name) -> the trained folder of a shared run or sweep. Trains them all on first use; asking for
     one whose training failed raises that failure."""
     folder = tmp_path_factory.mktemp("quick")
-    failures: dict[Path, BaseException | None] = {}
+    results: dict[Path, str | Exception] = {}
 
     def folder_of(name: str) -> Path:
-        if not failures:
-            runs = {str(run_dir): (cfg, run_dir) for run_dir, cfg in configs_longest_first(folder).items()}
-            in_processes(train_outcome, runs, 2, lambda label, result, seconds: failures.update(
-                {Path(label): result if isinstance(result, BaseException) else None}))
+        if not results:
+            jobs = [Job(cfg, run_dir, stackable=True) for run_dir, cfg in configs_longest_first(folder).items()]
+            results.update(Local(workers=2).launch(jobs, "shared quick runs", print))
         path = folder / name.replace(":", "-")
-        for run_dir, error in failures.items():
-            if error is not None and (run_dir == path or path in run_dir.parents):
-                raise error
+        for run_dir, result in results.items():
+            if isinstance(result, Exception) and (run_dir == path or path in run_dir.parents):
+                raise result
         return path
 
     return folder_of

@@ -15,8 +15,11 @@ def test_slingshot_cycles_are_counted_and_need_the_float32_loss(quick_run, tmp_p
     assert a.slingshots is not None and len(a.slingshots) >= 2, a.slingshots
     assert all(c["norm_growth"] > 0 and c["peak_loss"] >= 100 * c["baseline_loss"] for c in a.slingshots)
     assert sum(c["plateau"] for c in a.slingshots) >= len(a.slingshots) - 1
-    # the same run with a float64 loss has no cycles: at this scale they are float32 softmax collapse
-    assert quick_run("thilak2022_slingshot:float64").result.analysis.slingshots == []
+    # the same run with a float64 loss has none over the steps in which this one has its first two: at this
+    # scale they are float32 softmax collapse
+    float64 = quick_run("thilak2022_slingshot:float64").result.analysis
+    assert sum(c["spike_step"] <= float64.final["step"] for c in a.slingshots) >= 2, (a.slingshots, float64.final)
+    assert float64.slingshots == []
     markdown, _ = api.report(handle.run_dir, tmp_path / "report")
     assert "slingshot caveat" in markdown.read_text()
 
@@ -57,9 +60,11 @@ def test_liu_phase_diagram_has_all_four_phases(quick_run):
     assert phases == ["grokking", "comprehension", "memorization", "confusion"], phases
 
 
-def test_omnigrok_constrained_norm_generalizes_without_the_delay(quick_run):
+def test_omnigrok_constrained_norm_generalizes_without_the_delay(quick_run, shared_sweep):
     grokked = quick_run("liu2022_omnigrok").result.analysis
-    constrained = quick_run("liu2022_omnigrok:constrained").result.analysis
+    # the constrained scale at its own norm (alpha 1) from the LU sweep, 3000 steps
+    constrained = next(r for point, r in shared_sweep("omnigrok_lu").points
+                       if point.value("model.init_scale") == "1").analysis
     assert grokked.outcome == "grokked"
     assert constrained.outcome == "generalized" and constrained.generalization_step < grokked.memorization_step
     assert constrained.final["test_acc"] >= grokked.final["test_acc"] - 0.01
