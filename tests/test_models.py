@@ -12,12 +12,17 @@ from groklab.tasks import build_task
 DATA = build_task(ModularTaskCfg(p=11, format="x_op_y_eq"), 0)
 
 
-def full_sequence_logits(model, tokens):
-    """Reference forward pass computing every position in every layer, then reading the last."""
+def every_position(model, tokens):
+    """Reference forward pass: every block computing every position, [B, T, D]."""
     x = model.embed(tokens) + model.pos
     for block in model.blocks:
         x = block(x)
-    return model.unembed(model.final_norm(x))[:, -1]
+    return x
+
+
+def full_sequence_logits(model, tokens):
+    """The reference forward pass's logits at the last position."""
+    return model.unembed(model.final_norm(every_position(model, tokens)))[:, -1]
 
 
 @pytest.mark.parametrize("norm", ["pre", "post", "none", "pre_normalized_residual"])
@@ -57,11 +62,8 @@ def test_padded_shortcut_computes_the_last_block_only_where_it_is_read(n_layers,
     tokens = padded_sequences(40, 5, 11, 11)  # 40 samples > 12 tokens: the first block projects the token table
 
     def full(tokens):
-        x = model.embed(tokens) + model.pos
-        for block in model.blocks:
-            x = block(x)
         last = (tokens != 11).sum(1, keepdim=True) - 1
-        read = x[torch.arange(len(tokens)).unsqueeze(1), last + torch.arange(-1, 1)]
+        read = every_position(model, tokens)[torch.arange(len(tokens)).unsqueeze(1), last + torch.arange(-1, 1)]
         return model.unembed(model.final_norm(read)).transpose(1, 2)
 
     torch.testing.assert_close(model.logits_before_pad(tokens, 2), full(tokens), rtol=1e-5, atol=1e-5)
