@@ -45,21 +45,10 @@ def tiny() -> dict[str, Any]:
     return copy.deepcopy(TINY)
 
 
-# files started first, in this order (the rest follow in collection order): the slow tests' shared runs are the
-# longest unit, and the SLURM tests mostly wait on the scheduler, which the shared runs' training fills
-FIRST = ("tests/slow/", "tests/test_slurm.py")
-
-
-def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: next((i for i, path in enumerate(FIRST) if item.nodeid.startswith(path)),
-                                     len(FIRST)))
-
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """Under pytest-xdist (`make test` runs one worker per core), each test file runs on one worker, so that its
-    module fixtures train once; the slow tests share one session's quick runs, so tests/slow is one unit. Units
-    start in collection order (FIRST, then the rest)."""
+    module fixtures train once; the slow tests share one session's quick runs, so tests/slow is one unit."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByFile(LoadScopeScheduling):
@@ -67,5 +56,4 @@ def pytest_xdist_make_scheduler(config, log):
             path = nodeid.split("::")[0]
             return "tests/slow" if path.startswith("tests/slow/") else path
 
-    config.option.loadscopereorder = False
     return ByFile(config, log)
